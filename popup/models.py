@@ -1,0 +1,225 @@
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+# Path segments under /popup/ that belong to the plugin itself, never to a pop-up.
+RESERVED_SLUGS = frozenset({"embed", "embed.js", "oembed", "stripe", "static", "api"})
+
+
+def validate_slug_not_reserved(value: str) -> None:
+    if value in RESERVED_SLUGS:
+        raise ValidationError(
+            _("“%(slug)s” is reserved, choose another slug."), params={"slug": value}
+        )
+
+
+def parse_origins(text: str) -> list[str]:
+    """Origins one per line (or comma separated), normalised to scheme://host[:port]."""
+    origins = []
+    for raw in text.replace(",", "\n").splitlines():
+        raw = raw.strip().rstrip("/")
+        if raw:
+            origins.append(raw.lower())
+    return origins
+
+
+def validate_origins(text: str) -> None:
+    errors = []
+    for origin in parse_origins(text):
+        parts = urlsplit(origin)
+        host = parts.hostname or ""
+        valid_host = host and all(label for label in host.removeprefix("*.").split("."))
+        if parts.scheme not in ("http", "https") or not valid_host or parts.path or parts.query:
+            errors.append(origin)
+    if errors:
+        raise ValidationError(
+            _("Not an origin: %(bad)s. Write scheme and host only, e.g. https://www.example.com"),
+            params={"bad": ", ".join(errors)},
+        )
+
+
+class PopUp(models.Model):
+    """A time-boxed storefront publishing a slice (an Oscar Range) of the catalogue."""
+
+    class Kind(models.TextChoices):
+        LIMITED = "limited", _("Limited series")
+        PRESALE = "presale", _("Pre-sale")
+        CLEARANCE = "clearance", _("Clearance")
+        SEASONAL = "seasonal", _("Seasonal offer")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        COMING_SOON = "coming_soon", _("Coming soon")
+        LIVE = "live", _("Live")
+        SOLD_OUT = "sold_out", _("Sold out")
+        CLOSED = "closed", _("Closed")
+
+    title = models.CharField(_("title"), max_length=120)
+    slug = models.SlugField(
+        _("slug"), max_length=80, unique=True, validators=[validate_slug_not_reserved]
+    )
+    tagline = models.CharField(_("tagline"), max_length=160, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.LIMITED)
+    hero_image = models.ImageField(_("hero image"), upload_to="popup/hero/", blank=True)
+    accent_colour = models.CharField(
+        _("accent colour"),
+        max_length=7,
+        default="#c2410c",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #c2410c."))],
+    )
+    range = models.ForeignKey(
+        "offer.Range",
+        on_delete=models.PROTECT,
+        related_name="popups",
+        verbose_name=_("products (range)"),
+    )
+    opens_at = models.DateTimeField(_("opens at"))
+    closes_at = models.DateTimeField(_("closes at"))
+    is_published = models.BooleanField(
+        _("published"), default=False, help_text=_("Drafts are visible to staff only.")
+    )
+    per_customer_limit = models.PositiveSmallIntegerField(
+        _("units per customer"), null=True, blank=True, help_text=_("Empty means no limit.")
+    )
+    allowed_embed_origins = models.TextField(
+        _("allowed embed origins"),
+        blank=True,
+        validators=[validate_origins],
+        help_text=_(
+            "One origin per line, e.g. https://linktr.ee or https://*.myblog.com. "
+            "Only these pages can frame the pop-up."
+        ),
+    )
+    messenger_username = models.CharField(
+        _("Messenger page username"),
+        max_length=80,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9.]+$", _("Letters, digits and dots only."))],
+    )
+    whatsapp_number = models.CharField(
+        _("WhatsApp number"),
+        max_length=20,
+        blank=True,
+        validators=[
+            RegexValidator(r"^\+?[1-9][0-9]{6,14}$", _("International format, e.g. +33612345678."))
+        ],
+    )
+    instagram_username = models.CharField(
+        _("Instagram username"),
+        max_length=30,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9._]+$", _("Letters, digits, dots, underscores."))],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-opens_at"]
+        verbose_name = _("pop-up")
+        verbose_name_plural = _("pop-ups")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")),
+                name="popup_closes_after_opening",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("popup:detail", kwargs={"slug": self.slug})
+
+    def get_embed_url(self) -> str:
+        return reverse("popup:embed", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            raise ValidationError({"closes_at": _("The pop-up must close after it opens.")})
+
+    @property
+    def embed_origins(self) -> list[str]:
+        return parse_origins(self.allowed_embed_origins)
+
+    def state_at(self, now, *, units_left: int | None) -> "PopUp.State":
+        """The state at `now`, from the schedule and the units left (None: not capped)."""
+        if not self.is_published:
+            return self.State.DRAFT
+        if now < self.opens_at:
+            return self.State.COMING_SOON
+        if now >= self.closes_at:
+            return self.State.CLOSED
+        if units_left is not None and units_left <= 0:
+            return self.State.SOLD_OUT
+        return self.State.LIVE
+
+    @property
+    def whatsapp_url(self) -> str:
+        return f"https://wa.me/{self.whatsapp_number.lstrip('+')}" if self.whatsapp_number else ""
+
+    @property
+    def messenger_url(self) -> str:
+        return f"https://m.me/{self.messenger_username}" if self.messenger_username else ""
+
+    @property
+    def instagram_url(self) -> str:
+        return f"https://ig.me/m/{self.instagram_username}" if self.instagram_username else ""
+
+
+class PopUpProduct(models.Model):
+    """A product's terms in one pop-up: the units offered there, its pop-up price, its place."""
+
+    popup = models.ForeignKey(PopUp, on_delete=models.CASCADE, related_name="product_terms")
+    product = models.ForeignKey(
+        "catalogue.Product", on_delete=models.CASCADE, related_name="popup_terms"
+    )
+    units_offered = models.PositiveIntegerField(
+        _("units offered"),
+        null=True,
+        blank=True,
+        help_text=_("A cap for this pop-up, apart from warehouse stock. Empty: stock only."),
+    )
+    units_sold = models.PositiveIntegerField(_("units sold"), default=0, editable=False)
+    price = models.DecimalField(
+        _("pop-up price"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Empty: the regular price."),
+    )
+    display_order = models.PositiveSmallIntegerField(_("display order"), default=0)
+
+    class Meta:
+        ordering = ["display_order", "pk"]
+        verbose_name = _("pop-up product")
+        constraints = [
+            models.UniqueConstraint(fields=["popup", "product"], name="popup_product_once"),
+            # The last line of defence against overselling a pop-up's cap.
+            models.CheckConstraint(
+                condition=models.Q(units_offered__isnull=True)
+                | models.Q(units_sold__lte=models.F("units_offered")),
+                name="popup_product_sold_within_offer",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price__isnull=True) | models.Q(price__gte=0),
+                name="popup_product_price_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} in {self.popup}"
+
+    def clean(self) -> None:
+        if self.units_offered is not None and self.units_offered < self.units_sold:
+            raise ValidationError(
+                {
+                    "units_offered": _("%(sold)s units are already sold; offer at least that many.")
+                    % {"sold": self.units_sold}
+                }
+            )

@@ -1,0 +1,151 @@
+"""Reads of pop-ups: what a shopper sees, computed at request time from the schedule and stock."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from oscar.core.loading import get_class, get_model
+
+from .models import PopUp, PopUpProduct
+
+Product = get_model("catalogue", "Product")
+ProductImage = get_model("catalogue", "ProductImage")
+Selector = get_class("partner.strategy", "Selector")
+
+
+@dataclass(frozen=True)
+class StorefrontItem:
+    product: "Product"
+    terms: PopUpProduct | None
+    price: Decimal | None
+    regular_price: Decimal | None
+    currency: str
+    units_left: int | None  # None: nothing caps this product
+    image: "ProductImage | None"
+
+    @property
+    def title(self) -> str:
+        return self.product.get_title()
+
+    @property
+    def is_discounted(self) -> bool:
+        return (
+            self.price is not None
+            and self.regular_price is not None
+            and self.price < self.regular_price
+        )
+
+    @property
+    def is_available(self) -> bool:
+        return self.price is not None and (self.units_left is None or self.units_left > 0)
+
+
+@dataclass(frozen=True)
+class Storefront:
+    popup: PopUp
+    items: list[StorefrontItem]
+    state: PopUp.State
+    now: datetime
+
+    @property
+    def units_left(self) -> int | None:
+        """Units left over the whole pop-up; None when some product has no cap."""
+        lefts = [item.units_left for item in self.items if item.price is not None]
+        if any(left is None for left in lefts):
+            return None
+        return sum(lefts)
+
+    @property
+    def countdown_target(self) -> datetime | None:
+        if self.state == PopUp.State.COMING_SOON:
+            return self.popup.opens_at
+        if self.state in (PopUp.State.LIVE, PopUp.State.SOLD_OUT):
+            return self.popup.closes_at
+        return None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == PopUp.State.LIVE
+
+    @property
+    def lowest_price(self) -> StorefrontItem | None:
+        priced = [item for item in self.items if item.price is not None]
+        return min(priced, key=lambda item: item.price) if priced else None
+
+
+def popup_get_visible(*, slug: str, user=None) -> PopUp:
+    """The pop-up with this slug if the user may see it: published, or any to staff. 404 otherwise."""
+    popup = PopUp.objects.select_related("range").filter(slug=slug).first()
+    if popup is None or not (popup.is_published or (user is not None and user.is_staff)):
+        raise Http404("No such pop-up.")
+    return popup
+
+
+def popup_products(*, popup: PopUp) -> QuerySet:
+    """The public products of the pop-up's slice, with everything the storefront needs prefetched."""
+    terms = PopUpProduct.objects.filter(popup=popup)
+    images = ProductImage.objects.order_by("display_order", "pk")
+    return (
+        popup.range.all_products()
+        .filter(is_public=True)
+        .exclude(structure=Product.PARENT)
+        .select_related("product_class", "parent", "parent__product_class")
+        .prefetch_related(
+            Prefetch("popup_terms", queryset=terms, to_attr="popup_terms_here"),
+            Prefetch("images", queryset=images, to_attr="ordered_images"),
+            Prefetch("parent__images", queryset=images, to_attr="ordered_images"),
+            "stockrecords",
+        )
+    )
+
+
+def _units_left(product, terms: PopUpProduct | None, stockrecord, *, kind: str) -> int | None:
+    caps = []
+    if terms is not None and terms.units_offered is not None:
+        caps.append(terms.units_offered - terms.units_sold)
+    if product.get_product_class().track_stock:
+        if stockrecord is not None:
+            caps.append(stockrecord.net_stock_level)
+        elif kind != PopUp.Kind.PRESALE:
+            caps.append(0)  # nothing in the warehouse to ship
+    return max(0, min(caps)) if caps else None
+
+
+def popup_storefront(*, popup: PopUp, strategy=None, now: datetime | None = None) -> Storefront:
+    """The pop-up as a shopper sees it now: items in display order with honest prices and units left."""
+    now = now or timezone.now()
+    strategy = strategy or Selector().strategy()
+    items = []
+    for product in popup_products(popup=popup):
+        terms = product.popup_terms_here[0] if product.popup_terms_here else None
+        info = strategy.fetch_for_product(product)
+        if info.price.exists:
+            policy = info.price
+            regular = policy.incl_tax if policy.is_tax_known else policy.excl_tax
+            currency = policy.currency
+        else:
+            regular, currency = None, settings.OSCAR_DEFAULT_CURRENCY
+        price = terms.price if terms is not None and terms.price is not None else regular
+        images = product.ordered_images
+        if not images and product.parent_id:
+            images = product.parent.ordered_images
+        items.append(
+            StorefrontItem(
+                product=product,
+                terms=terms,
+                price=price,
+                regular_price=regular,
+                currency=currency,
+                units_left=_units_left(product, terms, info.stockrecord, kind=popup.kind),
+                image=images[0] if images else None,
+            )
+        )
+    items.sort(key=lambda item: (item.terms.display_order if item.terms else 1000, item.title))
+    units = Storefront(popup=popup, items=items, state=PopUp.State.DRAFT, now=now).units_left
+    return Storefront(
+        popup=popup, items=items, state=popup.state_at(now, units_left=units), now=now
+    )

@@ -1,0 +1,57 @@
+/* django-oscar-popup loader: turns <script data-popup="slug"> and <a data-popup-link> into pop-up iframes. */
+(function (w, d) {
+  "use strict";
+  var me = d.currentScript || d.querySelector("script[src*='/popup/embed.js']");
+  if (!me) return;
+  var origin = new URL(me.src, location.href).origin;
+  var frames = w.__popupFrames = w.__popupFrames || [];
+
+  function mount(slug, query, title, place) {
+    var f = d.createElement("iframe");
+    f.src = origin + "/popup/" + encodeURIComponent(slug) + "/embed/" + (query || "");
+    f.title = title || "Pop-up shop";
+    f.setAttribute("allow", "payment; web-share; clipboard-write");
+    f.style.cssText = "display:block;width:100%;max-width:40rem;height:520px;border:0;margin:0 auto;overflow:hidden";
+    frames.push(f);
+    place(f);
+  }
+
+  var slug = me.getAttribute("data-popup");
+  if (slug && !me.__popup) {
+    me.__popup = 1;
+    var target = me.getAttribute("data-target") && d.querySelector(me.getAttribute("data-target"));
+    mount(slug, "", me.getAttribute("data-title"), function (f) {
+      if (target) target.appendChild(f);
+      else me.parentNode.insertBefore(f, me.nextSibling);
+    });
+  }
+
+  function upgradeLinks() {
+    var links = d.querySelectorAll("a[data-popup-link]");
+    for (var i = 0; i < links.length; i++) {
+      var a = links[i], url = new URL(a.href, location.href);
+      var match = url.pathname.match(/^\/popup\/([\w-]+)\/$/);
+      if (url.origin !== origin || !match || a.__popup) continue;
+      a.__popup = 1;
+      mount(match[1], url.search, a.textContent.trim(), function (f) {
+        a.parentNode.replaceChild(f, a);
+      });
+    }
+  }
+  if (d.readyState === "loading") d.addEventListener("DOMContentLoaded", upgradeLinks);
+  else upgradeLinks();
+
+  if (w.__popupListening) return;
+  w.__popupListening = 1;
+  w.addEventListener("message", function (e) {
+    var m = e.data;
+    if (!m || m.type !== "popup:resize") return;
+    for (var i = 0; i < frames.length; i++) {
+      var f = frames[i];
+      // Only the frame that sent it, and only if it really is served from the frame's own origin.
+      if (f.contentWindow === e.source && new URL(f.src).origin === e.origin) {
+        f.style.height = Math.min(Math.max(+m.height || 0, 120), 20000) + "px";
+      }
+    }
+  });
+})(window, document);

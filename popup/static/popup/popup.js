@@ -1,0 +1,40 @@
+// Keeps countdowns ticking and, inside an iframe, tells the embedding page our height.
+(function () {
+  "use strict";
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function format(seconds) {
+    var d = Math.floor(seconds / 86400), h = Math.floor(seconds % 86400 / 3600),
+        m = Math.floor(seconds % 3600 / 60), s = seconds % 60;
+    return d ? d + "d " + pad(h) + "h " + pad(m) + "m" : pad(h) + "h " + pad(m) + "m " + pad(s) + "s";
+  }
+  var clocks = document.querySelectorAll("[data-countdown]");
+  function tick() {
+    for (var i = 0; i < clocks.length; i++) {
+      var left = Math.round((Date.parse(clocks[i].getAttribute("data-countdown")) - Date.now()) / 1000);
+      var time = clocks[i].querySelector("time");
+      if (left <= 0) {
+        // The state changed (opened or closed): the server says what it is now.
+        setTimeout(function () { location.reload(); }, 1000 + Math.random() * 2000);
+        clocks = [];
+        return;
+      }
+      time.textContent = format(left);
+    }
+  }
+  if (clocks.length) { tick(); setInterval(tick, 1000); }
+
+  var root = document.querySelector("[data-embedded]");
+  if (!root || window.parent === window) return;
+  var slug = root.getAttribute("data-popup"), last = 0;
+  function report() {
+    var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    if (height !== last) {
+      last = height;
+      // The height is not a secret, so any embedding page may read it; the loader checks our origin.
+      window.parent.postMessage({ type: "popup:resize", popup: slug, height: height }, "*");
+    }
+  }
+  if (window.ResizeObserver) new ResizeObserver(report).observe(document.documentElement);
+  window.addEventListener("load", report);
+  report();
+})();
