@@ -1,6 +1,7 @@
 """Settings of the reference store. Everything that varies between machines comes from the environment."""
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -77,6 +78,7 @@ INSTALLED_APPS = [
     "treebeard",
     "sorl.thumbnail",
     "django_tables2",
+    "shop.apps.ShopConfig",
     # The plugin.
     "popup.apps.PopUpConfig",
     "popup.dashboard.apps.PopUpDashboardConfig",
@@ -175,3 +177,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"popup": {"handlers": ["console"], "level": "INFO"}},
 }
+
+# Haystack's simple backend (Oscar's default search) warns on every product save; it has no index to update.
+warnings.filterwarnings("ignore", "update is not implemented in this backend", UserWarning)

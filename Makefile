@@ -1,0 +1,39 @@
+# The two commands a new user needs: `make demo` and `make test`. Everything else follows from them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint format bench services clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test,server]"
+	touch $@
+
+## Set up a SQLite store with demo data and run it (store on :8000, social host page on :8001).
+demo: $(BIN)/.installed
+	$(BIN)/python manage.py demo
+
+## Run every test against PostgreSQL and Redis, with the browser tests in Debian's Chromium.
+test: $(BIN)/.installed services
+	$(BIN)/pytest
+
+## Make sure PostgreSQL, Redis, Chromium and the fonts the tests use are there (installs or starts them).
+services:
+	scripts/test-services
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Benchmarks (see bench/README.md).
+bench: $(BIN)/.installed services
+	$(BIN)/python bench/popup_page.py
+
+clean:
+	rm -rf $(VENV) var db.sqlite3

@@ -1,0 +1,75 @@
+"""Loader size, and the pop-up page's SQL queries and server time at 5 and 100 products.
+
+Runs in-process (Django's test client) against a throwaway PostgreSQL database, so the time is the
+server's own: URL routing, queries, template rendering, gzip. Prints one JSON line.
+"""
+
+import gzip
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/popup_bench")
+os.environ.setdefault("DJANGO_DEBUG", "0")  # as in production: no query log, no debug pages
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.staticfiles import finders  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "40"))
+
+
+def loader_size() -> dict:
+    source = Path(finders.find("popup/embed.js")).read_bytes()
+    return {"loader_bytes": len(source), "loader_gzip_bytes": len(gzip.compress(source, 9))}
+
+
+def measure(client: Client, url: str) -> dict:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    assert response.status_code == 200, response.status_code
+    query_count = len(queries.captured_queries)
+    timings = []
+    for _ in range(REQUESTS):
+        started = time.perf_counter()
+        client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+        timings.append((time.perf_counter() - started) * 1000)
+    return {
+        "queries": query_count,
+        "ms_p50": round(statistics.median(timings), 2),
+        "ms_p90": round(statistics.quantiles(timings, n=10)[-1], 2),
+        "gzip_bytes": len(response.content),
+    }
+
+
+def main() -> None:
+    from tests.factories import popup_with_products
+
+    setup_test_environment()
+    database = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        result = {**loader_size(), "requests": REQUESTS, "database": connection.vendor}
+        client = Client()
+        for count in (5, 100):
+            popup = popup_with_products(count)
+            for name, url in (("page", popup.get_absolute_url()), ("embed", popup.get_embed_url())):
+                client.get(url)  # warm up template and per-process caches
+                result[f"{name}_{count}"] = measure(client, url)
+        print(json.dumps(result))
+    finally:
+        connection.creation.destroy_test_db(database, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
