@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
 ]
 X_FRAME_OPTIONS = "DENY"
+if env("DJANGO_BEHIND_TLS_PROXY") == "1":  # absolute URLs in share tags and oEmbed must say https
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 ROOT_URLCONF = "shop.urls"
 WSGI_APPLICATION = "shop.wsgi.application"
