@@ -1,0 +1,88 @@
+"""Helpers of the browser tests: a host page server on another origin, pop-ups to embed, waiting."""
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from playwright.sync_api import Page
+
+from popup.models import PopUp
+from tests.factories import popup_with_products
+
+
+class HostServer:
+    """A web server on its own origin that serves the HTML it is given, like a page on a social site."""
+
+    def __init__(self, hostname: str) -> None:
+        pages: dict[str, bytes] = {}
+        self.pages = pages
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = pages.get(urlsplit(self.path).path)
+                if body is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.origin = f"http://{hostname}:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def serve(self, path: str, html: str) -> str:
+        """Serve `html` at `path` from now on; returns the page's URL."""
+        self.pages[path] = html.encode()
+        return self.origin + path
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def live_popup(count: int, **kwargs) -> PopUp:
+    """A live pop-up of `count` products that closes within hours, so its countdown shows seconds."""
+    kwargs.setdefault("closes_at", timezone.now() + timedelta(hours=5))
+    return popup_with_products(count, **kwargs)
+
+
+def host_page(store_url: str, first: PopUp, second: PopUp) -> str:
+    """The demo link-in-bio page embedding `first` with the script form and `second` with the link."""
+    return render_to_string(
+        "demo/host.html",
+        {
+            "store_url": store_url,
+            "first_slug": first.slug,
+            "first_title": first.title,
+            "second_slug": second.slug,
+            "second_title": second.title,
+        },
+    )
+
+
+def eventually(page: Page, check: Callable[[], object], *, timeout: float = 5.0):
+    """Call `check` until it stops raising AssertionError, at most `timeout` seconds.
+
+    It waits with the page's own timer: Playwright's sync API delivers events (console messages...)
+    only while one of its calls runs, never during a time.sleep.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            page.wait_for_timeout(100)
