@@ -9,7 +9,7 @@ from .support import eventually, host_page, live_popup
 
 pytestmark = pytest.mark.browser
 
-LOADER_DEFAULT_HEIGHT = "520px"
+LOADER_DEFAULT_HEIGHT = "0px"  # hidden until the pop-up reports its height
 COUNTDOWN = re.compile(r"^\d\dh \d\dm \d\ds$")
 ALL_RESIZED = """initial => [...document.querySelectorAll('iframe')]
     .every(f => f.style.height && f.style.height !== initial)"""
@@ -132,6 +132,12 @@ def test_a_site_the_pop_up_does_not_allow_cannot_frame_it(page, store_url, host,
     expect(page.locator("iframe")).to_have_count(2)
 
     wait_for_refusals(page, refusals, 2)
+    # The visitor sees no error box: the frames stay hidden and the link form stays a link.
+    page.wait_for_timeout(300)
+    assert page.evaluate(
+        "[...document.querySelectorAll('iframe')].map(f => getComputedStyle(f).visibility)"
+    ) == ["hidden", "hidden"]
+    expect(page.locator("a[data-popup-link]")).to_be_visible()
     assert all(host.origin in refusal for refusal in refusals)  # it names the allowed origins
     for popup in (drop, presale):
         assert_shows_no_shop(page, f'iframe[src*="/popup/{popup.slug}/embed/"]', store_url)

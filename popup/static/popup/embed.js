@@ -6,12 +6,15 @@
   var origin = new URL(me.src, location.href).origin;
   var frames = w.__popupFrames = w.__popupFrames || [];
 
-  function mount(slug, query, title, place) {
+  // The frame stays invisible until the pop-up reports its height: a site the pop-up does not allow
+  // shows no browser error box, and a link form keeps its link.
+  function mount(slug, query, title, place, link) {
     var f = d.createElement("iframe");
+    f.__link = link;
     f.src = origin + "/popup/" + encodeURIComponent(slug) + "/embed/" + (query || "");
     f.title = title || "Pop-up shop";
     f.setAttribute("allow", "payment; web-share; clipboard-write");
-    f.style.cssText = "display:block;width:100%;max-width:40rem;height:520px;border:0;margin:0 auto;overflow:hidden";
+    f.style.cssText = "display:block;width:100%;max-width:40rem;height:0;border:0;margin:0 auto;visibility:hidden";
     frames.push(f);
     place(f);
   }
@@ -34,8 +37,8 @@
       if (url.origin !== origin || !match || a.__popup) continue;
       a.__popup = 1;
       mount(match[1], url.search, a.textContent.trim(), function (f) {
-        a.parentNode.replaceChild(f, a);
-      });
+        a.parentNode.insertBefore(f, a);
+      }, a);
     }
   }
   if (d.readyState === "loading") d.addEventListener("DOMContentLoaded", upgradeLinks);
@@ -51,6 +54,8 @@
       // Only the frame that sent it, and only if it really is served from the frame's own origin.
       if (f.contentWindow === e.source && new URL(f.src).origin === e.origin) {
         f.style.height = Math.min(Math.max(+m.height || 0, 120), 20000) + "px";
+        f.style.visibility = "visible";
+        if (f.__link) { f.__link.remove(); f.__link = null; }
       }
     }
   });
