@@ -1,6 +1,27 @@
+from django import forms
 from django.contrib import admin
 
 from .models import PopUp, PopUpProduct
+from .services.popups import popup_schedule_conflicts
+
+
+class PopUpAdminForm(forms.ModelForm):
+    """The admin refuses overlapping published pop-ups too (the model is given by the admin)."""
+
+    def clean(self):
+        data = super().clean()
+        opens, closes, product_range = (
+            data.get("opens_at"),
+            data.get("closes_at"),
+            data.get("range"),
+        )
+        if data.get("is_published") and product_range and opens and closes and closes > opens:
+            candidate = PopUp(pk=self.instance.pk, opens_at=opens, closes_at=closes)
+            candidate.range = product_range
+            conflicts = popup_schedule_conflicts(popup=candidate)
+            if conflicts:
+                raise forms.ValidationError([conflict.message for conflict in conflicts])
+        return data
 
 
 class PopUpProductInline(admin.TabularInline):
@@ -12,6 +33,7 @@ class PopUpProductInline(admin.TabularInline):
 
 @admin.register(PopUp)
 class PopUpAdmin(admin.ModelAdmin):
+    form = PopUpAdminForm
     list_display = ["title", "slug", "kind", "is_published", "opens_at", "closes_at"]
     list_filter = ["kind", "is_published"]
     search_fields = ["title", "slug"]

@@ -10,10 +10,24 @@ class PopUpDashboardConfig(OscarDashboardConfig):
     verbose_name = _("Pop-ups dashboard")
     default_permissions = ["is_staff"]
 
-    def get_urls(self):
+    def ready(self):
         from . import views
 
+        # Attributes, as in Oscar's own dashboard apps, so a store can swap one view.
+        self.list_view = views.PopUpListView
+        self.create_view = views.PopUpCreateView
+        self.detail_view = views.PopUpDetailView
+        self.update_view = views.PopUpUpdateView
+        self.publish_view = views.PopUpPublishView
+        self.delete_view = views.PopUpDeleteView
+
+    def get_urls(self):
         urls = [
-            path("", views.PopUpListView.as_view(), name="popup-list"),
+            path("", self.list_view.as_view(), name="popup-list"),
+            path("create/", self.create_view.as_view(), name="popup-create"),
+            path("<int:pk>/", self.detail_view.as_view(), name="popup-detail"),
+            path("<int:pk>/edit/", self.update_view.as_view(), name="popup-update"),
+            path("<int:pk>/publish/", self.publish_view.as_view(), name="popup-publish"),
+            path("<int:pk>/delete/", self.delete_view.as_view(), name="popup-delete"),
         ]
         return self.post_process_urls(urls)
