@@ -1,7 +1,8 @@
+import secrets
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -85,6 +86,12 @@ class PopUp(models.Model):
     )
     per_customer_limit = models.PositiveSmallIntegerField(
         _("units per customer"), null=True, blank=True, help_text=_("Empty means no limit.")
+    )
+    hold_minutes = models.PositiveSmallIntegerField(
+        _("hold minutes"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("How long units in a shopper's basket stay reserved for them."),
     )
     allowed_embed_origins = models.TextField(
         _("allowed embed origins"),
@@ -223,3 +230,51 @@ class PopUpProduct(models.Model):
                     % {"sold": self.units_sold}
                 }
             )
+
+
+def new_basket_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class PopUpBasket(models.Model):
+    """A shopper's basket in one pop-up, known by a token the iframe keeps instead of a cookie."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ORDERED = "ordered", _("Ordered")
+
+    popup = models.ForeignKey(PopUp, on_delete=models.CASCADE, related_name="baskets")
+    token = models.CharField(max_length=64, unique=True, default=new_basket_token, editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("pop-up basket")
+
+    def __str__(self) -> str:
+        return f"Basket {self.pk} in {self.popup}"
+
+
+class Hold(models.Model):
+    """Units of one pop-up product reserved for one basket until `reserved_until`.
+
+    An expired hold reserves nothing: every query that counts holds filters on `reserved_until`,
+    so no job has to run for units to come back. A periodic task only deletes old rows.
+    """
+
+    basket = models.ForeignKey(PopUpBasket, on_delete=models.CASCADE, related_name="holds")
+    terms = models.ForeignKey(PopUpProduct, on_delete=models.CASCADE, related_name="holds")
+    quantity = models.PositiveIntegerField()
+    reserved_until = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("stock hold")
+        constraints = [
+            models.UniqueConstraint(fields=["basket", "terms"], name="hold_once_per_basket"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="hold_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.terms.product_id} until {self.reserved_until:%H:%M:%S}"

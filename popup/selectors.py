@@ -5,12 +5,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from oscar.core.loading import get_class, get_model
 
-from .models import PopUp, PopUpProduct
+from .models import PopUp, PopUpBasket, PopUpProduct
 
 Product = get_model("catalogue", "Product")
 ProductImage = get_model("catalogue", "ProductImage")
@@ -85,9 +86,17 @@ def popup_get_visible(*, slug: str, user=None) -> PopUp:
     return popup
 
 
-def popup_products(*, popup: PopUp) -> QuerySet:
+def popup_terms_with_holds(*, now: datetime) -> QuerySet:
+    """Pop-up terms annotated with `units_held`: the units in holds that have not expired at `now`."""
+    active = Q(holds__reserved_until__gt=now)
+    return PopUpProduct.objects.annotate(
+        units_held=Coalesce(Sum("holds__quantity", filter=active), 0)
+    )
+
+
+def popup_products(*, popup: PopUp, now: datetime | None = None) -> QuerySet:
     """The public products of the pop-up's slice, with everything the storefront needs prefetched."""
-    terms = PopUpProduct.objects.filter(popup=popup)
+    terms = popup_terms_with_holds(now=now or timezone.now()).filter(popup=popup)
     images = ProductImage.objects.order_by("display_order", "pk")
     return (
         popup.range.all_products()
@@ -103,7 +112,13 @@ def popup_products(*, popup: PopUp) -> QuerySet:
     )
 
 
-def _units_left(product, terms: PopUpProduct | None, stockrecord, *, kind: str) -> int | None:
+def product_units_left(
+    product, terms: PopUpProduct | None, stockrecord, *, kind: str
+) -> int | None:
+    """Units a shopper can still take: the pop-up's cap and the warehouse stock, less active holds.
+
+    `terms` must carry `units_held` (see popup_terms_with_holds); None means nothing caps it.
+    """
     caps = []
     if terms is not None and terms.units_offered is not None:
         caps.append(terms.units_offered - terms.units_sold)
@@ -112,40 +127,109 @@ def _units_left(product, terms: PopUpProduct | None, stockrecord, *, kind: str) 
             caps.append(stockrecord.net_stock_level)
         elif kind != PopUp.Kind.PRESALE:
             caps.append(0)  # nothing in the warehouse to ship
-    return max(0, min(caps)) if caps else None
+    if not caps:
+        return None
+    held = terms.units_held if terms is not None else 0
+    return max(0, min(caps) - held)
+
+
+def storefront_item(*, popup: PopUp, product, strategy) -> StorefrontItem:
+    """One product as the pop-up sells it; `product` comes from popup_products (prefetched)."""
+    terms = product.popup_terms_here[0] if product.popup_terms_here else None
+    info = strategy.fetch_for_product(product)
+    if info.price.exists:
+        policy = info.price
+        regular = policy.incl_tax if policy.is_tax_known else policy.excl_tax
+        currency = policy.currency
+    else:
+        regular, currency = None, settings.OSCAR_DEFAULT_CURRENCY
+    price = terms.price if terms is not None and terms.price is not None else regular
+    images = product.ordered_images
+    if not images and product.parent_id:
+        images = product.parent.ordered_images
+    return StorefrontItem(
+        product=product,
+        terms=terms,
+        price=price,
+        regular_price=regular,
+        currency=currency,
+        units_left=product_units_left(product, terms, info.stockrecord, kind=popup.kind),
+        image=images[0] if images else None,
+    )
 
 
 def popup_storefront(*, popup: PopUp, strategy=None, now: datetime | None = None) -> Storefront:
     """The pop-up as a shopper sees it now: items in display order with honest prices and units left."""
     now = now or timezone.now()
     strategy = strategy or Selector().strategy()
-    items = []
-    for product in popup_products(popup=popup):
-        terms = product.popup_terms_here[0] if product.popup_terms_here else None
-        info = strategy.fetch_for_product(product)
-        if info.price.exists:
-            policy = info.price
-            regular = policy.incl_tax if policy.is_tax_known else policy.excl_tax
-            currency = policy.currency
-        else:
-            regular, currency = None, settings.OSCAR_DEFAULT_CURRENCY
-        price = terms.price if terms is not None and terms.price is not None else regular
-        images = product.ordered_images
-        if not images and product.parent_id:
-            images = product.parent.ordered_images
-        items.append(
-            StorefrontItem(
-                product=product,
-                terms=terms,
-                price=price,
-                regular_price=regular,
-                currency=currency,
-                units_left=_units_left(product, terms, info.stockrecord, kind=popup.kind),
-                image=images[0] if images else None,
-            )
-        )
+    items = [
+        storefront_item(popup=popup, product=product, strategy=strategy)
+        for product in popup_products(popup=popup, now=now)
+    ]
     items.sort(key=lambda item: (item.terms.display_order if item.terms else 1000, item.title))
     units = Storefront(popup=popup, items=items, state=PopUp.State.DRAFT, now=now).units_left
     return Storefront(
         popup=popup, items=items, state=popup.state_at(now, units_left=units), now=now
     )
+
+
+@dataclass(frozen=True)
+class BasketLine:
+    item: StorefrontItem
+    quantity: int
+    reserved_until: datetime
+    is_active: bool  # False once the hold expired: the units are no longer the shopper's
+
+    @property
+    def total(self) -> Decimal:
+        return self.item.price * self.quantity
+
+
+@dataclass(frozen=True)
+class BasketSummary:
+    basket: PopUpBasket
+    lines: list[BasketLine]
+    now: datetime
+
+    @property
+    def active_lines(self) -> list[BasketLine]:
+        return [line for line in self.lines if line.is_active]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.total for line in self.active_lines), Decimal("0.00"))
+
+    @property
+    def units(self) -> int:
+        return sum(line.quantity for line in self.active_lines)
+
+    @property
+    def reserved_until(self) -> datetime | None:
+        return min((line.reserved_until for line in self.active_lines), default=None)
+
+
+def basket_get(*, popup: PopUp, token: str) -> PopUpBasket:
+    """The pop-up's basket with this token; 404 for an unknown token or another pop-up's basket."""
+    basket = PopUpBasket.objects.filter(popup=popup, token=token).first() if token else None
+    if basket is None:
+        raise Http404("No such basket.")
+    basket.popup = popup
+    return basket
+
+
+def basket_summary(*, basket: PopUpBasket, strategy=None, now: datetime | None = None):
+    """What the basket holds now, priced as the pop-up sells it; expired holds are flagged."""
+    now = now or timezone.now()
+    storefront = popup_storefront(popup=basket.popup, strategy=strategy, now=now)
+    items = {item.product.pk: item for item in storefront.items}
+    lines = [
+        BasketLine(
+            item=items[hold.terms.product_id],
+            quantity=hold.quantity,
+            reserved_until=hold.reserved_until,
+            is_active=hold.reserved_until > now,
+        )
+        for hold in basket.holds.select_related("terms").order_by("terms__display_order", "pk")
+        if hold.terms.product_id in items
+    ]
+    return storefront, BasketSummary(basket=basket, lines=lines, now=now)

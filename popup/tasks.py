@@ -10,3 +10,11 @@ def send_product_alerts(product_id: int) -> None:
     product = Product.objects.filter(pk=product_id).first()
     if product is not None:
         AlertsDispatcher().send_product_alert_email_for_user(product)
+
+
+@shared_task
+def holds_tidy() -> int:
+    """Delete long-expired hold rows. Availability never waits for this: expiry is in the queries."""
+    from .services.holds import holds_delete_expired
+
+    return holds_delete_expired()

@@ -172,6 +172,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "popup-holds-tidy": {"task": "popup.tasks.holds_tidy", "schedule": 15 * 60},
+}
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,107 @@
+"""The JSON endpoints the pop-up's iframe calls. The basket token travels in a header, not a cookie:
+third-party iframes lose cookies in Safari and in-app browsers, and a header cannot be forged by
+another site's form, so these endpoints need no CSRF cookie either."""
+
+import json
+
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from .selectors import BasketSummary, Storefront, basket_get, basket_summary, popup_get_visible
+from .services.holds import HoldRefused, basket_create, hold_set
+
+TOKEN_HEADER = "X-Popup-Basket"
+
+
+class BadRequest(Exception):
+    pass
+
+
+def _json_body(request) -> dict:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BadRequest("The request body is not valid JSON.") from error
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return body
+
+
+def _whole_number(body: dict, name: str) -> int:
+    value = body.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"“{name}” must be a whole number.")
+    return value
+
+
+def basket_payload(storefront: Storefront, summary: BasketSummary) -> dict:
+    reserved_until = summary.reserved_until
+    return {
+        "token": summary.basket.token,
+        "state": storefront.state.value,
+        "currency": storefront.items[0].currency if storefront.items else None,
+        "units": summary.units,
+        "total": str(summary.total),
+        "reserved_until": reserved_until.isoformat() if reserved_until else None,
+        "seconds_left": (
+            max(0, int((reserved_until - summary.now).total_seconds())) if reserved_until else 0
+        ),
+        "lines": [
+            {
+                "product": line.item.product.pk,
+                "title": line.item.title,
+                "quantity": line.quantity,
+                "unit_price": str(line.item.price),
+                "total": str(line.total),
+                "active": line.is_active,
+            }
+            for line in summary.lines
+        ],
+        "units_left": {str(item.product.pk): item.units_left for item in storefront.items},
+    }
+
+
+def _respond(request, basket, *, status=200, **extra) -> JsonResponse:
+    storefront, summary = basket_summary(basket=basket, strategy=request.strategy)
+    response = JsonResponse({**extra, "basket": basket_payload(storefront, summary)}, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@csrf_exempt
+@require_POST
+def basket_new(request, slug: str) -> JsonResponse:
+    popup = popup_get_visible(slug=slug, user=request.user)
+    return _respond(request, basket_create(popup=popup), status=201)
+
+
+@require_GET
+def basket_detail(request, slug: str) -> JsonResponse:
+    popup = popup_get_visible(slug=slug, user=request.user)
+    return _respond(request, basket_get(popup=popup, token=request.headers.get(TOKEN_HEADER, "")))
+
+
+@csrf_exempt
+@require_POST
+def basket_line(request, slug: str) -> JsonResponse:
+    """Set how many units of a product the basket holds: {"product": id, "quantity": n}."""
+    popup = popup_get_visible(slug=slug, user=request.user)
+    basket = basket_get(popup=popup, token=request.headers.get(TOKEN_HEADER, ""))
+    try:
+        body = _json_body(request)
+        product_id, quantity = _whole_number(body, "product"), _whole_number(body, "quantity")
+    except BadRequest as error:
+        return JsonResponse({"error": str(error), "code": "bad_request"}, status=400)
+    try:
+        hold_set(basket=basket, product_id=product_id, quantity=quantity)
+    except HoldRefused as refusal:
+        return _respond(
+            request,
+            basket,
+            status=409,
+            error=refusal.message,
+            code=refusal.code,
+            available=refusal.available,
+        )
+    return _respond(request, basket)
