@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "popup.apps.PopUpConfig",
     "popup.dashboard.apps.PopUpDashboardConfig",
     "integrations.social.apps.SocialConfig",
+    "integrations.stripe.apps.StripeConfig",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +176,22 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "popup-holds-tidy": {"task": "popup.tasks.holds_tidy", "schedule": 15 * 60},
 }
+
+# Stripe: real Stripe when STRIPE_SECRET_KEY is set; otherwise localstripe on 127.0.0.1 (test/demo
+# stand-in, run it with `python -m shop.localstripe_run`) with its fake Stripe.js and demo keys.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "")
+if STRIPE_SECRET_KEY:
+    STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "")
+    STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "")
+    STRIPE_API_BASE = None
+    STRIPE_JS_URL = "https://js.stripe.com/v3/"
+else:
+    LOCALSTRIPE_URL = env("LOCALSTRIPE_URL", "http://127.0.0.1:8420").rstrip("/")
+    STRIPE_SECRET_KEY = "sk_test_localstripe"
+    STRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
+    STRIPE_WEBHOOK_SECRET = "whsec_localstripe_demo"
+    STRIPE_API_BASE = LOCALSTRIPE_URL
+    STRIPE_JS_URL = f"{LOCALSTRIPE_URL}/js.stripe.com/v3/"
 
 LOGGING = {
     "version": 1,

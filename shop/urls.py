@@ -7,6 +7,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("popup/", include("integrations.stripe.urls")),
     path("popup/", include("popup.urls")),
     path("popup/", include("integrations.social.urls")),
     path("dashboard/popups/", apps.get_app_config("popup_dashboard").urls),

@@ -8,10 +8,22 @@
 
   // The frame stays invisible until the pop-up reports its height: a site the pop-up does not allow
   // shows no browser error box, and a link form keeps its link.
+  // Third-party frames often may not store anything (Safari, in-app browsers), so the frame hands
+  // its basket token to us; we keep it first-party and give it back in the URL fragment.
+  function saved(slug, token) {
+    try {
+      var k = "popup-basket:" + origin + "/" + slug;
+      if (token === undefined) return localStorage.getItem(k);
+      token ? localStorage.setItem(k, token) : localStorage.removeItem(k);
+    } catch (e) {}
+  }
+
   function mount(slug, query, title, place, link) {
-    var f = d.createElement("iframe");
+    var f = d.createElement("iframe"), token = saved(slug);
     f.__link = link;
-    f.src = origin + "/popup/" + encodeURIComponent(slug) + "/embed/" + (query || "");
+    f.__slug = slug;
+    f.src = origin + "/popup/" + encodeURIComponent(slug) + "/embed/" + (query || "") +
+      (token ? "#basket=" + encodeURIComponent(token) : "");
     f.title = title || "Pop-up shop";
     f.setAttribute("allow", "payment; web-share; clipboard-write");
     f.style.cssText = "display:block;width:100%;max-width:40rem;height:0;border:0;margin:0 auto;visibility:hidden";
@@ -48,11 +60,13 @@
   w.__popupListening = 1;
   w.addEventListener("message", function (e) {
     var m = e.data;
-    if (!m || m.type !== "popup:resize") return;
+    if (!m) return;
     for (var i = 0; i < frames.length; i++) {
       var f = frames[i];
       // Only the frame that sent it, and only if it really is served from the frame's own origin.
-      if (f.contentWindow === e.source && new URL(f.src).origin === e.origin) {
+      if (f.contentWindow !== e.source || new URL(f.src).origin !== e.origin) continue;
+      if (m.type === "popup:basket") saved(f.__slug, String(m.token || ""));
+      if (m.type === "popup:resize") {
         f.style.height = Math.min(Math.max(+m.height || 0, 120), 20000) + "px";
         f.style.visibility = "visible";
         if (f.__link) { f.__link.remove(); f.__link = null; }

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class StripeConfig(AppConfig):
+    name = "integrations.stripe"
+    label = "popup_stripe"
+    verbose_name = _("Stripe payments")
+    default_auto_field = "django.db.models.AutoField"

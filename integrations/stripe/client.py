@@ -1,0 +1,421 @@
+"""Stripe's API behind small typed functions. The only module of the project that imports `stripe`.
+
+Every function returns frozen dataclasses of our own, never stripe objects, and raises our own
+exceptions. Every call that changes something at Stripe carries the caller's idempotency key: Stripe
+replays the first answer to a repeated key (localstripe ignores them, so callers stay idempotent too).
+
+Settings: STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, and STRIPE_API_BASE (None for Stripe itself, the
+address of localstripe offline and in tests).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+# localstripe 1.15.10 answers 400 "Unexpected ..." to these PaymentIntent parameters; Stripe takes
+# them. They are informative only (Stripe's dashboard and receipts), so they go to Stripe alone.
+_LOCALSTRIPE_LACKS = ("description", "receipt_email")
+
+
+class PaymentProviderError(Exception):
+    """Stripe refused or could not carry out a request; the message is for staff and logs."""
+
+    def __init__(self, message: str, *, code: str = "", payment_intent_id: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.payment_intent_id = payment_intent_id
+
+
+class CardDeclined(PaymentProviderError):
+    """The card was declined or failed authentication; `message` is written for the shopper."""
+
+    def __init__(
+        self, message: str, *, code: str = "", decline_code: str = "", payment_intent_id: str = ""
+    ) -> None:
+        super().__init__(message, code=code, payment_intent_id=payment_intent_id)
+        self.decline_code = decline_code
+
+
+class WebhookSignatureError(Exception):
+    """A webhook delivery whose Stripe-Signature is missing, stale or wrong."""
+
+
+@dataclass(frozen=True)
+class PaymentIntent:
+    id: str
+    status: str
+    amount: int
+    currency: str
+    client_secret: str
+    capture_method: str
+    payment_method: str = ""
+    customer: str = ""
+    latest_charge: str = ""
+    # Stripe's own figures; localstripe does not report them (None there).
+    amount_capturable: int | None = None
+    amount_received: int | None = None
+    next_action_type: str = ""
+    last_payment_error_code: str = ""
+    last_payment_error_message: str = ""
+    metadata: dict[str, str] = field(default_factory=dict, hash=False)
+
+    @property
+    def is_authorised(self) -> bool:
+        """The card is authorised and the money waits for a capture."""
+        return self.status == "requires_capture"
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == "succeeded"
+
+    @property
+    def needs_authentication(self) -> bool:
+        """The shopper must pass 3-D Secure in the browser (Stripe.js confirmCardPayment)."""
+        return self.status == "requires_action"
+
+    @property
+    def has_failed(self) -> bool:
+        """The last attempt failed (declined, or 3-D Secure failed): the PaymentIntent wants a card."""
+        return self.status == "requires_payment_method" and bool(
+            self.last_payment_error_code or self.last_payment_error_message
+        )
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    amount: int
+    currency: str
+    status: str
+    payment_intent: str = ""
+    metadata: dict[str, str] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    email: str = ""
+    default_source: str = ""
+
+
+@dataclass(frozen=True)
+class SetupIntent:
+    id: str
+    status: str
+    client_secret: str
+    usage: str
+    customer: str = ""
+    payment_method: str = ""
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    id: str
+    type: str
+    api_version: str
+    livemode: bool
+    created: int
+    payload: dict[str, Any] = field(hash=False)
+
+    @property
+    def data_object(self) -> dict[str, Any]:
+        return self.payload.get("data", {}).get("object", {})
+
+
+@lru_cache(maxsize=8)
+def _stripe_client(api_key: str, api_base: str | None) -> stripe.StripeClient:
+    base_addresses = {"api": api_base} if api_base else None
+    return stripe.StripeClient(api_key, base_addresses=base_addresses, max_network_retries=2)
+
+
+def _client() -> stripe.StripeClient:
+    return _stripe_client(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE or None)
+
+
+def _options(idempotency_key: str) -> dict[str, str]:
+    if not idempotency_key:
+        raise ValueError("Every call that changes something at Stripe needs an idempotency key.")
+    return {"idempotency_key": idempotency_key}
+
+
+def _id(value: Any) -> str:
+    """An id whether Stripe sent it bare or expanded (localstripe expands latest_charge)."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        return value
+    return str(value["id"])
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
+def _payment_intent(obj: Any) -> PaymentIntent:
+    data = _plain(obj)
+    error = data.get("last_payment_error") or {}
+    next_action = data.get("next_action") or {}
+    return PaymentIntent(
+        id=data["id"],
+        status=data["status"],
+        amount=int(data["amount"]),
+        currency=data["currency"],
+        client_secret=data.get("client_secret") or "",
+        capture_method=data.get("capture_method") or "",
+        payment_method=_id(data.get("payment_method")),
+        customer=_id(data.get("customer")),
+        latest_charge=_id(data.get("latest_charge")),
+        amount_capturable=data.get("amount_capturable"),
+        amount_received=data.get("amount_received"),
+        next_action_type=next_action.get("type", ""),
+        last_payment_error_code=error.get("decline_code") or error.get("code") or "",
+        last_payment_error_message=error.get("message") or "",
+        metadata=dict(data.get("metadata") or {}),
+    )
+
+
+def _refund(obj: Any) -> Refund:
+    data = _plain(obj)
+    return Refund(
+        id=data["id"],
+        amount=int(data["amount"]),
+        currency=data["currency"],
+        status=data.get("status") or "",
+        payment_intent=_id(data.get("payment_intent")),
+        metadata=dict(data.get("metadata") or {}),
+    )
+
+
+def _translate(error: stripe.StripeError) -> PaymentProviderError:
+    details = getattr(error, "error", None)
+    payment_intent = getattr(details, "payment_intent", None) if details else None
+    payment_intent_id = _id(payment_intent) if payment_intent else ""
+    code = error.code or ""
+    if isinstance(error, stripe.CardError):
+        return CardDeclined(
+            error.user_message or "Your card was declined.",
+            code=code,
+            decline_code=getattr(details, "decline_code", None) or "" if details else "",
+            payment_intent_id=payment_intent_id,
+        )
+    return PaymentProviderError(
+        error.user_message or str(error), code=code, payment_intent_id=payment_intent_id
+    )
+
+
+def customer_create(
+    *,
+    idempotency_key: str,
+    email: str = "",
+    name: str = "",
+    card_token: str = "",
+    metadata: dict[str, str] | None = None,
+) -> Customer:
+    """Create a Stripe customer; with `card_token`, the tokenised card becomes its default source."""
+    params: dict[str, Any] = {"metadata": metadata or {}}
+    if email:
+        params["email"] = email
+    if name:
+        params["name"] = name
+    if card_token:
+        params["source"] = card_token
+    try:
+        customer = _client().v1.customers.create(params, _options(idempotency_key))
+    except stripe.StripeError as error:
+        raise _translate(error) from error
+    data = _plain(customer)
+    return Customer(
+        id=data["id"], email=data.get("email") or "", default_source=_id(data.get("default_source"))
+    )
+
+
+def payment_intent_create(
+    *,
+    amount: int,
+    currency: str,
+    idempotency_key: str,
+    payment_method: str = "",
+    card_token: str = "",
+    customer: str = "",
+    capture_method: str = "manual",
+    confirm: bool = True,
+    off_session: bool = False,
+    metadata: dict[str, str] | None = None,
+    description: str = "",
+    receipt_email: str = "",
+) -> PaymentIntent:
+    """Create (and by default confirm) a PaymentIntent for `amount` minor units of `currency`.
+
+    Pass a `payment_method` (pm_..., or a card_... attached to `customer`), or the `card_token` that
+    card.js got from Stripe.js `createToken`. A declined card raises CardDeclined; a card that wants
+    3-D Secure comes back with status requires_action for card.js to finish in the browser.
+    """
+    if card_token:
+        # Stripe.js createToken is the one card call that real Stripe.js and localstripe's fake both
+        # support (see static/popup_stripe/card.js). The token's card becomes a Customer's source and
+        # that Card is the PaymentIntent's payment_method. Stripe documents payment_method as "a
+        # PaymentMethod, Card, or compatible Source object", and refuses an *unattached* source
+        # ("A source must be attached to a customer to be used as a `payment_method`", stripe-node
+        # #934) and a raw token ("A token may not be passed in as a PaymentMethod", saleor #4741);
+        # localstripe has neither payment_method_data nor card[token], so this is the request both
+        # accept. The customer also carries the e-mail address for Stripe's receipts.
+        if payment_method or customer:
+            raise ValueError("Pass either card_token or payment_method/customer, not both.")
+        holder = customer_create(
+            idempotency_key=f"{idempotency_key}:customer",
+            email=receipt_email,
+            card_token=card_token,
+            metadata=metadata,
+        )
+        customer, payment_method = holder.id, holder.default_source
+    params: dict[str, Any] = {
+        "amount": amount,
+        "currency": currency.lower(),
+        "capture_method": capture_method,
+        # Cards only: without it Stripe turns on automatic payment methods, which want a return_url
+        # when confirmed on the server (and localstripe rejects automatic_payment_methods).
+        "payment_method_types": ["card"],
+        "metadata": metadata or {},
+    }
+    if payment_method:
+        params["payment_method"] = payment_method
+    if customer:
+        params["customer"] = customer
+    if confirm:
+        params["confirm"] = True
+        if off_session:
+            params["off_session"] = True
+    if description:
+        params["description"] = description
+    if receipt_email:
+        params["receipt_email"] = receipt_email
+    if settings.STRIPE_API_BASE:
+        for name in _LOCALSTRIPE_LACKS:
+            params.pop(name, None)
+    try:
+        intent = _client().v1.payment_intents.create(params, _options(idempotency_key))
+    except stripe.StripeError as error:
+        raise _translate(error) from error
+    return _payment_intent(intent)
+
+
+def payment_intent_retrieve(*, payment_intent_id: str) -> PaymentIntent:
+    """The PaymentIntent as Stripe sees it now."""
+    try:
+        return _payment_intent(_client().v1.payment_intents.retrieve(payment_intent_id))
+    except stripe.StripeError as error:
+        raise _translate(error) from error
+
+
+def payment_intent_capture(
+    *, payment_intent_id: str, idempotency_key: str, amount_to_capture: int | None = None
+) -> PaymentIntent:
+    """Capture an authorised PaymentIntent, all of it or `amount_to_capture` minor units."""
+    params: dict[str, Any] = {}
+    if amount_to_capture is not None:
+        params["amount_to_capture"] = amount_to_capture
+    try:
+        intent = _client().v1.payment_intents.capture(
+            payment_intent_id, params, _options(idempotency_key)
+        )
+    except stripe.StripeError as error:
+        raise _translate(error) from error
+    return _payment_intent(intent)
+
+
+def payment_intent_cancel(*, payment_intent_id: str, idempotency_key: str) -> PaymentIntent:
+    """Cancel a PaymentIntent that is not captured: an authorisation is released, nobody is charged."""
+    try:
+        intent = _client().v1.payment_intents.cancel(
+            payment_intent_id, {}, _options(idempotency_key)
+        )
+    except stripe.StripeError as error:
+        raise _translate(error) from error
+    return _payment_intent(intent)
+
+
+def refund_create(
+    *,
+    payment_intent_id: str,
+    idempotency_key: str,
+    amount: int | None = None,
+    metadata: dict[str, str] | None = None,
+) -> Refund:
+    """Refund a captured PaymentIntent, all of it or `amount` minor units."""
+    params: dict[str, Any] = {"payment_intent": payment_intent_id, "metadata": metadata or {}}
+    if amount is not None:
+        params["amount"] = amount
+    try:
+        refund = _client().v1.refunds.create(params, _options(idempotency_key))
+    except stripe.StripeError as error:
+        raise _translate(error) from error
+    return _refund(refund)
+
+
+def setup_intent_create(
+    *,
+    customer: str,
+    idempotency_key: str,
+    usage: str = "off_session",
+    metadata: dict[str, str] | None = None,
+) -> SetupIntent:
+    """A SetupIntent that saves a card on `customer` for charges made later without the shopper."""
+    params: dict[str, Any] = {
+        "customer": customer,
+        "usage": usage,
+        "payment_method_types": ["card"],
+        "metadata": metadata or {},
+    }
+    try:
+        intent = _client().v1.setup_intents.create(params, _options(idempotency_key))
+    except stripe.StripeError as error:
+        raise _translate(error) from error
+    return setup_intent_from(intent)
+
+
+def setup_intent_retrieve(*, setup_intent_id: str) -> SetupIntent:
+    """The SetupIntent as Stripe sees it now (its payment_method once the card is saved)."""
+    try:
+        return setup_intent_from(_client().v1.setup_intents.retrieve(setup_intent_id))
+    except stripe.StripeError as error:
+        raise _translate(error) from error
+
+
+def setup_intent_from(obj: Any) -> SetupIntent:
+    data = _plain(obj)
+    return SetupIntent(
+        id=data["id"],
+        status=data["status"],
+        client_secret=data.get("client_secret") or "",
+        usage=data.get("usage") or "",
+        customer=_id(data.get("customer")),
+        payment_method=_id(data.get("payment_method")),
+    )
+
+
+def webhook_event_construct(*, payload: bytes, signature: str | None) -> WebhookEvent:
+    """Verify a webhook delivery's signature with STRIPE_WEBHOOK_SECRET and read its event."""
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    if not signature or not secret:
+        raise WebhookSignatureError("No Stripe-Signature header, or no webhook secret configured.")
+    try:
+        event = _client().construct_event(payload, signature, secret)
+        data = json.loads(payload)
+        event_id, event_type = str(event["id"]), str(event["type"])
+    except (stripe.SignatureVerificationError, ValueError, KeyError) as error:
+        raise WebhookSignatureError(str(error)) from error
+    return WebhookEvent(
+        id=event_id,
+        type=event_type,
+        api_version=str(data.get("api_version") or ""),
+        livemode=bool(data.get("livemode", False)),
+        created=int(data.get("created") or 0),
+        payload=data,
+    )

@@ -1,0 +1,303 @@
+"""Between Stripe and Oscar: payments recorded on Oscar orders, Stripe errors turned into Oscar's.
+
+As in django-oscar-paypal's facade: client.py talks to Stripe, this module records what happened with
+Oscar's own models (a payment Source of type "Stripe" whose reference is the PaymentIntent id, its
+Transactions, and PaymentEvents "Authorised" / "Paid" / "Refunded" with the order's lines), and raises
+Oscar's UnableToTakePayment (message for the shopper) or PaymentError (for staff and logs).
+
+The checkout's order of work: payment_authorise (card authorised, nothing charged), then, once the
+units are secured and the order placed, payment_record_authorisation and payment_capture; if the units
+were lost, payment_authorisation_cancel. Every function may be called again with the same arguments.
+"""
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.db import transaction
+from oscar.core.loading import get_class, get_model
+
+from . import client
+from .client import CardDeclined, PaymentIntent, PaymentProviderError
+
+Source = get_model("payment", "Source")
+SourceType = get_model("payment", "SourceType")
+Transaction = get_model("payment", "Transaction")
+PaymentEvent = get_model("order", "PaymentEvent")
+PaymentEventType = get_model("order", "PaymentEventType")
+UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
+PaymentError = get_class("payment.exceptions", "PaymentError")
+EventHandler = get_class("order.processing", "EventHandler")
+
+SOURCE_TYPE_NAME = "Stripe"
+AUTHORISED = "Authorised"
+PAID = "Paid"
+REFUNDED = "Refunded"
+CAPTURE_FAILED = "capture failed"
+
+# Stripe counts these currencies in whole units, all others in hundredths.
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    [
+        "BIF",
+        "CLP",
+        "DJF",
+        "GNF",
+        "JPY",
+        "KMF",
+        "KRW",
+        "MGA",
+        "PYG",
+        "RWF",
+        "UGX",
+        "VND",
+        "VUV",
+        "XAF",
+        "XOF",
+        "XPF",
+    ]
+)
+
+AUTHENTICATION_FAILED_MESSAGE = (
+    "Your bank could not confirm this payment. Nothing was charged: try again, or use another card."
+)
+
+
+def amount_to_minor(*, amount: Decimal, currency: str) -> int:
+    """An Oscar amount in Stripe's minor units (cents; whole units for zero-decimal currencies)."""
+    exponent = 0 if currency.upper() in ZERO_DECIMAL_CURRENCIES else 2
+    return int((Decimal(amount) * 10**exponent).to_integral_value())
+
+
+def amount_from_minor(*, amount: int, currency: str) -> Decimal:
+    """Stripe's minor units as an Oscar amount."""
+    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
+        return Decimal(amount).quantize(Decimal("0.01"))
+    return (Decimal(amount) / 100).quantize(Decimal("0.01"))
+
+
+def _shopper_failure(intent: PaymentIntent) -> str:
+    if intent.last_payment_error_code == "payment_intent_authentication_failure":
+        return AUTHENTICATION_FAILED_MESSAGE
+    return intent.last_payment_error_message or "Your card was declined."
+
+
+def payment_authorise(
+    *,
+    amount: Decimal,
+    currency: str,
+    idempotency_key: str,
+    card_token: str = "",
+    payment_method: str = "",
+    customer: str = "",
+    email: str = "",
+    description: str = "",
+    metadata: dict[str, str] | None = None,
+) -> PaymentIntent:
+    """Authorise `amount` on the card without charging it; the result is authorised or needs 3-D Secure.
+
+    Raises UnableToTakePayment with a message for the shopper when the card is declined, and
+    PaymentError when Stripe cannot be used. `idempotency_key` must name this attempt (a new card
+    token is a new attempt), e.g. f"basket-{basket.id}-{card_token}".
+    """
+    try:
+        intent = client.payment_intent_create(
+            amount=amount_to_minor(amount=amount, currency=currency),
+            currency=currency,
+            idempotency_key=idempotency_key,
+            card_token=card_token,
+            payment_method=payment_method,
+            customer=customer,
+            capture_method="manual",
+            confirm=True,
+            metadata=metadata,
+            description=description,
+            receipt_email=email,
+        )
+    except CardDeclined as error:
+        raise UnableToTakePayment(error.message) from error
+    except PaymentProviderError as error:
+        raise PaymentError(error.message) from error
+    if intent.has_failed:
+        raise UnableToTakePayment(_shopper_failure(intent))
+    return intent
+
+
+def payment_authorisation_check(
+    *, payment_intent_id: str, amount: Decimal, currency: str
+) -> PaymentIntent:
+    """The PaymentIntent, read from Stripe, if it authorises exactly `amount` `currency`.
+
+    What the browser reports after 3-D Secure is never trusted: this asks Stripe. Raises
+    UnableToTakePayment when authentication failed or the card was declined, PaymentError when the
+    PaymentIntent is for another amount or is in any other state.
+    """
+    try:
+        intent = client.payment_intent_retrieve(payment_intent_id=payment_intent_id)
+    except PaymentProviderError as error:
+        raise PaymentError(error.message) from error
+    if intent.has_failed:
+        raise UnableToTakePayment(_shopper_failure(intent))
+    if intent.amount != amount_to_minor(amount=amount, currency=currency) or (
+        intent.currency.lower() != currency.lower()
+    ):
+        raise PaymentError(f"PaymentIntent {intent.id} is for {intent.amount} {intent.currency}.")
+    if not intent.is_authorised:
+        raise PaymentError(f"PaymentIntent {intent.id} is {intent.status}, not authorised.")
+    return intent
+
+
+def payment_authorisation_cancel(*, payment_intent_id: str) -> PaymentIntent:
+    """Release an authorisation that will not be captured: the shopper is not charged."""
+    try:
+        intent = client.payment_intent_retrieve(payment_intent_id=payment_intent_id)
+        if intent.status == "canceled":
+            return intent
+        return client.payment_intent_cancel(
+            payment_intent_id=payment_intent_id, idempotency_key=f"{payment_intent_id}:cancel"
+        )
+    except PaymentProviderError as error:
+        raise PaymentError(error.message) from error
+
+
+def _source_type():
+    source_type, _ = SourceType.objects.get_or_create(name=SOURCE_TYPE_NAME)
+    return source_type
+
+
+def _event_type(name: str):
+    event_type, _ = PaymentEventType.objects.get_or_create(name=name)
+    return event_type
+
+
+def _all_lines(order) -> tuple[list, list[int]]:
+    lines = list(order.lines.all())
+    return lines, [line.quantity for line in lines]
+
+
+def _locked_source(*, order, payment_intent_id: str = ""):
+    sources = Source.objects.select_for_update().filter(
+        order=order, source_type__name=SOURCE_TYPE_NAME
+    )
+    if payment_intent_id:
+        sources = sources.filter(reference=payment_intent_id)
+    source = sources.order_by("pk").first()
+    if source is None:
+        raise PaymentError(f"Order {order.number} has no Stripe payment recorded.")
+    return source
+
+
+def payment_record_authorisation(*, order, payment_intent: PaymentIntent):
+    """Record an authorised PaymentIntent on `order`: its Stripe Source, Authorise transaction and event."""
+    amount = amount_from_minor(amount=payment_intent.amount, currency=payment_intent.currency)
+    with transaction.atomic():
+        source, _ = Source.objects.select_for_update().get_or_create(
+            order=order,
+            source_type=_source_type(),
+            reference=payment_intent.id,
+            defaults={"currency": payment_intent.currency.upper(), "label": "Card (Stripe)"},
+        )
+        if not source.transactions.filter(txn_type=Transaction.AUTHORISE).exists():
+            source.allocate(amount, reference=payment_intent.id, status=payment_intent.status)
+            lines, quantities = _all_lines(order)
+            EventHandler().create_payment_event(
+                order,
+                _event_type(AUTHORISED),
+                amount,
+                lines,
+                quantities,
+                reference=payment_intent.id,
+            )
+    return source
+
+
+def payment_capture(*, order, payment_intent_id: str, amount: Decimal | None = None):
+    """Capture the authorised PaymentIntent of `order` and record the debit and a "Paid" event.
+
+    Returns the Debit transaction; capturing again returns the same one. If Stripe refuses, the
+    failure is recorded on the order (a failed Debit transaction and a note for staff) and
+    PaymentError is raised; the order stays, unpaid.
+    """
+    failure = None
+    with transaction.atomic():
+        source = _locked_source(order=order, payment_intent_id=payment_intent_id)
+        done = source.transactions.filter(txn_type=Transaction.DEBIT).exclude(status=CAPTURE_FAILED)
+        if done.exists():
+            return done.first()
+        if amount is None:
+            amount = source.amount_allocated
+        try:
+            intent = client.payment_intent_capture(
+                payment_intent_id=payment_intent_id,
+                amount_to_capture=amount_to_minor(amount=amount, currency=source.currency),
+                idempotency_key=f"{payment_intent_id}:capture",
+            )
+        except PaymentProviderError as error:
+            failure = error
+            # Captured earlier, but the record of it was lost? Stripe's state is the truth.
+            try:
+                intent = client.payment_intent_retrieve(payment_intent_id=payment_intent_id)
+            except PaymentProviderError:
+                pass
+            else:
+                if intent.is_paid:
+                    failure = None
+        if failure is None:
+            source.debit(amount, reference=payment_intent_id, status=intent.status)
+            lines, quantities = _all_lines(order)
+            EventHandler().create_payment_event(
+                order, _event_type(PAID), amount, lines, quantities, reference=payment_intent_id
+            )
+            return source.transactions.filter(txn_type=Transaction.DEBIT).latest("pk")
+        source.transactions.create(
+            txn_type=Transaction.DEBIT,
+            amount=amount,
+            reference=payment_intent_id,
+            status=CAPTURE_FAILED,
+        )
+        EventHandler().create_note(
+            order,
+            f"Stripe could not capture {amount} {source.currency} of {payment_intent_id}: "
+            f"{failure.message}",
+        )
+    raise PaymentError(failure.message) from failure
+
+
+def payment_refund(
+    *,
+    order,
+    refund_key: str,
+    amount: Decimal | None = None,
+    lines: Sequence | None = None,
+    line_quantities: Sequence[int] | None = None,
+    user=None,
+):
+    """Refund `amount` (all that is left by default) through Stripe and record it on `order`.
+
+    `refund_key` names this refund (a dashboard form carries a fresh one): a second call with the
+    same key returns the first refund's PaymentEvent and refunds nothing more. Without lines, a
+    refund of everything that was paid lists all the order's lines. Raises PaymentError.
+    """
+    with transaction.atomic():
+        source = _locked_source(order=order)
+        done = order.payment_events.filter(event_type__name=REFUNDED, reference=refund_key).first()
+        if done is not None:
+            return done
+        available = source.amount_available_for_refund
+        if amount is None:
+            amount = available
+        if not Decimal("0") < amount <= available:
+            raise PaymentError(f"Only {available} {source.currency} can be refunded.")
+        try:
+            refund = client.refund_create(
+                payment_intent_id=source.reference,
+                amount=amount_to_minor(amount=amount, currency=source.currency),
+                idempotency_key=f"{order.number}:refund:{refund_key}",
+                metadata={"order_number": order.number, "refund_key": refund_key},
+            )
+        except PaymentProviderError as error:
+            raise PaymentError(error.message) from error
+        if lines is None and amount == available == source.amount_debited:
+            lines, line_quantities = _all_lines(order)
+        source.refund(amount, reference=refund.id, status=refund.status)
+        return EventHandler(user).create_payment_event(
+            order, _event_type(REFUNDED), amount, lines, line_quantities, reference=refund_key
+        )

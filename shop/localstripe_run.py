@@ -1,0 +1,60 @@
+"""Run localstripe, the offline stand-in for Stripe, on 127.0.0.1 for the demo store and the tests.
+
+    python -m shop.localstripe_run [--port 8420] [--webhook-url http://127.0.0.1:8000/popup/stripe/webhook/]
+
+localstripe (GPL-3.0) is a demo and test dependency of the reference store only: the plugin (popup/,
+integrations/) never imports it. Its own `localstripe` command binds every interface and reloads a
+state file shared by every instance (/tmp/localstripe.pickle); this one listens on 127.0.0.1 only,
+starts from scratch and keeps its state file in its own temporary folder. Webhook registrations live
+in memory, so --webhook-url (signed with the demo secret) is registered at each start.
+"""
+
+import argparse
+import logging
+import os
+import pickle
+import tempfile
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8420)
+    parser.add_argument("--webhook-url", default="", help="the store's /popup/stripe/webhook/")
+    parser.add_argument(
+        "--webhook-secret",
+        default=os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_localstripe_demo"),
+        help="the store's STRIPE_WEBHOOK_SECRET (the demo settings' one by default)",
+    )
+    args = parser.parse_args()
+
+    from aiohttp import web
+    from localstripe import resources, server, webhooks
+
+    state_dir = tempfile.mkdtemp(prefix="localstripe-")
+    state_file = os.path.join(state_dir, "localstripe.pickle")
+
+    def dump_to_disk(store) -> None:
+        with open(state_file, "wb") as file:
+            pickle.dump(store, file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    resources.Store.dump_to_disk = dump_to_disk
+
+    if args.webhook_url:
+        webhooks.register_webhook("store", args.webhook_url, args.webhook_secret, None)
+
+    logger = logging.getLogger("aiohttp.access")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(logging.StreamHandler())
+    web.run_app(
+        server.app,
+        host="127.0.0.1",
+        port=args.port,
+        access_log=logger,
+        # The Idempotency-Key is logged so the tests can see what the SDK really sent.
+        access_log_format='"%r" %s idempotency-key="%{Idempotency-Key}i"',
+        print=lambda message: logger.info(message),
+    )
+
+
+if __name__ == "__main__":
+    main()
