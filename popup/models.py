@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 # Path segments under /popup/ that belong to the plugin itself, never to a pop-up.
-RESERVED_SLUGS = frozenset({"embed", "embed.js", "oembed", "stripe", "static", "api"})
+RESERVED_SLUGS = frozenset({"embed", "embed.js", "oembed", "stripe", "static", "api", "checkout"})
 
 
 def validate_slug_not_reserved(value: str) -> None:
@@ -246,6 +246,18 @@ class PopUpBasket(models.Model):
     popup = models.ForeignKey(PopUp, on_delete=models.CASCADE, related_name="baskets")
     token = models.CharField(max_length=64, unique=True, default=new_basket_token, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    # Checkout: who pays, where it ships, and the payment under way. Saved before Stripe is called.
+    email = models.EmailField(blank=True)
+    shipping = models.JSONField(default=dict, blank=True)
+    payment_attempts = models.PositiveIntegerField(default=0)
+    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    order = models.OneToOneField(
+        "order.Order",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="popup_basket",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,14 +1,22 @@
+import logging
 from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
-from oscar.core.loading import get_model
+from oscar.core.loading import get_class, get_model
 
+from integrations.stripe.webhooks import webhook_handler_register
+
+from .models import PopUpBasket
+from .services.checkout import CheckoutRefused, checkout_complete
 from .tasks import send_product_alerts
 
+logger = logging.getLogger(__name__)
+
 StockRecord = get_model("partner", "StockRecord")
+PaymentError = get_class("payment.exceptions", "PaymentError")
 
 
 @receiver(post_save, sender=StockRecord, dispatch_uid="popup-product-alerts")
@@ -17,3 +25,20 @@ def queue_product_alerts(sender, instance, raw=False, **kwargs):
     if raw or settings.OSCAR_EAGER_ALERTS:
         return
     transaction.on_commit(partial(send_product_alerts.delay, instance.product_id))
+
+
+def _payment_authorised(event) -> None:
+    # Stripe says a pop-up payment is authorised (or captured): make sure its order exists, even
+    # if the shopper's browser never came back. checkout_complete is idempotent and order-free.
+    intent = event.data_object
+    basket_id = str((intent.get("metadata") or {}).get("popup_basket", ""))
+    if not basket_id.isdigit() or not PopUpBasket.objects.filter(pk=basket_id).exists():
+        return
+    try:
+        checkout_complete(basket_id=int(basket_id), payment_intent_id=intent["id"])
+    except (CheckoutRefused, PaymentError) as outcome:
+        logger.info("Stripe event %s for basket %s: %s", event.stripe_id, basket_id, outcome)
+
+
+for event_type in ("payment_intent.amount_capturable_updated", "payment_intent.succeeded"):
+    webhook_handler_register(event_type=event_type, handler=_payment_authorised)

@@ -18,3 +18,16 @@ def holds_tidy() -> int:
     from .services.holds import holds_delete_expired
 
     return holds_delete_expired()
+
+
+@shared_task(acks_late=True)
+def order_placed_email_send(order_id: int) -> None:
+    """Send Oscar's order confirmation for this order, once."""
+    Order = get_model("order", "Order")
+    OrderDispatcher = get_class("order.utils", "OrderDispatcher")
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None or order.communication_events.filter(event_type__code="ORDER_PLACED").exists():
+        return
+    OrderDispatcher().send_order_placed_email_for_user(
+        order, {"order": order, "lines": order.lines.all()}
+    )

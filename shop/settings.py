@@ -155,6 +155,14 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "shop@example.com")
 OSCAR_SHOP_NAME = env("OSCAR_SHOP_NAME", "Atelier Nord")
 OSCAR_SHOP_TAGLINE = "Small-batch goods"
 OSCAR_DEFAULT_CURRENCY = "EUR"
+OSCAR_INITIAL_ORDER_STATUS = "Pending"
+OSCAR_INITIAL_LINE_STATUS = "Pending"
+OSCAR_ORDER_STATUS_PIPELINE = {
+    "Pending": ("Being processed", "Cancelled"),
+    "Being processed": ("Shipped", "Cancelled"),
+    "Shipped": (),
+    "Cancelled": (),
+}
 # Back-in-stock alerts go through Celery (popup.receivers) instead of every StockRecord save.
 OSCAR_EAGER_ALERTS = False
 OSCAR_DASHBOARD_NAVIGATION = [

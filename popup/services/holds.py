@@ -60,6 +60,9 @@ def hold_set(
     """
     now = now or timezone.now()
     popup = basket.popup
+    # The basket row first (checkout locks it too), then the product's terms: always this order.
+    basket = PopUpBasket.objects.select_for_update().get(pk=basket.pk)
+    basket.popup = popup
     if basket.status != PopUpBasket.Status.OPEN:
         raise HoldRefused(_("This basket has already been checked out."), code="checked_out")
     if not 0 <= quantity <= MAX_UNITS_PER_LINE:

@@ -19,6 +19,8 @@
     drop: function () { try { localStorage.removeItem(key); } catch (e) { delete memory[key]; } }
   };
   var basket = null, deadline = 0, busy = false;
+  var framed = window.parent !== window;
+  var inApp = /FBAN|FBAV|Instagram|TikTok|musical_ly|Bytedance|Line\/|Snapchat|Pinterest/i.test(navigator.userAgent);
   var given = /[#&]basket=([\w-]+)/.exec(location.hash);
   if (given) store.set(given[1]);
 
@@ -80,6 +82,11 @@
       buy.querySelector("[data-more]").disabled = known && left === 0;
     }
     bar.hidden = data.units === 0;
+    var checkout = bar.querySelector("[data-checkout]");
+    checkout.href = "/popup/checkout/" + data.token + "/";
+    // Checkout is a first-party page: a new tab from an iframe, the same tab inside in-app
+    // browsers (they block new windows), and simply the next page on the full pop-up page.
+    checkout.target = !framed ? "_self" : inApp ? "_top" : "_blank";
     bar.classList.remove("basketbar--expired");
     bar.querySelector("[data-basket-units]").textContent = data.units + (data.units === 1 ? " item" : " items");
     bar.querySelector("[data-basket-total]").textContent = money.format(+data.total);

@@ -1,0 +1,165 @@
+"""The first-party checkout: a top-level page on the store's own domain, reached from the pop-up.
+
+It runs outside the iframe because third-party frames lose cookies and cannot run Stripe's 3-D Secure
+reliably; the basket token in the URL carries the hold across. Views parse, call one service, answer.
+"""
+
+import json
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+from oscar.core.loading import get_class
+
+from .forms import CheckoutForm
+from .models import PopUpBasket
+from .selectors import basket_summary
+from .services.checkout import CheckoutRefused, ShopperDetails, checkout_complete, checkout_pay
+
+PaymentError = get_class("payment.exceptions", "PaymentError")
+UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
+
+PAYMENT_UNAVAILABLE = "Payment is unavailable right now. Nothing was charged: please try again."
+
+
+def _basket(token: str) -> PopUpBasket:
+    basket = PopUpBasket.objects.select_related("popup", "order").filter(token=token).first()
+    if basket is None:
+        raise Http404("No such basket.")
+    return basket
+
+
+def _secure(response, *, scripts: str = ""):
+    # The token in this page's URL is a secret: never leak it to another site, never frame the page.
+    response["Referrer-Policy"] = "no-referrer"
+    response["Content-Security-Policy"] = (
+        f"script-src 'self' {scripts}".strip() + "; object-src 'none'; base-uri 'self'; "
+        "frame-ancestors 'none'"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _done_url(basket: PopUpBasket) -> str:
+    return reverse("popup:checkout-done", kwargs={"token": basket.token})
+
+
+def _requires_shipping(lines) -> bool:
+    return any(line.item.product.get_product_class().requires_shipping for line in lines)
+
+
+@require_GET
+def checkout_page(request, token: str):
+    basket = _basket(token)
+    if basket.order_id:
+        return redirect(_done_url(basket))
+    storefront, summary = basket_summary(basket=basket, strategy=request.strategy)
+    stripe_js = urlsplit(settings.STRIPE_JS_URL)
+    context = {
+        "popup": basket.popup,
+        "basket": basket,
+        "summary": summary,
+        "storefront": storefront,
+        "form": CheckoutForm(requires_shipping=_requires_shipping(summary.lines)),
+        "requires_shipping": _requires_shipping(summary.lines),
+        "stripe_js_url": settings.STRIPE_JS_URL,
+        "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+    }
+    response = render(request, "popup/checkout.html", context)
+    return _secure(response, scripts=f"{stripe_js.scheme}://{stripe_js.netloc}")
+
+
+def _answer(basket: PopUpBasket, step=None, *, order=None) -> JsonResponse:
+    order = order or (step.order if step else None)
+    if order is not None:
+        return JsonResponse(
+            {
+                "payment_intent": basket.payment_intent_id
+                or (step.payment_intent_id if step else ""),
+                "status": "succeeded",
+                "order": order.number,
+                "redirect": _done_url(basket),
+            }
+        )
+    return JsonResponse(
+        {
+            "payment_intent": step.payment_intent_id,
+            "status": step.status,
+            "client_secret": step.client_secret,
+        }
+    )
+
+
+def _failure(error: Exception) -> JsonResponse:
+    if isinstance(error, CheckoutRefused):
+        return JsonResponse({"error": error.message, "code": error.code}, status=409)
+    if isinstance(error, UnableToTakePayment):
+        return JsonResponse({"error": str(error), "code": "declined"}, status=402)
+    return JsonResponse({"error": PAYMENT_UNAVAILABLE, "code": "unavailable"}, status=402)
+
+
+def _json(request) -> dict:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+@csrf_exempt  # JSON only, and the credential is the basket token in the URL, not a cookie
+@require_POST
+def checkout_pay_view(request, token: str) -> JsonResponse:
+    basket = _basket(token)
+    if basket.order_id:
+        return _answer(basket, order=basket.order)
+    _storefront, summary = basket_summary(basket=basket, strategy=request.strategy)
+    form = CheckoutForm(_json(request), requires_shipping=_requires_shipping(summary.lines))
+    if not form.is_valid():
+        return JsonResponse({"error": "Please check the form.", "errors": form.errors}, status=400)
+    data = form.cleaned_data
+    if not data["card_token"]:
+        return JsonResponse({"error": "Please enter your card details."}, status=400)
+    details = ShopperDetails(**{name: data[name] for name in ShopperDetails.__dataclass_fields__})
+    try:
+        step = checkout_pay(
+            basket=basket, details=details, card_token=data["card_token"], strategy=request.strategy
+        )
+    except (CheckoutRefused, PaymentError) as error:
+        return _failure(error)
+    basket.refresh_from_db()
+    return _answer(basket, step)
+
+
+@csrf_exempt
+@require_POST
+def checkout_complete_view(request, token: str) -> JsonResponse:
+    """After 3-D Secure: the browser says which PaymentIntent; Stripe is asked whether it is true."""
+    basket = _basket(token)
+    payment_intent_id = str(_json(request).get("payment_intent", ""))
+    if not payment_intent_id:
+        return JsonResponse({"error": "Missing the payment."}, status=400)
+    try:
+        order = checkout_complete(
+            basket_id=basket.pk, payment_intent_id=payment_intent_id, strategy=request.strategy
+        )
+    except (CheckoutRefused, PaymentError) as error:
+        return _failure(error)
+    basket.refresh_from_db()
+    return _answer(basket, order=order)
+
+
+@require_GET
+def checkout_done(request, token: str):
+    basket = _basket(token)
+    if not basket.order_id:
+        return redirect(reverse("popup:checkout", kwargs={"token": token}))
+    response = render(
+        request,
+        "popup/checkout_done.html",
+        {"popup": basket.popup, "basket": basket, "order": basket.order},
+    )
+    return _secure(response)

@@ -1,0 +1,31 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from oscar.core.loading import get_model
+
+Country = get_model("address", "Country")
+
+
+class CheckoutForm(forms.Form):
+    """Who pays and where it ships. The card itself never reaches us: Stripe.js sends it to Stripe."""
+
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    first_name = forms.CharField(label=_("First name"), max_length=255)
+    last_name = forms.CharField(label=_("Last name"), max_length=255)
+    line1 = forms.CharField(label=_("Address"), max_length=255)
+    line2 = forms.CharField(label=_("Address, line 2"), max_length=255, required=False)
+    city = forms.CharField(label=_("City"), max_length=255)
+    postcode = forms.CharField(label=_("Postcode"), max_length=64)
+    country = forms.ChoiceField(label=_("Country"))
+    card_token = forms.CharField(max_length=255, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, requires_shipping: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "")] + [
+            (country.iso_3166_1_a2, country.printable_name)
+            for country in Country.objects.filter(is_shipping_country=True).order_by(
+                "display_order", "printable_name"
+            )
+        ]
+        if not requires_shipping:
+            for name in ("line1", "line2", "city", "postcode", "country"):
+                self.fields[name].required = False

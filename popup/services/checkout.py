@@ -1,0 +1,314 @@
+"""Checkout: the units are secured before any money moves, and nobody pays for units they don't get.
+
+1. checkout_pay: the holds are checked and stretched to cover the payment, the shopper's details
+   saved, then the card is authorised (capture_method=manual): nothing is charged yet.
+2. checkout_complete, once the authorisation is there (at once, after 3-D Secure, or from Stripe's
+   webhook, in any order, any number of times): under row locks the held units become sold units and
+   one Oscar order is placed, then the payment is captured. If the units were lost meanwhile (a hold
+   expired during 3-D Secure and someone else took them), the authorisation is cancelled instead:
+   the shopper is told, and never charged.
+"""
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from oscar.core.loading import get_class, get_model
+
+from integrations.stripe import client as stripe_client
+from integrations.stripe.facade import (
+    payment_authorisation_cancel,
+    payment_authorisation_check,
+    payment_authorise,
+    payment_capture,
+    payment_record_authorisation,
+)
+
+from ..models import Hold, PopUpBasket, PopUpProduct
+from ..pricing import PopUpPricing
+from ..selectors import basket_summary
+from ..tasks import order_placed_email_send
+
+logger = logging.getLogger(__name__)
+
+Basket = get_model("basket", "Basket")
+Country = get_model("address", "Country")
+Order = get_model("order", "Order")
+ShippingAddress = get_model("order", "ShippingAddress")
+StockRecord = get_model("partner", "StockRecord")
+OrderCreator = get_class("order.utils", "OrderCreator")
+OrderNumberGenerator = get_class("order.utils", "OrderNumberGenerator")
+OrderTotalCalculator = get_class("checkout.calculators", "OrderTotalCalculator")
+Repository = get_class("shipping.repository", "Repository")
+Selector = get_class("partner.strategy", "Selector")
+PaymentError = get_class("payment.exceptions", "PaymentError")
+UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
+
+# Paying (with 3-D Secure) takes time: the holds are stretched to cover it when payment starts.
+PAYMENT_MINUTES = 15
+
+
+@dataclass
+class CheckoutRefused(Exception):
+    """Why this checkout cannot go on, in words for the shopper."""
+
+    message: str
+    code: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class ShopperDetails:
+    email: str
+    first_name: str
+    last_name: str
+    line1: str
+    line2: str
+    city: str
+    postcode: str
+    country: str  # ISO 3166-1 alpha-2; empty when nothing needs shipping
+
+
+@dataclass(frozen=True)
+class PaymentStep:
+    """Where a payment stands after checkout_pay: an order, or a 3-D Secure challenge to pass."""
+
+    payment_intent_id: str
+    status: str
+    client_secret: str
+    order: "Order | None" = None
+
+
+@dataclass(frozen=True)
+class Quote:
+    basket: "Basket"  # an Oscar basket priced for the pop-up
+    shipping_method: object
+    shipping_charge: object
+    total: object
+
+    @property
+    def amount(self) -> Decimal:
+        return self.total.incl_tax
+
+    @property
+    def currency(self) -> str:
+        return self.total.currency
+
+
+def _lines(basket: PopUpBasket) -> list[Hold]:
+    return list(basket.holds.select_related("terms").order_by("terms_id"))
+
+
+def _lock_terms(holds: list[Hold]) -> dict[int, PopUpProduct]:
+    # Always in primary key order, like every other writer, so two checkouts never deadlock.
+    ids = sorted(hold.terms_id for hold in holds)
+    return {
+        terms.pk: terms
+        for terms in PopUpProduct.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    }
+
+
+def _units_held_by_others(terms: PopUpProduct, basket: PopUpBasket, now: datetime) -> int:
+    others = Hold.objects.filter(terms=terms, reserved_until__gt=now).exclude(basket=basket)
+    return others.aggregate(units=Sum("quantity"))["units"] or 0
+
+
+def _shortfalls(basket: PopUpBasket, holds: list[Hold], now: datetime) -> list[str]:
+    """Titles of the lines whose units this basket can no longer have; locks terms and stock rows."""
+    terms_by_id = _lock_terms(holds)
+    stock_ids = []
+    short = []
+    for hold in holds:
+        terms = terms_by_id[hold.terms_id]
+        free = None
+        if terms.units_offered is not None:
+            free = (
+                terms.units_offered - terms.units_sold - _units_held_by_others(terms, basket, now)
+            )
+        if free is not None and hold.quantity > free:
+            short.append(terms.product.get_title())
+        stock_ids.append(terms.product_id)
+    records = (
+        StockRecord.objects.select_for_update().filter(product_id__in=stock_ids).order_by("pk")
+    )
+    for record in records:
+        if not record.product.get_product_class().track_stock:
+            continue
+        hold = next(h for h in holds if terms_by_id[h.terms_id].product_id == record.product_id)
+        terms = terms_by_id[hold.terms_id]
+        others = _units_held_by_others(terms, basket, now)
+        if hold.quantity > (record.net_stock_level or 0) - others:
+            short.append(terms.product.get_title())
+    return sorted(set(short))
+
+
+def _quote(basket: PopUpBasket, details: ShopperDetails, *, strategy) -> Quote:
+    """An Oscar basket of the held units at the pop-up's prices, its shipping and its total."""
+    storefront, summary = basket_summary(basket=basket, strategy=strategy)
+    prices = {line.item.product.pk: line.item.price for line in summary.lines}
+    oscar_basket = Basket.objects.create()
+    oscar_basket.strategy = PopUpPricing(strategy, prices=prices)
+    for line in summary.lines:
+        oscar_basket.add_product(line.item.product, line.quantity)
+    oscar_basket.freeze()
+    address = _shipping_address(details) if oscar_basket.is_shipping_required() else None
+    method = Repository().get_default_shipping_method(basket=oscar_basket, shipping_addr=address)
+    charge = method.calculate(oscar_basket)
+    total = OrderTotalCalculator().calculate(oscar_basket, charge)
+    return Quote(basket=oscar_basket, shipping_method=method, shipping_charge=charge, total=total)
+
+
+def _shipping_address(details: ShopperDetails):
+    return ShippingAddress(
+        first_name=details.first_name,
+        last_name=details.last_name,
+        line1=details.line1,
+        line2=details.line2,
+        line4=details.city,
+        postcode=details.postcode,
+        country=Country.objects.get(iso_3166_1_a2=details.country),
+    )
+
+
+def _details(basket: PopUpBasket) -> ShopperDetails:
+    return ShopperDetails(email=basket.email, **basket.shipping)
+
+
+def checkout_pay(
+    *, basket: PopUpBasket, details: ShopperDetails, card_token: str, strategy=None
+) -> PaymentStep:
+    """Secure the basket's units for the payment, then authorise the card (nothing charged yet).
+
+    Raises CheckoutRefused when the units cannot be had, UnableToTakePayment when the card is
+    refused (the holds stay until they expire), PaymentError when Stripe cannot be reached.
+    """
+    strategy = strategy or Selector().strategy()
+    now = timezone.now()
+    with transaction.atomic():
+        basket = PopUpBasket.objects.select_for_update().get(pk=basket.pk)
+        if basket.order_id:
+            return PaymentStep(basket.payment_intent_id, "succeeded", "", order=basket.order)
+        holds = _lines(basket)
+        if not holds:
+            raise CheckoutRefused(_("Your basket is empty."), code="empty")
+        # A line whose hold lapsed stays if its units are still free: nothing silently drops out.
+        short = _shortfalls(basket, holds, now)
+        if short:
+            raise CheckoutRefused(
+                _("No longer available: %(titles)s.") % {"titles": ", ".join(short)}, code="lost"
+            )
+        basket.holds.update(reserved_until=now + timedelta(minutes=PAYMENT_MINUTES))
+        basket.email = details.email
+        basket.shipping = {k: v for k, v in asdict(details).items() if k != "email"}
+        basket.payment_attempts = F("payment_attempts") + 1
+        basket.save()
+        basket.refresh_from_db()
+        quote = _quote(basket, details, strategy=strategy)
+        quote.basket.delete()  # only the amount was needed; the order gets a fresh one
+
+    intent = payment_authorise(
+        amount=quote.amount,
+        currency=quote.currency,
+        idempotency_key=f"popup-basket-{basket.pk}-attempt-{basket.payment_attempts}",
+        card_token=card_token,
+        email=details.email,
+        description=f"{basket.popup.title} (basket {basket.pk})",
+        metadata={"popup_basket": str(basket.pk), "popup": basket.popup.slug},
+    )
+    PopUpBasket.objects.filter(pk=basket.pk).update(payment_intent_id=intent.id)
+    if not intent.is_authorised:
+        return PaymentStep(intent.id, intent.status, intent.client_secret)
+    order = checkout_complete(basket_id=basket.pk, payment_intent_id=intent.id, strategy=strategy)
+    return PaymentStep(intent.id, "succeeded", "", order=order)
+
+
+def checkout_complete(*, basket_id: int, payment_intent_id: str, strategy=None) -> "Order":
+    """Turn an authorised payment into exactly one Oscar order, or release it uncharged.
+
+    Safe to call any number of times, from the browser or a webhook, in any order. Raises
+    CheckoutRefused (after cancelling the authorisation) when the units were lost.
+    """
+    strategy = strategy or Selector().strategy()
+    lost = ""
+    if stripe_client.payment_intent_retrieve(
+        payment_intent_id=payment_intent_id
+    ).needs_authentication:
+        # The shopper is still in the bank's 3-D Secure challenge: wait for it, release nothing.
+        raise CheckoutRefused(
+            _("The payment is waiting for your bank's confirmation."), code="pending"
+        )
+    with transaction.atomic():
+        basket = PopUpBasket.objects.select_for_update().select_related("popup").get(pk=basket_id)
+        if basket.order_id:
+            order = basket.order
+        elif basket.payment_intent_id != payment_intent_id:
+            lost = _("This payment is not the basket's current one.")
+        else:
+            order, lost = _order_place(basket, payment_intent_id, strategy)
+    if lost:
+        payment_authorisation_cancel(payment_intent_id=payment_intent_id)
+        nothing_charged = _("Nothing was charged.")
+        message = lost if nothing_charged in lost else f"{lost} {nothing_charged}"
+        raise CheckoutRefused(message, code="lost")
+    try:
+        payment_capture(order=order, payment_intent_id=payment_intent_id)
+    except PaymentError:
+        logger.exception("Capture failed for order %s", order.number)
+    return order
+
+
+def _order_place(
+    basket: PopUpBasket, payment_intent_id: str, strategy
+) -> tuple["Order | None", str]:
+    details = _details(basket)
+    holds = _lines(basket)
+    # The basket row is locked, so its lines cannot change; ask Stripe before locking any product.
+    quote = _quote(basket, details, strategy=strategy)
+    try:
+        intent = payment_authorisation_check(
+            payment_intent_id=payment_intent_id, amount=quote.amount, currency=quote.currency
+        )
+    except UnableToTakePayment as error:  # e.g. 3-D Secure failed
+        quote.basket.delete()
+        return None, str(error)
+    except PaymentError:
+        quote.basket.delete()
+        return None, _("Your basket changed while you paid.")
+    short = _shortfalls(basket, holds, timezone.now())
+    if short:
+        quote.basket.delete()
+        titles = ", ".join(short)
+        return None, _("Sorry, these sold out while you paid: %(titles)s.") % {"titles": titles}
+
+    for hold in holds:
+        PopUpProduct.objects.filter(pk=hold.terms_id).update(
+            units_sold=F("units_sold") + hold.quantity
+        )
+    basket.holds.all().delete()
+
+    address = _shipping_address(details) if quote.basket.is_shipping_required() else None
+    if address is not None:
+        address.save()
+    order = OrderCreator().place_order(
+        basket=quote.basket,
+        total=quote.total,
+        shipping_method=quote.shipping_method,
+        shipping_charge=quote.shipping_charge,
+        shipping_address=address,
+        order_number=OrderNumberGenerator().order_number(quote.basket),
+        guest_email=details.email,
+    )
+    quote.basket.submit()
+    payment_record_authorisation(order=order, payment_intent=intent)
+    basket.status = PopUpBasket.Status.ORDERED
+    basket.order = order
+    basket.save(update_fields=["status", "order", "updated_at"])
+    transaction.on_commit(lambda: order_placed_email_send.delay(order.pk))
+    return order, ""

@@ -1,0 +1,201 @@
+"""Checkout against localstripe: secure the units, authorise, place one Oscar order, capture."""
+
+from decimal import Decimal
+
+import pytest
+import requests
+from django.core import mail
+from oscar.core.loading import get_class, get_model
+
+from integrations.stripe import client as stripe_client
+from popup.models import Hold, PopUpBasket, PopUpProduct
+from popup.services.checkout import CheckoutRefused, ShopperDetails, checkout_complete, checkout_pay
+from popup.services.holds import basket_create, hold_set
+from tests.factories import PopUpFactory, create_product
+from tests.integrations.stripe.support import DECLINED_ON_CHARGE, THREE_D_SECURE, card_token
+from tests.localstripe_server import PUBLISHABLE_KEY
+
+Country = get_model("address", "Country")
+Order = get_model("order", "Order")
+UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("stripe_settings")]
+
+SHOPPER = ShopperDetails(
+    email="ada@example.com",
+    first_name="Ada",
+    last_name="Lovelace",
+    line1="12 rue des Lilas",
+    line2="",
+    city="Lyon",
+    postcode="69001",
+    country="FR",
+)
+
+
+@pytest.fixture(autouse=True)
+def france():
+    Country.objects.update_or_create(
+        iso_3166_1_a2="FR",
+        defaults={"name": "France", "printable_name": "France", "is_shipping_country": True},
+    )
+
+
+def basket_holding(units=3, quantity=2, price=Decimal("25.00")):
+    popup = PopUpFactory()
+    scarf = create_product(title="Indigo scarf", price=Decimal("40.00"))
+    popup.range.add_product(scarf)
+    PopUpProduct.objects.create(popup=popup, product=scarf, units_offered=units, price=price)
+    basket = basket_create(popup=popup)
+    hold_set(basket=basket, product_id=scarf.pk, quantity=quantity)
+    return basket
+
+
+def terms_of(basket) -> PopUpProduct:
+    return PopUpProduct.objects.get(popup=basket.popup)
+
+
+def authenticate(localstripe, payment_intent_id: str, client_secret: str, *, success: bool) -> None:
+    """What the shopper does in the bank's 3-D Secure challenge (localstripe's fake Stripe.js)."""
+    requests.post(
+        f"{localstripe.url}/v1/payment_intents/{payment_intent_id}/_authenticate",
+        data={
+            "client_secret": client_secret,
+            "success": "true" if success else "false",
+            "key": PUBLISHABLE_KEY,
+        },
+        timeout=5,
+    ).raise_for_status()
+
+
+def test_a_good_card_buys_the_held_units_as_one_paid_oscar_order(localstripe):
+    basket = basket_holding(quantity=2)
+
+    step = checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+
+    order = step.order
+    assert step.status == "succeeded"
+    assert order.total_incl_tax == Decimal("50.00")  # the pop-up's price, free shipping
+    assert [(line.title, line.quantity) for line in order.lines.all()] == [("Indigo scarf", 2)]
+    assert order.guest_email == "ada@example.com"
+    assert order.shipping_address.line4 == "Lyon"
+    source = order.sources.get()
+    assert (source.reference, source.amount_debited) == (step.payment_intent_id, Decimal("50.00"))
+    assert stripe_client.payment_intent_retrieve(payment_intent_id=step.payment_intent_id).is_paid
+    assert terms_of(basket).units_sold == 2
+    assert not Hold.objects.exists()
+    assert PopUpBasket.objects.get(pk=basket.pk).status == PopUpBasket.Status.ORDERED
+    assert [message.to for message in mail.outbox] == [["ada@example.com"]]
+    assert str(order.number) in mail.outbox[0].subject + mail.outbox[0].body
+
+
+def test_the_order_is_placed_once_however_often_completion_is_asked(localstripe):
+    basket = basket_holding()
+    step = checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+    for _ in range(3):
+        again = checkout_complete(basket_id=basket.pk, payment_intent_id=step.payment_intent_id)
+        assert again == step.order
+    assert Order.objects.count() == 1
+    assert terms_of(basket).units_sold == 2
+    assert step.order.sources.get().transactions.filter(txn_type="Debit").count() == 1
+
+
+def test_a_declined_card_keeps_the_hold_and_places_nothing(localstripe):
+    basket = basket_holding()
+    with pytest.raises(UnableToTakePayment, match="declined"):
+        checkout_pay(
+            basket=basket, details=SHOPPER, card_token=card_token(localstripe, DECLINED_ON_CHARGE)
+        )
+    assert not Order.objects.exists()
+    assert Hold.objects.get(basket=basket).quantity == 2
+    assert terms_of(basket).units_sold == 0
+
+
+def test_three_d_secure_then_completion_places_the_order(localstripe):
+    basket = basket_holding()
+    step = checkout_pay(
+        basket=basket, details=SHOPPER, card_token=card_token(localstripe, THREE_D_SECURE)
+    )
+    assert (step.status, step.order) == ("requires_action", None)
+
+    with pytest.raises(CheckoutRefused, match="waiting for your bank"):
+        checkout_complete(basket_id=basket.pk, payment_intent_id=step.payment_intent_id)
+    assert Hold.objects.filter(basket=basket).exists()  # nothing released while authenticating
+
+    authenticate(localstripe, step.payment_intent_id, step.client_secret, success=True)
+    order = checkout_complete(basket_id=basket.pk, payment_intent_id=step.payment_intent_id)
+    assert order.sources.get().amount_debited == Decimal("50.00")
+
+
+def test_units_lost_during_three_d_secure_are_never_charged(localstripe):
+    basket = basket_holding(units=2, quantity=2)
+    step = checkout_pay(
+        basket=basket, details=SHOPPER, card_token=card_token(localstripe, THREE_D_SECURE)
+    )
+    # The shopper dawdles in the bank's page; the hold lapses and someone else takes the units.
+    Hold.objects.filter(basket=basket).update(reserved_until="2000-01-01T00:00:00Z")
+    rival = basket_create(popup=basket.popup)
+    hold_set(basket=rival, product_id=terms_of(basket).product_id, quantity=2)
+
+    authenticate(localstripe, step.payment_intent_id, step.client_secret, success=True)
+    with pytest.raises(CheckoutRefused, match="sold out while you paid.*Nothing was charged"):
+        checkout_complete(basket_id=basket.pk, payment_intent_id=step.payment_intent_id)
+
+    intent = stripe_client.payment_intent_retrieve(payment_intent_id=step.payment_intent_id)
+    assert intent.status == "canceled"
+    assert not Order.objects.exists()
+    assert terms_of(basket).units_sold == 0
+
+
+def test_a_lapsed_hold_whose_units_are_still_free_still_sells(localstripe):
+    basket = basket_holding(units=5, quantity=2)
+    Hold.objects.filter(basket=basket).update(reserved_until="2000-01-01T00:00:00Z")
+    step = checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+    assert step.order.lines.get().quantity == 2
+
+
+def test_an_empty_basket_cannot_pay(localstripe):
+    basket = basket_create(popup=PopUpFactory())
+    with pytest.raises(CheckoutRefused, match="empty"):
+        checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+
+
+def test_stripe_s_webhook_places_the_order_when_the_browser_never_comes_back(localstripe, settings):
+    from tests.integrations.stripe.test_webhooks import deliver, event_payload, signed
+
+    basket = basket_holding()
+    step = checkout_pay(
+        basket=basket, details=SHOPPER, card_token=card_token(localstripe, THREE_D_SECURE)
+    )
+    authenticate(localstripe, step.payment_intent_id, step.client_secret, success=True)
+    # The shopper closes the tab here. Stripe tells us, twice, and out of order.
+    intent = {
+        "id": step.payment_intent_id,
+        "object": "payment_intent",
+        "metadata": {"popup_basket": str(basket.pk)},
+    }
+    for event_type, event_id in [
+        ("payment_intent.amount_capturable_updated", "evt_auth"),
+        ("payment_intent.amount_capturable_updated", "evt_auth"),
+        ("payment_intent.succeeded", "evt_paid"),
+    ]:
+        payload = event_payload(event_type, intent, event_id=event_id)
+        assert deliver(payload, signed(payload, settings.STRIPE_WEBHOOK_SECRET)).status_code == 200
+
+    order = Order.objects.get()
+    assert PopUpBasket.objects.get(pk=basket.pk).order == order
+    assert order.sources.get().amount_debited == Decimal("50.00")
+    assert terms_of(basket).units_sold == 2
+
+
+def test_a_webhook_for_someone_else_s_payment_changes_nothing(localstripe, settings):
+    from tests.integrations.stripe.test_webhooks import deliver, event_payload, signed
+
+    intent = {
+        "id": "pi_not_ours",
+        "object": "payment_intent",
+        "metadata": {"popup_basket": "999999"},
+    }
+    payload = event_payload("payment_intent.succeeded", intent, event_id="evt_foreign")
+    assert deliver(payload, signed(payload, settings.STRIPE_WEBHOOK_SECRET)).status_code == 200
+    assert not Order.objects.exists()
