@@ -34,6 +34,7 @@ format: $(BIN)/.installed
 ## Benchmarks (see bench/README.md).
 bench: $(BIN)/.installed services
 	$(BIN)/python bench/popup_page.py
+	$(BIN)/python bench/flash_sale.py
 
 clean:
 	rm -rf $(VENV) var db.sqlite3

@@ -23,6 +23,7 @@ ProductClass = get_model("catalogue", "ProductClass")
 ProductCategory = get_model("catalogue", "ProductCategory")
 ProductImage = get_model("catalogue", "ProductImage")
 Range = get_model("offer", "Range")
+Country = get_model("address", "Country")
 
 STAFF_EMAIL = "staff@example.com"
 STAFF_PASSWORD = "popup-demo"
@@ -121,6 +122,20 @@ PRODUCTS = [
 ]
 
 
+# Where the demo ships: Oscar's checkout offers only countries marked is_shipping_country.
+# (alpha-2, alpha-3, numeric, printable name, official name)
+SHIPPING_COUNTRIES = [
+    ("FR", "FRA", "250", "France", "French Republic"),
+    ("DE", "DEU", "276", "Germany", "Federal Republic of Germany"),
+    ("GB", "GBR", "826", "United Kingdom", "United Kingdom of Great Britain and Northern Ireland"),
+    ("US", "USA", "840", "United States", "United States of America"),
+    ("BE", "BEL", "056", "Belgium", "Kingdom of Belgium"),
+    ("NL", "NLD", "528", "Netherlands", "Kingdom of the Netherlands"),
+    ("ES", "ESP", "724", "Spain", "Kingdom of Spain"),
+    ("IT", "ITA", "380", "Italy", "Italian Republic"),
+]
+
+
 @dataclass(frozen=True)
 class DemoPopUp:
     slug: str
@@ -183,6 +198,21 @@ POPUPS = [
         [("AN-NB-01", 12, Decimal("9.00")), ("AN-NB-02", 9, Decimal("9.00"))],
     ),
 ]
+
+
+def _shipping_countries() -> None:
+    for order, (alpha2, alpha3, numeric, printable, official) in enumerate(SHIPPING_COUNTRIES):
+        Country.objects.update_or_create(
+            iso_3166_1_a2=alpha2,
+            defaults={
+                "iso_3166_1_a3": alpha3,
+                "iso_3166_1_numeric": numeric,
+                "printable_name": printable,
+                "name": official,
+                "display_order": len(SHIPPING_COUNTRIES) - order,  # France first
+                "is_shipping_country": True,
+            },
+        )
 
 
 def _product(partner, classes, spec: DemoProduct, seed: int):
@@ -259,7 +289,7 @@ def _popup(spec: DemoPopUp, products: dict, seed: int, host_origins: str) -> Pop
 
 @transaction.atomic
 def demo_seed(*, site_domain: str, host_origins: list[str]) -> list[PopUp]:
-    """Create (or refresh) the demo store: staff user, catalogue, stock and four pop-ups."""
+    """Create (or refresh) the demo store: staff user, shipping countries, catalogue, stock, pop-ups."""
     Site.objects.update_or_create(pk=1, defaults={"domain": site_domain, "name": "Atelier Nord"})
     User = get_user_model()
     staff, _ = User.objects.get_or_create(
@@ -268,6 +298,7 @@ def demo_seed(*, site_domain: str, host_origins: list[str]) -> list[PopUp]:
     staff.set_password(STAFF_PASSWORD)
     staff.save()
 
+    _shipping_countries()
     partner, _ = Partner.objects.get_or_create(name="Atelier Nord workshop")
     classes = {
         True: ProductClass.objects.get_or_create(

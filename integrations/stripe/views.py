@@ -80,7 +80,9 @@ class OrderRefundView(UserPassesTestMixin, FormView):
     template_name = "popup_stripe/dashboard/order_refund.html"
 
     def test_func(self) -> bool:
-        return self.request.user.is_active and self.request.user.is_staff
+        # Like Oscar's own order page, and a refund changes the order.
+        user = self.request.user
+        return user.is_active and user.is_staff and user.has_perm("order.change_order")
 
     def dispatch(self, request, *args, **kwargs):
         self.order = get_object_or_404(Order, number=kwargs["number"])

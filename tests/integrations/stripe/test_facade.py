@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 import requests
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from oscar.core.loading import get_class, get_model
 from oscar.test import factories
@@ -229,6 +230,14 @@ def test_staff_refund_from_the_dashboard(localstripe, paid_order, client):
 
     client.force_login(shopper)
     assert client.post(url, {"amount": "5.00", "refund_key": "k"}).status_code == 403
+    client.force_login(staff)  # staff, but not allowed to change orders
+    assert client.post(url, {"amount": "5.00", "refund_key": "k"}).status_code == 403
+    assert refunds_at_stripe(localstripe, paid_order.sources.get().reference) == []
+
+    staff.user_permissions.add(
+        Permission.objects.get(content_type__app_label="order", codename="change_order")
+    )
+    staff = users.get(pk=staff.pk)  # permissions are cached on the instance
 
     client.force_login(staff)
     form = client.get(url)
