@@ -237,9 +237,14 @@ def checkout_complete(*, basket_id: int, payment_intent_id: str, strategy=None) 
     """
     strategy = strategy or Selector().strategy()
     lost = ""
-    if stripe_client.payment_intent_retrieve(
-        payment_intent_id=payment_intent_id
-    ).needs_authentication:
+    try:
+        intent = stripe_client.payment_intent_retrieve(payment_intent_id=payment_intent_id)
+    except stripe_client.PaymentProviderError as error:
+        raise CheckoutRefused(_("We could not find this payment."), code="unknown") from error
+    if intent.metadata.get("popup_basket") != str(basket_id):
+        # Someone else's payment: never touch it, whoever names it.
+        raise CheckoutRefused(_("We could not find this payment."), code="unknown")
+    if intent.needs_authentication:
         # The shopper is still in the bank's 3-D Secure challenge: wait for it, release nothing.
         raise CheckoutRefused(
             _("The payment is waiting for your bank's confirmation."), code="pending"

@@ -199,3 +199,23 @@ def test_a_webhook_for_someone_else_s_payment_changes_nothing(localstripe, setti
     payload = event_payload("payment_intent.succeeded", intent, event_id="evt_foreign")
     assert deliver(payload, signed(payload, settings.STRIPE_WEBHOOK_SECRET)).status_code == 200
     assert not Order.objects.exists()
+
+
+def test_naming_someone_else_s_payment_neither_buys_nor_cancels_it(localstripe):
+    victim = basket_holding()
+    pending = checkout_pay(
+        basket=victim, details=SHOPPER, card_token=card_token(localstripe, THREE_D_SECURE)
+    )
+    authenticate(localstripe, pending.payment_intent_id, pending.client_secret, success=True)
+    attacker = basket_create(popup=victim.popup)
+
+    for payment_intent_id in (pending.payment_intent_id, "pi_does_not_exist"):
+        with pytest.raises(CheckoutRefused, match="could not find this payment"):
+            checkout_complete(basket_id=attacker.pk, payment_intent_id=payment_intent_id)
+
+    assert stripe_client.payment_intent_retrieve(
+        payment_intent_id=pending.payment_intent_id
+    ).is_authorised
+    assert not Order.objects.exists()
+    order = checkout_complete(basket_id=victim.pk, payment_intent_id=pending.payment_intent_id)
+    assert order.sources.get().amount_debited == Decimal("50.00")
