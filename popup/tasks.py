@@ -31,3 +31,24 @@ def order_placed_email_send(order_id: int) -> None:
     OrderDispatcher().send_order_placed_email_for_user(
         order, {"order": order, "lines": order.lines.all()}
     )
+
+
+@shared_task(acks_late=True)
+def checkout_lost_email_send(basket_id: int, reason: str) -> None:
+    """Tell a shopper whose paid-for units were lost that nothing was charged."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+
+    from .models import PopUpBasket
+
+    basket = PopUpBasket.objects.select_related("popup").filter(pk=basket_id).first()
+    if basket is None or not basket.email:
+        return
+    context = {"basket": basket, "popup": basket.popup, "reason": reason}
+    send_mail(
+        subject=render_to_string("popup/emails/checkout_lost_subject.txt", context).strip(),
+        message=render_to_string("popup/emails/checkout_lost_body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[basket.email],
+    )

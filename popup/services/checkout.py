@@ -32,7 +32,7 @@ from integrations.stripe.facade import (
 from ..models import Hold, PopUpBasket, PopUpProduct
 from ..pricing import PopUpPricing
 from ..selectors import basket_summary
-from ..tasks import order_placed_email_send
+from ..tasks import checkout_lost_email_send, order_placed_email_send
 
 logger = logging.getLogger(__name__)
 
@@ -251,16 +251,25 @@ def checkout_complete(*, basket_id: int, payment_intent_id: str, strategy=None) 
         )
     with transaction.atomic():
         basket = PopUpBasket.objects.select_for_update().select_related("popup").get(pk=basket_id)
-        if basket.order_id:
+        replaced = basket.payment_intent_id != payment_intent_id
+        if basket.order_id and not replaced:
             order = basket.order
-        elif basket.payment_intent_id != payment_intent_id:
-            lost = _("This payment is not the basket's current one.")
-        else:
+        elif not replaced:
             order, lost = _order_place(basket, payment_intent_id, strategy)
+    if replaced:
+        # An earlier attempt of this basket (say, a card abandoned in 3-D Secure and finished
+        # later): the basket went on with another payment, so this one is released, never captured.
+        payment_authorisation_cancel(payment_intent_id=payment_intent_id)
+        raise CheckoutRefused(
+            _("This payment was replaced by a newer one. Nothing was charged for it."),
+            code="replaced",
+        )
     if lost:
         payment_authorisation_cancel(payment_intent_id=payment_intent_id)
         nothing_charged = _("Nothing was charged.")
         message = lost if nothing_charged in lost else f"{lost} {nothing_charged}"
+        # Told on the page if the shopper is there, and by email in case only Stripe's webhook is.
+        checkout_lost_email_send.delay(basket_id, message)
         raise CheckoutRefused(message, code="lost")
     try:
         payment_capture(order=order, payment_intent_id=payment_intent_id)

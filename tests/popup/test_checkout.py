@@ -145,6 +145,10 @@ def test_units_lost_during_three_d_secure_are_never_charged(localstripe):
     assert intent.status == "canceled"
     assert not Order.objects.exists()
     assert terms_of(basket).units_sold == 0
+    [email] = mail.outbox
+    assert email.to == ["ada@example.com"]
+    assert "nothing was charged" in email.subject
+    assert "Indigo scarf" in email.body
 
 
 def test_a_lapsed_hold_whose_units_are_still_free_still_sells(localstripe):
@@ -219,3 +223,24 @@ def test_naming_someone_else_s_payment_neither_buys_nor_cancels_it(localstripe):
     assert not Order.objects.exists()
     order = checkout_complete(basket_id=victim.pk, payment_intent_id=pending.payment_intent_id)
     assert order.sources.get().amount_debited == Decimal("50.00")
+
+
+def test_an_abandoned_earlier_attempt_is_released_not_captured(localstripe):
+    basket = basket_holding()
+    first = checkout_pay(
+        basket=basket, details=SHOPPER, card_token=card_token(localstripe, THREE_D_SECURE)
+    )
+    # The shopper gives up on the bank's page and pays with another card, which goes through.
+    second = checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+    # Then the first challenge is finished after all, and Stripe reports it.
+    authenticate(localstripe, first.payment_intent_id, first.client_secret, success=True)
+    with pytest.raises(CheckoutRefused, match="replaced by a newer one"):
+        checkout_complete(basket_id=basket.pk, payment_intent_id=first.payment_intent_id)
+
+    assert (
+        stripe_client.payment_intent_retrieve(payment_intent_id=first.payment_intent_id).status
+        == "canceled"
+    )
+    assert Order.objects.get() == second.order
+    assert second.order.sources.get().amount_debited == Decimal("50.00")
+    assert [email.subject for email in mail.outbox if "nothing was charged" in email.subject] == []
