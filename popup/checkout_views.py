@@ -15,10 +15,18 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from oscar.core.loading import get_class
 
+from integrations.stripe.facade import amount_to_minor
+
 from .forms import CheckoutForm
 from .models import PopUpBasket
 from .selectors import basket_summary
-from .services.checkout import CheckoutRefused, ShopperDetails, checkout_complete, checkout_pay
+from .services.checkout import (
+    CheckoutRefused,
+    ShopperDetails,
+    checkout_complete,
+    checkout_pay,
+    checkout_total,
+)
 
 PaymentError = get_class("payment.exceptions", "PaymentError")
 UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
@@ -44,6 +52,11 @@ def _secure(response, *, scripts: str = ""):
     return response
 
 
+def _wallets_offered() -> bool:
+    # Apple Pay and Google Pay need real Stripe.js (and a verified domain); localstripe has none.
+    return not settings.STRIPE_API_BASE
+
+
 def _done_url(basket: PopUpBasket) -> str:
     return reverse("popup:checkout-done", kwargs={"token": basket.token})
 
@@ -59,7 +72,12 @@ def checkout_page(request, token: str):
         return redirect(_done_url(basket))
     storefront, summary = basket_summary(basket=basket, strategy=request.strategy)
     stripe_js = urlsplit(settings.STRIPE_JS_URL)
+    amount, currency = checkout_total(basket=basket, strategy=request.strategy)
     context = {
+        "wallets": _wallets_offered(),
+        "amount_minor": amount_to_minor(amount=amount, currency=currency),
+        "currency": currency,
+        "country": settings.POPUP_WALLET_COUNTRY,
         "popup": basket.popup,
         "basket": basket,
         "summary": summary,
@@ -119,14 +137,18 @@ def checkout_pay_view(request, token: str) -> JsonResponse:
     _storefront, summary = basket_summary(basket=basket, strategy=request.strategy)
     form = CheckoutForm(_json(request), requires_shipping=_requires_shipping(summary.lines))
     if not form.is_valid():
-        return JsonResponse({"error": "Please check the form.", "errors": form.errors}, status=400)
+        problems = form.non_field_errors()
+        message = problems[0] if problems else "Please check the form."
+        return JsonResponse({"error": message, "errors": form.errors}, status=400)
     data = form.cleaned_data
-    if not data["card_token"]:
-        return JsonResponse({"error": "Please enter your card details."}, status=400)
     details = ShopperDetails(**{name: data[name] for name in ShopperDetails.__dataclass_fields__})
     try:
         step = checkout_pay(
-            basket=basket, details=details, card_token=data["card_token"], strategy=request.strategy
+            basket=basket,
+            details=details,
+            card_token=data["card_token"],
+            payment_method=data["payment_method"],
+            strategy=request.strategy,
         )
     except (CheckoutRefused, PaymentError) as error:
         return _failure(error)

@@ -17,6 +17,9 @@ class CheckoutForm(forms.Form):
     postcode = forms.CharField(label=_("Postcode"), max_length=64)
     country = forms.ChoiceField(label=_("Country"))
     card_token = forms.CharField(max_length=255, required=False, widget=forms.HiddenInput)
+    payment_method = forms.RegexField(
+        r"^pm_\w+$", max_length=255, required=False, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, requires_shipping: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -26,6 +29,13 @@ class CheckoutForm(forms.Form):
                 "display_order", "printable_name"
             )
         ]
+        self.requires_shipping = requires_shipping
         if not requires_shipping:
             for name in ("line1", "line2", "city", "postcode", "country"):
                 self.fields[name].required = False
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("card_token") and not data.get("payment_method"):
+            raise forms.ValidationError(_("Please enter your card details."), code="no_card")
+        return data

@@ -187,6 +187,9 @@ CELERY_BEAT_SCHEDULE = {
     "popup-holds-tidy": {"task": "popup.tasks.holds_tidy", "schedule": 15 * 60},
 }
 
+# The country of the Stripe account, which Apple Pay and Google Pay sheets need.
+POPUP_WALLET_COUNTRY = env("POPUP_WALLET_COUNTRY", "FR")
+
 # Stripe: real Stripe when STRIPE_SECRET_KEY is set; otherwise localstripe on 127.0.0.1 (test/demo
 # stand-in, run it with `python -m shop.localstripe_run`) with its fake Stripe.js and demo keys.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "")

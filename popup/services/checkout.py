@@ -158,7 +158,8 @@ def _quote(basket: PopUpBasket, details: ShopperDetails, *, strategy) -> Quote:
     for line in summary.lines:
         oscar_basket.add_product(line.item.product, line.quantity)
     oscar_basket.freeze()
-    address = _shipping_address(details) if oscar_basket.is_shipping_required() else None
+    needs_address = oscar_basket.is_shipping_required() and details.country
+    address = _shipping_address(details) if needs_address else None
     method = Repository().get_default_shipping_method(basket=oscar_basket, shipping_addr=address)
     charge = method.calculate(oscar_basket)
     total = OrderTotalCalculator().calculate(oscar_basket, charge)
@@ -177,12 +178,25 @@ def _shipping_address(details: ShopperDetails):
     )
 
 
+def checkout_total(*, basket: PopUpBasket, strategy=None) -> tuple[Decimal, str]:
+    """What paying for the basket now would cost, shipping included, and in which currency."""
+    details = ShopperDetails("", "", "", "", "", "", "", "")
+    quote = _quote(basket, details, strategy=strategy or Selector().strategy())
+    quote.basket.delete()
+    return quote.amount, quote.currency
+
+
 def _details(basket: PopUpBasket) -> ShopperDetails:
     return ShopperDetails(email=basket.email, **basket.shipping)
 
 
 def checkout_pay(
-    *, basket: PopUpBasket, details: ShopperDetails, card_token: str, strategy=None
+    *,
+    basket: PopUpBasket,
+    details: ShopperDetails,
+    card_token: str = "",
+    payment_method: str = "",
+    strategy=None,
 ) -> PaymentStep:
     """Secure the basket's units for the payment, then authorise the card (nothing charged yet).
 
@@ -218,6 +232,7 @@ def checkout_pay(
         currency=quote.currency,
         idempotency_key=f"popup-basket-{basket.pk}-attempt-{basket.payment_attempts}",
         card_token=card_token,
+        payment_method=payment_method,  # from a wallet (Apple Pay, Google Pay) instead of a card
         email=details.email,
         description=f"{basket.popup.title} (basket {basket.pk})",
         metadata={"popup_basket": str(basket.pk), "popup": basket.popup.slug},

@@ -244,3 +244,44 @@ def test_an_abandoned_earlier_attempt_is_released_not_captured(localstripe):
     assert Order.objects.get() == second.order
     assert second.order.sources.get().amount_debited == Decimal("50.00")
     assert [email.subject for email in mail.outbox if "nothing was charged" in email.subject] == []
+
+
+def test_a_wallet_payment_method_pays_like_a_card(localstripe, client):
+    """Apple Pay and Google Pay hand Stripe.js a PaymentMethod; the pay endpoint takes it instead of
+    a card token (localstripe's pm_card_visa stands in for the wallet's)."""
+    basket = basket_holding()
+    fields = {**{k: v for k, v in SHOPPER.__dict__.items()}, "payment_method": "pm_card_visa"}
+    response = client.post(
+        f"/popup/checkout/{basket.token}/pay/", fields, content_type="application/json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "succeeded"
+    assert Order.objects.get().sources.get().amount_debited == Decimal("50.00")
+
+
+def test_the_checkout_page_offers_wallets_only_with_real_stripe(client, settings):
+    basket = basket_holding()
+    page = client.get(f"/popup/checkout/{basket.token}/")
+    assert 'data-wallets="0"' in page.content.decode()  # localstripe has no Apple Pay
+    assert 'data-amount="5000"' in page.content.decode()
+    settings.STRIPE_API_BASE = None
+    assert 'data-wallets="1"' in client.get(f"/popup/checkout/{basket.token}/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"card_token": ""}, "Please enter your card details."),
+        ({"email": "not-an-email"}, "Please check the form."),
+        ({"payment_method": "tok_visa"}, "Please check the form."),
+    ],
+)
+def test_bad_checkout_input_is_a_clear_400_and_charges_nothing(client, change, message):
+    basket = basket_holding()
+    fields = {**SHOPPER.__dict__, "card_token": "tok_visa", **change}
+    response = client.post(
+        f"/popup/checkout/{basket.token}/pay/", fields, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == message
+    assert PopUpBasket.objects.get(pk=basket.pk).payment_attempts == 0

@@ -51,6 +51,50 @@
     }
   });
 
+  // Apple Pay / Google Pay, with real Stripe.js only (localstripe's fake has no Payment Request).
+  // The wallet gives a PaymentMethod, the payer and the address; the server goes on as for a card.
+  function offerWallets() {
+    if (page.getAttribute("data-wallets") !== "1") return;
+    var stripe = window.Stripe(page.getAttribute("data-publishable-key"));
+    if (typeof stripe.paymentRequest !== "function") return;
+    var shipping = page.getAttribute("data-requires-shipping") === "1";
+    var request = stripe.paymentRequest({
+      country: page.getAttribute("data-country"),
+      currency: page.getAttribute("data-currency").toLowerCase(),
+      total: { label: page.getAttribute("data-label"), amount: +page.getAttribute("data-amount") },
+      requestPayerName: true, requestPayerEmail: true, requestShipping: shipping,
+      shippingOptions: shipping ? [{ id: "standard", label: "Standard shipping", detail: "", amount: 0 }] : undefined
+    });
+    request.canMakePayment().then(function (can) {
+      if (!can) return;
+      stripe.elements().create("paymentRequestButton", { paymentRequest: request }).mount("#wallet-button");
+      document.querySelector("[data-wallet]").hidden = false;
+    });
+    request.on("paymentmethod", function (event) {
+      var names = (event.payerName || "").split(" "), place = event.shippingAddress || {};
+      var lines = place.addressLine || [];
+      var body = {
+        payment_method: event.paymentMethod.id, email: event.payerEmail,
+        first_name: names[0] || "", last_name: names.slice(1).join(" ") || names[0] || "",
+        line1: lines[0] || "", line2: lines.slice(1).join(", "), city: place.city || "",
+        postcode: place.postalCode || "", country: place.country || ""
+      };
+      post(page.getAttribute("data-pay-url"), body).then(function (answer) {
+        if (answer.error) { event.complete("fail"); problem.textContent = answer.error; return; }
+        event.complete("success");
+        if (answer.redirect) return window.location.assign(answer.redirect);
+        return stripe.confirmCardPayment(answer.client_secret).then(function (result) {
+          if (result.error) throw new Error(result.error.message);
+          return post(page.getAttribute("data-complete-url"), { payment_intent: answer.payment_intent });
+        }).then(function (done) {
+          if (done.error) throw new Error(done.error);
+          window.location.assign(done.redirect);
+        });
+      }).catch(function (error) { problem.textContent = error.message || GENERIC; });
+    });
+  }
+  offerWallets();
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     problem.textContent = "";
