@@ -23,6 +23,10 @@ DATABASES = {
         env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's SQLite: take the write lock when a transaction starts and wait for it, so a webhook
+    # arriving during a checkout queues instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"  # Oscar's migrations read it.
 
 REDIS_URL = env("REDIS_URL", "")
