@@ -1,0 +1,106 @@
+"""Stripe's webhooks processed by a real Celery worker on Redis, as in production."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings as django_settings
+from oscar.core.loading import get_model
+
+from integrations.stripe.models import StripeEvent
+from shop.celery import app as celery_app
+from tests.integrations.stripe.support import THREE_D_SECURE, card_token
+from tests.integrations.stripe.test_webhooks import deliver, event_payload, signed
+from tests.localstripe_server import WEBHOOK_SECRET
+
+from .test_checkout import SHOPPER, authenticate, basket_holding, france  # noqa: F401
+
+Order = get_model("order", "Order")
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("stripe_settings")]
+
+BROKER = "redis://127.0.0.1:6379/9"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def worker(localstripe):
+    """A Celery worker process on the test database, fed through Redis; tasks leave this process."""
+    redis.Redis.from_url(BROKER).flushdb()
+    database = django_settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "CELERY_BROKER_URL": BROKER,
+        "LOCALSTRIPE_URL": localstripe.url,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "shop",
+            "worker",
+            "--pool",
+            "solo",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    eager, broker = celery_app.conf.task_always_eager, celery_app.conf.broker_url
+    celery_app.conf.update(task_always_eager=False, broker_url=BROKER)
+    try:
+        yield process
+    finally:
+        celery_app.conf.update(task_always_eager=eager, broker_url=broker)
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def wait_for(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_a_worker_places_the_order_once_from_repeated_webhooks(worker, localstripe, settings):
+    basket = basket_holding()
+    from popup.services.checkout import checkout_pay
+
+    step = checkout_pay(
+        basket=basket, details=SHOPPER, card_token=card_token(localstripe, THREE_D_SECURE)
+    )
+    authenticate(localstripe, step.payment_intent_id, step.client_secret, success=True)
+
+    intent = {
+        "id": step.payment_intent_id,
+        "object": "payment_intent",
+        "metadata": {"popup_basket": str(basket.pk)},
+    }
+    for event_id in ("evt_auth_1", "evt_auth_1", "evt_auth_2"):
+        payload = event_payload(
+            "payment_intent.amount_capturable_updated", intent, event_id=event_id
+        )
+        assert deliver(payload, signed(payload, settings.STRIPE_WEBHOOK_SECRET)).status_code == 200
+
+    # The web process only stored the events; the worker does the rest.
+    wait_for(lambda: StripeEvent.objects.filter(processed_at__isnull=False).count() == 2)
+    assert StripeEvent.objects.count() == 2
+    order = Order.objects.get()
+    assert order.sources.get().amount_debited == 50
+    assert worker.poll() is None  # still running: nothing crashed it
