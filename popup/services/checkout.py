@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 Basket = get_model("basket", "Basket")
 Country = get_model("address", "Country")
 Order = get_model("order", "Order")
+OrderLine = get_model("order", "Line")
 ShippingAddress = get_model("order", "ShippingAddress")
 StockRecord = get_model("partner", "StockRecord")
 OrderCreator = get_class("order.utils", "OrderCreator")
@@ -149,6 +150,25 @@ def _shortfalls(basket: PopUpBasket, holds: list[Hold], now: datetime) -> list[s
     return sorted(set(short))
 
 
+def _refuse_beyond_customer_limit(basket: PopUpBasket, holds: list[Hold], email: str) -> None:
+    # Baskets are anonymous, so the limit per customer is also counted by email across orders.
+    limit = basket.popup.per_customer_limit
+    if limit is None:
+        return
+    bought = (
+        OrderLine.objects.filter(
+            order__popup_basket__popup=basket.popup, order__guest_email__iexact=email
+        ).aggregate(units=Sum("quantity"))["units"]
+        or 0
+    )
+    if bought + sum(hold.quantity for hold in holds) > limit:
+        raise CheckoutRefused(
+            _("You can buy %(limit)d units of this pop-up in all, and have bought %(bought)d.")
+            % {"limit": limit, "bought": bought},
+            code="limit",
+        )
+
+
 def _quote(basket: PopUpBasket, details: ShopperDetails, *, strategy) -> Quote:
     """An Oscar basket of the held units at the pop-up's prices, its shipping and its total."""
     storefront, summary = basket_summary(basket=basket, strategy=strategy)
@@ -212,6 +232,7 @@ def checkout_pay(
         holds = _lines(basket)
         if not holds:
             raise CheckoutRefused(_("Your basket is empty."), code="empty")
+        _refuse_beyond_customer_limit(basket, holds, details.email)
         # A line whose hold lapsed stays if its units are still free: nothing silently drops out.
         short = _shortfalls(basket, holds, now)
         if short:

@@ -285,3 +285,18 @@ def test_bad_checkout_input_is_a_clear_400_and_charges_nothing(client, change, m
     assert response.status_code == 400
     assert response.json()["error"] == message
     assert PopUpBasket.objects.get(pk=basket.pk).payment_attempts == 0
+
+
+def test_the_per_customer_limit_also_counts_earlier_orders_by_email(localstripe):
+    first = basket_holding(units=10, quantity=2)
+    first.popup.per_customer_limit = 3
+    first.popup.save()
+    checkout_pay(basket=first, details=SHOPPER, card_token=card_token(localstripe))
+
+    # Same shopper, a fresh basket (cleared storage, another device): 2 more would make 4.
+    again = basket_create(popup=first.popup)
+    hold_set(basket=again, product_id=terms_of(first).product_id, quantity=2)
+    other_case = ShopperDetails(**{**SHOPPER.__dict__, "email": "ADA@example.com"})
+    with pytest.raises(CheckoutRefused, match="3 units of this pop-up in all, and have bought 2"):
+        checkout_pay(basket=again, details=other_case, card_token=card_token(localstripe))
+    assert Order.objects.count() == 1
