@@ -75,6 +75,7 @@ def checkout_page(request, token: str):
     amount, currency = checkout_total(basket=basket, strategy=request.strategy)
     context = {
         "wallets": _wallets_offered(),
+        "amount": amount,
         "amount_minor": amount_to_minor(amount=amount, currency=currency),
         "currency": currency,
         "country": settings.POPUP_WALLET_COUNTRY,

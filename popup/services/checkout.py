@@ -171,7 +171,7 @@ def _refuse_beyond_customer_limit(basket: PopUpBasket, holds: list[Hold], email:
 
 def _quote(basket: PopUpBasket, details: ShopperDetails, *, strategy) -> Quote:
     """An Oscar basket of the held units at the pop-up's prices, its shipping and its total."""
-    storefront, summary = basket_summary(basket=basket, strategy=strategy)
+    _storefront, summary = basket_summary(basket=basket, strategy=strategy)
     prices = {line.item.product.pk: line.item.price for line in summary.lines}
     oscar_basket = Basket.objects.create()
     oscar_basket.strategy = PopUpPricing(strategy, prices=prices)

@@ -300,3 +300,11 @@ def test_the_per_customer_limit_also_counts_earlier_orders_by_email(localstripe)
     with pytest.raises(CheckoutRefused, match="3 units of this pop-up in all, and have bought 2"):
         checkout_pay(basket=again, details=other_case, card_token=card_token(localstripe))
     assert Order.objects.count() == 1
+
+
+def test_the_checkout_page_shows_what_will_be_charged_even_for_a_lapsed_line(client):
+    basket = basket_holding(units=5, quantity=2)
+    Hold.objects.filter(basket=basket).update(reserved_until="2000-01-01T00:00:00Z")
+    html = client.get(f"/popup/checkout/{basket.token}/").content.decode()
+    assert "Pay €50.00" in html
+    assert "we will check the items are still free" in html
