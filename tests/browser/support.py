@@ -86,3 +86,13 @@ def eventually(page: Page, check: Callable[[], object], *, timeout: float = 5.0)
             if time.monotonic() > deadline:
                 raise
             page.wait_for_timeout(100)
+
+
+def card_fill(page: Page, number: str) -> None:
+    """Type a test card into localstripe's card Element (five plain inputs, no iframe)."""
+    card = page.locator("#card")
+    card.get_by_placeholder("number", exact=True).fill(number)
+    card.get_by_placeholder("exp_month").fill("12")
+    card.get_by_placeholder("exp_year").fill("34")
+    card.get_by_placeholder("cvc").fill("123")
+    card.get_by_placeholder("postal_code").fill("69001")

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from integrations.stripe.models import StripeEvent
 from popup.models import Hold, PopUpProduct
 
-from .support import live_popup
+from .support import card_fill, live_popup
 
 Country = get_model("address", "Country")
 Order = get_model("order", "Order")
@@ -52,12 +52,7 @@ def pay(checkout: Page, number: str) -> None:
     checkout.get_by_label("Postcode").fill("69001")
     checkout.get_by_label("City").fill("Lyon")
     checkout.get_by_label("Country").select_option("FR")
-    card = checkout.locator("#card")
-    card.get_by_placeholder("number", exact=True).fill(number)
-    card.get_by_placeholder("exp_month").fill("12")
-    card.get_by_placeholder("exp_year").fill("34")
-    card.get_by_placeholder("cvc").fill("123")
-    card.get_by_placeholder("postal_code").fill("69001")
+    card_fill(checkout, number)
     checkout.get_by_role("button", name=re.compile(r"^Pay €80\.00$")).click()
 
 

@@ -6,6 +6,8 @@ from playwright.sync_api import Page, expect
 from integrations.stripe import client
 from integrations.stripe.facade import AUTHENTICATION_FAILED_MESSAGE
 
+from .support import card_fill
+
 pytestmark = pytest.mark.browser
 
 
@@ -17,12 +19,7 @@ def card_page(page: Page, live_server, settings, stripe_settings) -> Page:
 
 
 def pay_with(page: Page, number: str) -> None:
-    card = page.locator("#card")
-    card.get_by_placeholder("number", exact=True).fill(number)
-    card.get_by_placeholder("exp_month").fill("12")
-    card.get_by_placeholder("exp_year").fill("34")
-    card.get_by_placeholder("cvc").fill("123")
-    card.get_by_placeholder("postal_code").fill("75001")
+    card_fill(page, number)
     page.get_by_role("button", name="Pay").click()
 
 
