@@ -62,13 +62,20 @@ def worker(localstripe):
         stderr=subprocess.STDOUT,
     )
     eager, broker = celery_app.conf.task_always_eager, celery_app.conf.broker_url
-    celery_app.conf.update(task_always_eager=False, broker_url=BROKER)
+    send_through(broker=BROKER, eager=False)
     try:
         yield process
     finally:
-        celery_app.conf.update(task_always_eager=eager, broker_url=broker)
+        send_through(broker=broker, eager=eager)
         process.terminate()
         process.wait(timeout=10)
+
+
+def send_through(*, broker: str, eager: bool) -> None:
+    # The app caches its connection and producer pools: drop them, or messages go to the old broker.
+    celery_app.conf.update(task_always_eager=eager, broker_url=broker)
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 def wait_for(condition, timeout=30.0):
