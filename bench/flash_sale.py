@@ -52,6 +52,7 @@ SERVER_ENV = {
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
     "OSCAR_ALLOW_ANON_CHECKOUT": "1",
     "STRIPE_SECRET_KEY": "",  # localstripe, never real Stripe
+    "LOCALSTRIPE_URL": "http://127.0.0.1:8420",  # the servers get the port actually chosen
     "REDIS_URL": "",
     "CELERY_BROKER_URL": "",  # tasks run in the request, as in the demo
     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",

@@ -18,6 +18,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/popup_bench")
 os.environ.setdefault("DJANGO_DEBUG", "0")  # as in production: no query log, no debug pages
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
+os.environ.setdefault("LOCALSTRIPE_URL", "http://127.0.0.1:8420")  # no payment is made here
 
 import django  # noqa: E402
 
