@@ -205,7 +205,9 @@ if STRIPE_SECRET_KEY:
 else:
     if not DEBUG and not env("LOCALSTRIPE_URL"):
         # A production store without keys would take "payments" on a fake: refuse to start instead.
-        raise RuntimeError("Set STRIPE_SECRET_KEY (or LOCALSTRIPE_URL for a test stack) when DJANGO_DEBUG=0.")
+        raise RuntimeError(
+            "Set STRIPE_SECRET_KEY (or LOCALSTRIPE_URL for a test stack) when DJANGO_DEBUG=0."
+        )
     LOCALSTRIPE_URL = env("LOCALSTRIPE_URL", "http://127.0.0.1:8420").rstrip("/")
     STRIPE_SECRET_KEY = "sk_test_localstripe"
     STRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
