@@ -11,6 +11,8 @@ address of localstripe offline and in tests).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -193,6 +195,15 @@ def _refund(obj: Any) -> Refund:
     )
 
 
+@contextmanager
+def _stripe_errors() -> Iterator[None]:
+    """Stripe's exceptions become ours, so nothing outside this module needs the stripe package."""
+    try:
+        yield
+    except stripe.StripeError as error:
+        raise _translate(error) from error
+
+
 def _translate(error: stripe.StripeError) -> PaymentProviderError:
     details = getattr(error, "error", None)
     payment_intent = getattr(details, "payment_intent", None) if details else None
@@ -226,10 +237,8 @@ def customer_create(
         params["name"] = name
     if card_token:
         params["source"] = card_token
-    try:
+    with _stripe_errors():
         customer = _client().v1.customers.create(params, _options(idempotency_key))
-    except stripe.StripeError as error:
-        raise _translate(error) from error
     data = _plain(customer)
     return Customer(
         id=data["id"], email=data.get("email") or "", default_source=_id(data.get("default_source"))
@@ -299,19 +308,15 @@ def payment_intent_create(
     if settings.STRIPE_API_BASE:
         for name in _LOCALSTRIPE_LACKS:
             params.pop(name, None)
-    try:
+    with _stripe_errors():
         intent = _client().v1.payment_intents.create(params, _options(idempotency_key))
-    except stripe.StripeError as error:
-        raise _translate(error) from error
     return _payment_intent(intent)
 
 
 def payment_intent_retrieve(*, payment_intent_id: str) -> PaymentIntent:
     """The PaymentIntent as Stripe sees it now."""
-    try:
+    with _stripe_errors():
         return _payment_intent(_client().v1.payment_intents.retrieve(payment_intent_id))
-    except stripe.StripeError as error:
-        raise _translate(error) from error
 
 
 def payment_intent_capture(
@@ -321,23 +326,19 @@ def payment_intent_capture(
     params: dict[str, Any] = {}
     if amount_to_capture is not None:
         params["amount_to_capture"] = amount_to_capture
-    try:
+    with _stripe_errors():
         intent = _client().v1.payment_intents.capture(
             payment_intent_id, params, _options(idempotency_key)
         )
-    except stripe.StripeError as error:
-        raise _translate(error) from error
     return _payment_intent(intent)
 
 
 def payment_intent_cancel(*, payment_intent_id: str, idempotency_key: str) -> PaymentIntent:
     """Cancel a PaymentIntent that is not captured: an authorisation is released, nobody is charged."""
-    try:
+    with _stripe_errors():
         intent = _client().v1.payment_intents.cancel(
             payment_intent_id, {}, _options(idempotency_key)
         )
-    except stripe.StripeError as error:
-        raise _translate(error) from error
     return _payment_intent(intent)
 
 
@@ -352,10 +353,8 @@ def refund_create(
     params: dict[str, Any] = {"payment_intent": payment_intent_id, "metadata": metadata or {}}
     if amount is not None:
         params["amount"] = amount
-    try:
+    with _stripe_errors():
         refund = _client().v1.refunds.create(params, _options(idempotency_key))
-    except stripe.StripeError as error:
-        raise _translate(error) from error
     return _refund(refund)
 
 
@@ -373,19 +372,15 @@ def setup_intent_create(
         "payment_method_types": ["card"],
         "metadata": metadata or {},
     }
-    try:
+    with _stripe_errors():
         intent = _client().v1.setup_intents.create(params, _options(idempotency_key))
-    except stripe.StripeError as error:
-        raise _translate(error) from error
     return setup_intent_from(intent)
 
 
 def setup_intent_retrieve(*, setup_intent_id: str) -> SetupIntent:
     """The SetupIntent as Stripe sees it now (its payment_method once the card is saved)."""
-    try:
+    with _stripe_errors():
         return setup_intent_from(_client().v1.setup_intents.retrieve(setup_intent_id))
-    except stripe.StripeError as error:
-        raise _translate(error) from error
 
 
 def setup_intent_from(obj: Any) -> SetupIntent:
