@@ -52,6 +52,8 @@ UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
 
 # Paying (with 3-D Secure) takes time: the holds are stretched to cover it when payment starts.
 PAYMENT_MINUTES = 15
+# Beyond this, a basket is more likely testing stolen cards, or keeping units held, than buying.
+MAX_PAYMENT_ATTEMPTS = 5
 
 
 @dataclass
@@ -229,6 +231,11 @@ def checkout_pay(
         basket = PopUpBasket.objects.select_for_update().get(pk=basket.pk)
         if basket.order_id:
             return PaymentStep(basket.payment_intent_id, "succeeded", "", order=basket.order)
+        if basket.payment_attempts >= MAX_PAYMENT_ATTEMPTS:
+            raise CheckoutRefused(
+                _("Too many payment attempts for this basket. Nothing was charged."),
+                code="attempts",
+            )
         holds = _lines(basket)
         if not holds:
             raise CheckoutRefused(_("Your basket is empty."), code="empty")

@@ -308,3 +308,18 @@ def test_the_checkout_page_shows_what_will_be_charged_even_for_a_lapsed_line(cli
     html = client.get(f"/popup/checkout/{basket.token}/").content.decode()
     assert "Pay €50.00" in html
     assert "we will check the items are still free" in html
+
+
+def test_a_basket_gets_a_limited_number_of_payment_attempts(localstripe):
+    basket = basket_holding()
+    for _ in range(5):
+        with pytest.raises(UnableToTakePayment):
+            checkout_pay(
+                basket=basket,
+                details=SHOPPER,
+                card_token=card_token(localstripe, DECLINED_ON_CHARGE),
+            )
+    with pytest.raises(CheckoutRefused, match="Too many payment attempts"):
+        checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+    assert not Order.objects.exists()
+    assert PopUpBasket.objects.get(pk=basket.pk).payment_attempts == 5
