@@ -87,6 +87,19 @@ class PopUp(models.Model):
     per_customer_limit = models.PositiveSmallIntegerField(
         _("units per customer"), null=True, blank=True, help_text=_("Empty means no limit.")
     )
+    # Pre-sales: a goal (units or money) to reach by the time the pop-up closes, and a ship date.
+    presale_goal_units = models.PositiveIntegerField(
+        _("goal (units)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    presale_goal_amount = models.DecimalField(
+        _("goal (amount)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+    )
+    presale_ships_on = models.DateField(_("expected ship date"), null=True, blank=True)
     hold_minutes = models.PositiveSmallIntegerField(
         _("hold minutes"),
         default=10,
@@ -133,7 +146,12 @@ class PopUp(models.Model):
             models.CheckConstraint(
                 condition=models.Q(closes_at__gt=models.F("opens_at")),
                 name="popup_closes_after_opening",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(presale_goal_units__isnull=True)
+                | models.Q(presale_goal_amount__isnull=True),
+                name="popup_one_presale_goal",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -148,6 +166,14 @@ class PopUp(models.Model):
     def clean(self) -> None:
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             raise ValidationError({"closes_at": _("The pop-up must close after it opens.")})
+        if self.presale_goal_units and self.presale_goal_amount:
+            raise ValidationError(
+                {"presale_goal_amount": _("Set a goal in units or in money, not both.")}
+            )
+        if self.kind == self.Kind.PRESALE and not (
+            self.presale_goal_units or self.presale_goal_amount
+        ):
+            raise ValidationError({"presale_goal_units": _("A pre-sale needs a goal.")})
 
     @property
     def embed_origins(self) -> list[str]:

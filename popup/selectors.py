@@ -5,8 +5,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
 from django.utils import timezone
 from oscar.core.loading import get_class, get_model
@@ -14,6 +14,7 @@ from oscar.core.loading import get_class, get_model
 from .models import PopUp, PopUpBasket, PopUpProduct
 
 Product = get_model("catalogue", "Product")
+OrderLine = get_model("order", "Line")
 ProductImage = get_model("catalogue", "ProductImage")
 Selector = get_class("partner.strategy", "Selector")
 
@@ -46,11 +47,34 @@ class StorefrontItem:
 
 
 @dataclass(frozen=True)
+class PresaleProgress:
+    """How far a pre-sale is towards its goal, counted from the orders actually placed."""
+
+    units: int
+    amount: Decimal
+    backers: int
+    goal_units: int | None
+    goal_amount: Decimal | None
+
+    @property
+    def percent(self) -> int:
+        reached, goal = (
+            (self.units, self.goal_units) if self.goal_units else (self.amount, self.goal_amount)
+        )
+        return int(100 * reached / goal) if goal else 0
+
+    @property
+    def goal_met(self) -> bool:
+        return self.percent >= 100
+
+
+@dataclass(frozen=True)
 class Storefront:
     popup: PopUp
     items: list[StorefrontItem]
     state: PopUp.State
     now: datetime
+    presale: PresaleProgress | None = None
 
     @property
     def units_left(self) -> int | None:
@@ -169,7 +193,27 @@ def popup_storefront(*, popup: PopUp, strategy=None, now: datetime | None = None
     items.sort(key=lambda item: (item.terms.display_order if item.terms else 1000, item.title))
     units = Storefront(popup=popup, items=items, state=PopUp.State.DRAFT, now=now).units_left
     return Storefront(
-        popup=popup, items=items, state=popup.state_at(now, units_left=units), now=now
+        popup=popup,
+        items=items,
+        state=popup.state_at(now, units_left=units),
+        now=now,
+        presale=presale_progress(popup=popup) if popup.kind == PopUp.Kind.PRESALE else None,
+    )
+
+
+def presale_progress(*, popup: PopUp) -> PresaleProgress:
+    """Units, money and backers the pre-sale has taken so far (one query, whatever its size)."""
+    totals = OrderLine.objects.filter(order__popup_basket__popup=popup).aggregate(
+        units=Sum("quantity"),
+        amount=Sum("line_price_incl_tax"),
+        backers=Count(Lower("order__guest_email"), distinct=True),
+    )
+    return PresaleProgress(
+        units=totals["units"] or 0,
+        amount=totals["amount"] or Decimal("0.00"),
+        backers=totals["backers"],
+        goal_units=popup.presale_goal_units,
+        goal_amount=popup.presale_goal_amount,
     )
 
 

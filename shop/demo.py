@@ -271,6 +271,10 @@ def _popup(spec: DemoPopUp, products: dict, seed: int, host_origins: str) -> Pop
             "messenger_username": "ateliernord",
             "whatsapp_number": "+33612345678",
             "instagram_username": "atelier.nord",
+            "presale_goal_units": 200 if spec.kind == PopUp.Kind.PRESALE else None,
+            "presale_ships_on": (now + timedelta(days=120)).date()
+            if spec.kind == PopUp.Kind.PRESALE
+            else None,
         },
     )
     if created:

@@ -78,6 +78,11 @@ class PopUpForm(forms.ModelForm):
             ["opens_at", "closes_at", "is_published", "per_customer_limit"],
         ),
         (
+            "popup_presale",
+            _("Pre-sale"),
+            ["presale_goal_units", "presale_goal_amount", "presale_ships_on"],
+        ),
+        (
             "popup_sharing",
             _("Embedding and contact"),
             [
@@ -104,6 +109,9 @@ class PopUpForm(forms.ModelForm):
             "closes_at",
             "is_published",
             "per_customer_limit",
+            "presale_goal_units",
+            "presale_goal_amount",
+            "presale_ships_on",
             "allowed_embed_origins",
             "messenger_username",
             "whatsapp_number",
@@ -118,6 +126,7 @@ class PopUpForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 5}),
             "accent_colour": forms.TextInput(attrs={"type": "color", "style": "max-width: 6rem"}),
             "allowed_embed_origins": forms.Textarea(attrs={"rows": 3}),
+            "presale_ships_on": forms.DateInput(attrs={"type": "date"}),
         }
 
     def __init__(self, *args, **kwargs):
@@ -137,6 +146,12 @@ class PopUpForm(forms.ModelForm):
         self.fields["hero_image"].help_text = _(
             "JPEG, PNG or WebP, at most 8 MB, at least 600×315 px. Wider than 2400 px is "
             "scaled down. Also used for the share image."
+        )
+        self.fields["presale_goal_units"].help_text = _(
+            "Pre-sales only: the units to sell by the closing date, e.g. 200. Or a goal in money."
+        )
+        self.fields["presale_goal_amount"].help_text = _(
+            "Or the money to raise by the closing date."
         )
         zone = _("Store time (%(zone)s).") % {"zone": settings.TIME_ZONE}
         self.fields["opens_at"].help_text = zone

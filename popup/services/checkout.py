@@ -43,6 +43,7 @@ OrderLine = get_model("order", "Line")
 ShippingAddress = get_model("order", "ShippingAddress")
 StockRecord = get_model("partner", "StockRecord")
 OrderCreator = get_class("order.utils", "OrderCreator")
+EventHandler = get_class("order.processing", "EventHandler")
 OrderNumberGenerator = get_class("order.utils", "OrderNumberGenerator")
 OrderTotalCalculator = get_class("checkout.calculators", "OrderTotalCalculator")
 Repository = get_class("shipping.repository", "Repository")
@@ -186,6 +187,18 @@ def _quote(basket: PopUpBasket, details: ShopperDetails, *, strategy) -> Quote:
     charge = method.calculate(oscar_basket)
     total = OrderTotalCalculator().calculate(oscar_basket, charge)
     return Quote(basket=oscar_basket, shipping_method=method, shipping_charge=charge, total=total)
+
+
+def _preorder_note(popup) -> str:
+    ships = (
+        _("ships around %(date)s") % {"date": popup.presale_ships_on.strftime("%B %Y")}
+        if popup.presale_ships_on
+        else _("ship date to be announced")
+    )
+    return _("Pre-order from the pre-sale “%(title)s”: %(ships)s.") % {
+        "title": popup.title,
+        "ships": ships,
+    }
 
 
 def _shipping_address(details: ShopperDetails):
@@ -363,6 +376,8 @@ def _order_place(
         guest_email=details.email,
     )
     quote.basket.submit()
+    if basket.popup.kind == basket.popup.Kind.PRESALE:
+        EventHandler().create_note(order, _preorder_note(basket.popup))
     payment_record_authorisation(order=order, payment_intent=intent)
     basket.status = PopUpBasket.Status.ORDERED
     basket.order = order
