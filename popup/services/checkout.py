@@ -119,37 +119,41 @@ def _lock_terms(holds: list[Hold]) -> dict[int, PopUpProduct]:
     }
 
 
-def _units_held_by_others(terms: PopUpProduct, basket: PopUpBasket, now: datetime) -> int:
-    others = Hold.objects.filter(terms=terms, reserved_until__gt=now).exclude(basket=basket)
-    return others.aggregate(units=Sum("quantity"))["units"] or 0
+def _units_held_by_others(basket: PopUpBasket, terms_ids, now: datetime) -> dict[int, int]:
+    """Units other baskets hold now, per pop-up terms row: one query for all the lines."""
+    others = Hold.objects.filter(terms_id__in=terms_ids, reserved_until__gt=now).exclude(
+        basket=basket
+    )
+    return dict(
+        others.values("terms_id").annotate(units=Sum("quantity")).values_list("terms_id", "units")
+    )
 
 
 def _shortfalls(basket: PopUpBasket, holds: list[Hold], now: datetime) -> list[str]:
     """Titles of the lines whose units this basket can no longer have; locks terms and stock rows."""
     terms_by_id = _lock_terms(holds)
-    stock_ids = []
+    held_elsewhere = _units_held_by_others(basket, terms_by_id, now)
+    hold_by_product = {terms_by_id[hold.terms_id].product_id: hold for hold in holds}
     short = []
     for hold in holds:
         terms = terms_by_id[hold.terms_id]
-        free = None
         if terms.units_offered is not None:
-            free = (
-                terms.units_offered - terms.units_sold - _units_held_by_others(terms, basket, now)
-            )
-        if free is not None and hold.quantity > free:
-            short.append(terms.product.get_title())
-        stock_ids.append(terms.product_id)
+            free = terms.units_offered - terms.units_sold - held_elsewhere.get(terms.pk, 0)
+            if hold.quantity > free:
+                short.append(terms.product.get_title())
     records = (
-        StockRecord.objects.select_for_update().filter(product_id__in=stock_ids).order_by("pk")
+        StockRecord.objects.select_for_update(of=("self",))
+        .filter(product_id__in=hold_by_product)
+        .select_related("product__product_class", "product__parent__product_class")
+        .order_by("pk")
     )
     for record in records:
         if not record.product.get_product_class().track_stock:
             continue
-        hold = next(h for h in holds if terms_by_id[h.terms_id].product_id == record.product_id)
-        terms = terms_by_id[hold.terms_id]
-        others = _units_held_by_others(terms, basket, now)
-        if hold.quantity > (record.net_stock_level or 0) - others:
-            short.append(terms.product.get_title())
+        hold = hold_by_product[record.product_id]
+        free = (record.net_stock_level or 0) - held_elsewhere.get(hold.terms_id, 0)
+        if hold.quantity > free:
+            short.append(record.product.get_title())
     return sorted(set(short))
 
 
