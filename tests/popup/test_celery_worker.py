@@ -13,11 +13,9 @@ from oscar.core.loading import get_model
 
 from integrations.stripe.models import StripeEvent
 from shop.celery import app as celery_app
-from tests.integrations.stripe.support import THREE_D_SECURE, card_token
-from tests.integrations.stripe.test_webhooks import deliver, event_payload, signed
 from tests.localstripe_server import WEBHOOK_SECRET
 
-from .test_checkout import SHOPPER, authenticate, basket_holding, france  # noqa: F401
+from .test_checkout import authorised_then_gone, france, stripe_reports  # noqa: F401
 
 Order = get_model("order", "Order")
 
@@ -86,24 +84,14 @@ def wait_for(condition, timeout=30.0):
 
 
 def test_a_worker_places_the_order_once_from_repeated_webhooks(worker, localstripe, settings):
-    basket = basket_holding()
-    from popup.services.checkout import checkout_pay
-
-    step = checkout_pay(
-        basket=basket, details=SHOPPER, card_token=card_token(localstripe, THREE_D_SECURE)
+    basket, step = authorised_then_gone(localstripe)
+    capturable = "payment_intent.amount_capturable_updated"
+    stripe_reports(
+        basket,
+        step,
+        [(capturable, "evt_auth_1"), (capturable, "evt_auth_1"), (capturable, "evt_auth_2")],
+        secret=settings.STRIPE_WEBHOOK_SECRET,
     )
-    authenticate(localstripe, step.payment_intent_id, step.client_secret, success=True)
-
-    intent = {
-        "id": step.payment_intent_id,
-        "object": "payment_intent",
-        "metadata": {"popup_basket": str(basket.pk)},
-    }
-    for event_id in ("evt_auth_1", "evt_auth_1", "evt_auth_2"):
-        payload = event_payload(
-            "payment_intent.amount_capturable_updated", intent, event_id=event_id
-        )
-        assert deliver(payload, signed(payload, settings.STRIPE_WEBHOOK_SECRET)).status_code == 200
 
     # The web process only stored the events; the worker does the rest.
     wait_for(lambda: StripeEvent.objects.filter(processed_at__isnull=False).count() == 2)

@@ -164,27 +164,43 @@ def test_an_empty_basket_cannot_pay(localstripe):
         checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
 
 
-def test_stripe_s_webhook_places_the_order_when_the_browser_never_comes_back(localstripe, settings):
-    from tests.integrations.stripe.test_webhooks import deliver, event_payload, signed
-
+def authorised_then_gone(localstripe):
+    """A basket whose card passed 3-D Secure, and whose shopper closed the tab before we knew."""
     basket = basket_holding()
     step = checkout_pay(
         basket=basket, details=SHOPPER, card_token=card_token(localstripe, THREE_D_SECURE)
     )
     authenticate(localstripe, step.payment_intent_id, step.client_secret, success=True)
-    # The shopper closes the tab here. Stripe tells us, twice, and out of order.
+    return basket, step
+
+
+def stripe_reports(basket, step, events, *, secret: str) -> None:
+    """Stripe's signed deliveries about the basket's PaymentIntent: (event type, event id) pairs."""
+    from tests.integrations.stripe.test_webhooks import deliver, event_payload, signed
+
     intent = {
         "id": step.payment_intent_id,
         "object": "payment_intent",
         "metadata": {"popup_basket": str(basket.pk)},
     }
-    for event_type, event_id in [
-        ("payment_intent.amount_capturable_updated", "evt_auth"),
-        ("payment_intent.amount_capturable_updated", "evt_auth"),
-        ("payment_intent.succeeded", "evt_paid"),
-    ]:
+    for event_type, event_id in events:
         payload = event_payload(event_type, intent, event_id=event_id)
-        assert deliver(payload, signed(payload, settings.STRIPE_WEBHOOK_SECRET)).status_code == 200
+        assert deliver(payload, signed(payload, secret)).status_code == 200
+
+
+def test_stripe_s_webhook_places_the_order_when_the_browser_never_comes_back(localstripe, settings):
+    basket, step = authorised_then_gone(localstripe)
+    # Stripe tells us, twice, and out of order.
+    stripe_reports(
+        basket,
+        step,
+        [
+            ("payment_intent.amount_capturable_updated", "evt_auth"),
+            ("payment_intent.amount_capturable_updated", "evt_auth"),
+            ("payment_intent.succeeded", "evt_paid"),
+        ],
+        secret=settings.STRIPE_WEBHOOK_SECRET,
+    )
 
     order = Order.objects.get()
     assert PopUpBasket.objects.get(pk=basket.pk).order == order
