@@ -72,8 +72,13 @@ def _respond(request, basket, *, status=200, **extra) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def basket_new(request, slug: str) -> JsonResponse:
+    """A new basket; the body may say where the shopper came from: {"source": "linktr.ee"}."""
     popup = popup_get_visible(slug=slug, user=request.user)
-    return _respond(request, basket_create(popup=popup), status=201)
+    try:
+        source = _json_body(request).get("source") or ""
+    except BadRequest:
+        source = ""  # an old loader's empty POST: the basket matters more than the statistic
+    return _respond(request, basket_create(popup=popup, source=source), status=201)
 
 
 @require_GET

@@ -27,6 +27,7 @@ from .services.checkout import (
     checkout_pay,
     checkout_total,
 )
+from .services.pledges import pledge_confirm, pledge_start
 
 PaymentError = get_class("payment.exceptions", "PaymentError")
 UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
@@ -35,7 +36,9 @@ PAYMENT_UNAVAILABLE = "Payment is unavailable right now. Nothing was charged: pl
 
 
 def _basket(token: str) -> PopUpBasket:
-    basket = PopUpBasket.objects.select_related("popup", "order").filter(token=token).first()
+    basket = (
+        PopUpBasket.objects.select_related("popup", "order", "pledge").filter(token=token).first()
+    )
     if basket is None:
         raise Http404("No such basket.")
     return basket
@@ -61,6 +64,14 @@ def _done_url(basket: PopUpBasket) -> str:
     return reverse("popup:checkout-done", kwargs={"token": basket.token})
 
 
+def _pledge_url(pledge) -> str:
+    return reverse("popup:pledge", kwargs={"token": pledge.token})
+
+
+def _pledge_of(basket: PopUpBasket):
+    return getattr(basket, "pledge", None)
+
+
 def _requires_shipping(lines) -> bool:
     return any(line.item.product.get_product_class().requires_shipping for line in lines)
 
@@ -68,13 +79,17 @@ def _requires_shipping(lines) -> bool:
 @require_GET
 def checkout_page(request, token: str):
     basket = _basket(token)
+    if _pledge_of(basket):
+        return redirect(_pledge_url(basket.pledge))
     if basket.order_id:
         return redirect(_done_url(basket))
     storefront, summary = basket_summary(basket=basket, strategy=request.strategy)
     stripe_js = urlsplit(settings.STRIPE_JS_URL)
     amount, currency = checkout_total(basket=basket, strategy=request.strategy)
+    pledging = basket.popup.takes_pledges
     context = {
-        "wallets": _wallets_offered(),
+        "pledging": pledging,
+        "wallets": _wallets_offered() and not pledging,
         "amount": amount,
         "amount_minor": amount_to_minor(amount=amount, currency=currency),
         "currency": currency,
@@ -129,20 +144,72 @@ def _json(request) -> dict:
     return body if isinstance(body, dict) else {}
 
 
+def _checkout_form(request, basket: PopUpBasket, *, card_needed: bool = True):
+    """The bound CheckoutForm, and the 400 answer to send instead when it is invalid."""
+    _storefront, summary = basket_summary(basket=basket, strategy=request.strategy)
+    form = CheckoutForm(
+        _json(request), requires_shipping=_requires_shipping(summary.lines), card_needed=card_needed
+    )
+    if form.is_valid():
+        return form, None
+    problems = form.non_field_errors()
+    message = problems[0] if problems else "Please check the form."
+    return form, JsonResponse({"error": message, "errors": form.errors}, status=400)
+
+
+def _shopper(data: dict) -> ShopperDetails:
+    return ShopperDetails(**{name: data[name] for name in ShopperDetails.__dataclass_fields__})
+
+
+@csrf_exempt  # JSON only, and the credential is the basket token in the URL, not a cookie
+@require_POST
+def checkout_pledge_view(request, token: str) -> JsonResponse:
+    """All-or-nothing pre-sale: check the pledge can be made, and start saving the card."""
+    basket = _basket(token)
+    if _pledge_of(basket):
+        return JsonResponse({"status": "pledged", "redirect": _pledge_url(basket.pledge)})
+    form, invalid = _checkout_form(request, basket, card_needed=False)
+    if invalid:
+        return invalid
+    try:
+        setup = pledge_start(
+            basket=basket, details=_shopper(form.cleaned_data), strategy=request.strategy
+        )
+    except (CheckoutRefused, PaymentError) as error:
+        return _failure(error)
+    return JsonResponse(
+        {"setup_intent": setup.setup_intent_id, "client_secret": setup.client_secret}
+    )
+
+
+@csrf_exempt
+@require_POST
+def checkout_pledged_view(request, token: str) -> JsonResponse:
+    """The card is saved (says the browser; Stripe is asked): make the pledge."""
+    basket = _basket(token)
+    setup_intent_id = str(_json(request).get("setup_intent", ""))
+    if not setup_intent_id:
+        return JsonResponse({"error": "Missing the card."}, status=400)
+    try:
+        pledge = pledge_confirm(
+            basket_id=basket.pk, setup_intent_id=setup_intent_id, strategy=request.strategy
+        )
+    except (CheckoutRefused, PaymentError) as error:
+        return _failure(error)
+    return JsonResponse({"status": "pledged", "redirect": _pledge_url(pledge)})
+
+
 @csrf_exempt  # JSON only, and the credential is the basket token in the URL, not a cookie
 @require_POST
 def checkout_pay_view(request, token: str) -> JsonResponse:
     basket = _basket(token)
     if basket.order_id:
         return _answer(basket, order=basket.order)
-    _storefront, summary = basket_summary(basket=basket, strategy=request.strategy)
-    form = CheckoutForm(_json(request), requires_shipping=_requires_shipping(summary.lines))
-    if not form.is_valid():
-        problems = form.non_field_errors()
-        message = problems[0] if problems else "Please check the form."
-        return JsonResponse({"error": message, "errors": form.errors}, status=400)
+    form, invalid = _checkout_form(request, basket)
+    if invalid:
+        return invalid
     data = form.cleaned_data
-    details = ShopperDetails(**{name: data[name] for name in ShopperDetails.__dataclass_fields__})
+    details = _shopper(data)
     try:
         step = checkout_pay(
             basket=basket,

@@ -21,8 +21,10 @@ class CheckoutForm(forms.Form):
         r"^pm_\w+$", max_length=255, required=False, widget=forms.HiddenInput
     )
 
-    def __init__(self, *args, requires_shipping: bool = True, **kwargs):
+    def __init__(self, *args, requires_shipping: bool = True, card_needed: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        # A pledge saves the card after the details are checked, so it arrives later.
+        self.card_needed = card_needed
         self.fields["country"].choices = [("", "")] + [
             (country.iso_3166_1_a2, country.printable_name)
             for country in Country.objects.filter(is_shipping_country=True).order_by(
@@ -36,6 +38,6 @@ class CheckoutForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not data.get("card_token") and not data.get("payment_method"):
+        if self.card_needed and not data.get("card_token") and not data.get("payment_method"):
             raise forms.ValidationError(_("Please enter your card details."), code="no_card")
         return data

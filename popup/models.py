@@ -8,7 +8,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 # Path segments under /popup/ that belong to the plugin itself, never to a pop-up.
-RESERVED_SLUGS = frozenset({"embed", "embed.js", "oembed", "stripe", "static", "api", "checkout"})
+RESERVED_SLUGS = frozenset(
+    {"embed", "embed.js", "oembed", "stripe", "static", "api", "checkout", "pledge"}
+)
 
 
 def validate_slug_not_reserved(value: str) -> None:
@@ -51,6 +53,22 @@ class PopUp(models.Model):
         PRESALE = "presale", _("Pre-sale")
         CLEARANCE = "clearance", _("Clearance")
         SEASONAL = "seasonal", _("Seasonal offer")
+
+    class Funding(models.TextChoices):
+        FLEXIBLE = "flexible", _("Flexible: backers pay when they order")
+        ALL_OR_NOTHING = (
+            "all_or_nothing",
+            _("All or nothing: cards are charged only if the goal is met"),
+        )
+
+    class ChargeWhen(models.TextChoices):
+        GOAL = "goal", _("As soon as the goal is reached")
+        DEADLINE = "deadline", _("At the deadline (when the pop-up closes)")
+
+    class Outcome(models.TextChoices):
+        OPEN = "", _("Not settled")
+        FUNDED = "funded", _("Funded")
+        NOT_FUNDED = "not_funded", _("Not funded")
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -100,6 +118,22 @@ class PopUp(models.Model):
         validators=[MinValueValidator(1)],
     )
     presale_ships_on = models.DateField(_("expected ship date"), null=True, blank=True)
+    presale_funding = models.CharField(
+        _("funding"), max_length=16, choices=Funding.choices, default=Funding.FLEXIBLE
+    )
+    presale_charge_when = models.CharField(
+        _("charge pledges"),
+        max_length=16,
+        choices=ChargeWhen.choices,
+        default=ChargeWhen.DEADLINE,
+        help_text=_("All or nothing only: when saved cards are charged once the goal is met."),
+    )
+    # Set once by settlement: funded (pledges are being charged) or not funded (all cancelled).
+    presale_outcome = models.CharField(
+        _("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.OPEN, blank=True
+    )
+    presale_settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    graduated_at = models.DateTimeField(_("graduated at"), null=True, blank=True)
     hold_minutes = models.PositiveSmallIntegerField(
         _("hold minutes"),
         default=10,
@@ -178,6 +212,15 @@ class PopUp(models.Model):
     @property
     def embed_origins(self) -> list[str]:
         return parse_origins(self.allowed_embed_origins)
+
+    @property
+    def takes_pledges(self) -> bool:
+        """Shoppers pledge a saved card instead of paying: an all-or-nothing pre-sale not yet funded."""
+        return (
+            self.kind == self.Kind.PRESALE
+            and self.presale_funding == self.Funding.ALL_OR_NOTHING
+            and self.presale_outcome == self.Outcome.OPEN
+        )
 
     def state_at(self, now, *, units_left: int | None) -> "PopUp.State":
         """The state at `now`, from the schedule and the units left (None: not capped)."""
@@ -268,6 +311,7 @@ class PopUpBasket(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         ORDERED = "ordered", _("Ordered")
+        PLEDGED = "pledged", _("Pledged")
 
     popup = models.ForeignKey(PopUp, on_delete=models.CASCADE, related_name="baskets")
     token = models.CharField(max_length=64, unique=True, default=new_basket_token, editable=False)
@@ -284,6 +328,8 @@ class PopUpBasket(models.Model):
         blank=True,
         related_name="popup_basket",
     )
+    # Where the shopper came from: the page that embedded the pop-up, or a campaign's utm_source.
+    source = models.CharField(max_length=120, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -316,3 +362,132 @@ class Hold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.terms.product_id} until {self.reserved_until:%H:%M:%S}"
+
+
+def new_pledge_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Pledge(models.Model):
+    """A backer's promise to buy in an all-or-nothing pre-sale: a saved card, charged only if funded.
+
+    Every change of `status` goes through popup.services.pledges, under a row lock, and leaves a
+    PledgeEvent: the row is saved before and after each call to Stripe, so a worker that dies
+    mid-charge leaves a pledge that the next settlement run can finish from Stripe's own record.
+    """
+
+    class Status(models.TextChoices):
+        PLEDGED = "pledged", _("Pledged")
+        CHARGING = "charging", _("Charging")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Payment failed")
+        RETRYING = "retrying", _("Retrying")
+        DROPPED = "dropped", _("Dropped")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    # Pledges that still count towards the goal and still hold their units.
+    ACTIVE = (Status.PLEDGED, Status.CHARGING, Status.FAILED, Status.RETRYING)
+    # Pledges whose card will be (or may again be) charged.
+    UNPAID = ACTIVE
+
+    popup = models.ForeignKey(PopUp, on_delete=models.PROTECT, related_name="pledges")
+    basket = models.OneToOneField(
+        PopUpBasket, on_delete=models.PROTECT, related_name="pledge", null=True, blank=True
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_pledge_token, editable=False)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PLEDGED, db_index=True
+    )
+    email = models.EmailField()
+    shipping = models.JSONField(default=dict, blank=True)
+    source = models.CharField(max_length=120, blank=True, default="")
+    currency = models.CharField(max_length=3)
+    # What the backer agreed to pay: the lines at their pledged prices, plus shipping.
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    shipping_charge = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    setup_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    payment_method_id = models.CharField(max_length=255, blank=True)
+    card_label = models.CharField(max_length=60, blank=True)
+    # Charging: the attempt under way (its number names its idempotency key) and its PaymentIntent.
+    attempts = models.PositiveIntegerField(default=0)
+    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    charging_until = models.DateTimeField(null=True, blank=True)
+    first_failed_at = models.DateTimeField(null=True, blank=True)
+    next_retry_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    failure_code = models.CharField(max_length=80, blank=True)
+    failure_message = models.CharField(max_length=255, blank=True)
+    order = models.OneToOneField(
+        "order.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="pledge"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("pledge")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="pledge_amount_positive"),
+            models.CheckConstraint(
+                condition=~models.Q(status="paid") | models.Q(order__isnull=False),
+                name="pledge_paid_has_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pledge {self.pk} ({self.get_status_display()}) in {self.popup}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def can_be_changed(self) -> bool:
+        """The backer may change or cancel it: charging has not started."""
+        return self.status == self.Status.PLEDGED and self.popup.takes_pledges
+
+    @property
+    def needs_backer(self) -> bool:
+        """A charge failed: the backer can pay or change the card from the recovery link."""
+        return self.status in (self.Status.FAILED, self.Status.RETRYING)
+
+
+class PledgeLine(models.Model):
+    pledge = models.ForeignKey(Pledge, on_delete=models.CASCADE, related_name="lines")
+    terms = models.ForeignKey(PopUpProduct, on_delete=models.PROTECT, related_name="pledge_lines")
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["terms__display_order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["pledge", "terms"], name="pledge_line_once"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0), name="pledge_line_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.terms.product_id} at {self.unit_price}"
+
+    @property
+    def total(self):
+        return self.unit_price * self.quantity
+
+
+class PledgeEvent(models.Model):
+    """One step in a pledge's life, kept for the audit: who or what moved it, and why."""
+
+    pledge = models.ForeignKey(Pledge, on_delete=models.CASCADE, related_name="events")
+    status_from = models.CharField(max_length=16, blank=True)
+    status_to = models.CharField(max_length=16)
+    note = models.CharField(max_length=255, blank=True)
+    payment_intent_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.status_from or '·'} → {self.status_to}: {self.note}"

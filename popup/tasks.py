@@ -52,3 +52,78 @@ def checkout_lost_email_send(basket_id: int, reason: str) -> None:
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[basket.email],
     )
+
+
+@shared_task(acks_late=True)
+def presales_sweep() -> int:
+    """Settle every all-or-nothing pre-sale that has something to do now; runs every minute."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from .models import Pledge, PopUp
+
+    now = timezone.now()
+    undecided = Q(presale_outcome=PopUp.Outcome.OPEN) & (
+        Q(closes_at__lte=now) | Q(presale_charge_when=PopUp.ChargeWhen.GOAL)
+    )
+    unfinished = Q(presale_outcome=PopUp.Outcome.FUNDED) & Q(pledges__status__in=Pledge.UNPAID)
+    popups = PopUp.objects.filter(
+        Q(kind=PopUp.Kind.PRESALE, presale_funding=PopUp.Funding.ALL_OR_NOTHING)
+        & (undecided | unfinished)
+    ).distinct()
+    ids = list(popups.values_list("pk", flat=True))
+    for popup_id in ids:
+        presale_settle_run.delay(popup_id)
+    return len(ids)
+
+
+@shared_task(acks_late=True)
+def presale_settle_run(popup_id: int, early: bool = False) -> int:
+    """Decide the pre-sale's outcome if it can be, then queue one charge task per pledge due."""
+    from .models import PopUp
+    from .services.pledges import presale_settle
+
+    popup = PopUp.objects.filter(pk=popup_id).first()
+    if popup is None:
+        return 0
+    settlement = presale_settle(popup=popup, early=early)
+    for pledge_id in settlement.pledges_due:
+        pledge_charge_run.delay(pledge_id)
+    return len(settlement.pledges_due)
+
+
+@shared_task(acks_late=True)
+def pledge_charge_run(pledge_id: int) -> str:
+    """Charge one pledge (idempotent: a paid, charging or waiting pledge is left alone)."""
+    from .services.pledges import pledge_charge
+
+    return pledge_charge(pledge_id=pledge_id).status
+
+
+@shared_task(acks_late=True)
+def pledge_email_send(pledge_id: int, kind: str) -> None:
+    """Tell the backer what happened to their pledge, with the link to see and manage it."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+
+    from .models import Pledge
+
+    pledge = Pledge.objects.select_related("popup").filter(pk=pledge_id).first()
+    if pledge is None:
+        return
+    path = reverse("popup:pledge", kwargs={"token": pledge.token})
+    context = {
+        "pledge": pledge,
+        "popup": pledge.popup,
+        "lines": pledge.lines.select_related("terms__product"),
+        "manage_url": f"{settings.POPUP_SITE_URL}{path}",
+        "popup_url": f"{settings.POPUP_SITE_URL}{pledge.popup.get_absolute_url()}",
+    }
+    send_mail(
+        subject=render_to_string(f"popup/emails/pledge_{kind}_subject.txt", context).strip(),
+        message=render_to_string(f"popup/emails/pledge_{kind}_body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[pledge.email],
+    )

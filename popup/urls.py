@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, checkout_views, views
+from . import api, checkout_views, pledge_views, views
 
 app_name = "popup"
 
@@ -13,7 +13,36 @@ urlpatterns = [
         checkout_views.checkout_complete_view,
         name="checkout-complete",
     ),
+    path(
+        "checkout/<str:token>/pledge/",
+        checkout_views.checkout_pledge_view,
+        name="checkout-pledge",
+    ),
+    path(
+        "checkout/<str:token>/pledged/",
+        checkout_views.checkout_pledged_view,
+        name="checkout-pledged",
+    ),
     path("checkout/<str:token>/done/", checkout_views.checkout_done, name="checkout-done"),
+    path("pledge/<str:token>/", pledge_views.pledge_page, name="pledge"),
+    path(
+        "pledge/<str:token>/lines/<int:line_id>/",
+        pledge_views.pledge_line_view,
+        name="pledge-line",
+    ),
+    path("pledge/<str:token>/cancel/", pledge_views.pledge_cancel_view, name="pledge-cancel"),
+    path("pledge/<str:token>/card/", pledge_views.pledge_card_view, name="pledge-card"),
+    path(
+        "pledge/<str:token>/card/saved/",
+        pledge_views.pledge_card_saved_view,
+        name="pledge-card-saved",
+    ),
+    path("pledge/<str:token>/pay/", pledge_views.pledge_pay_view, name="pledge-pay"),
+    path(
+        "pledge/<str:token>/pay/complete/",
+        pledge_views.pledge_pay_complete_view,
+        name="pledge-pay-complete",
+    ),
     path("<slug:slug>/", views.popup_detail, name="detail"),
     path("<slug:slug>/embed/", views.popup_embed, name="embed"),
     path("<slug:slug>/basket/", api.basket_detail, name="basket"),

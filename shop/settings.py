@@ -189,7 +189,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "popup-holds-tidy": {"task": "popup.tasks.holds_tidy", "schedule": 15 * 60},
+    # Settles pre-sales at their deadline, retries failed pledges, finishes interrupted charges.
+    "popup-presales-sweep": {"task": "popup.tasks.presales_sweep", "schedule": 60},
 }
+
+# The store's address as backers see it, for the links in e-mails sent by background tasks.
+POPUP_SITE_URL = env("POPUP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # The country of the Stripe account, which Apple Pay and Google Pay sheets need.
 POPUP_WALLET_COUNTRY = env("POPUP_WALLET_COUNTRY", "FR")

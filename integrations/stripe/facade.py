@@ -11,13 +11,14 @@ were lost, payment_authorisation_cancel. Every function may be called again with
 """
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from django.db import transaction
 from oscar.core.loading import get_class, get_model
 
 from . import client
-from .client import CardDeclined, PaymentIntent, PaymentProviderError
+from .client import CardDeclined, PaymentIntent, PaymentProviderError, SetupIntent
 
 Source = get_model("payment", "Source")
 SourceType = get_model("payment", "SourceType")
@@ -56,6 +57,9 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
     ]
 )
 
+AUTHENTICATION_REQUIRED_MESSAGE = (
+    "Your bank wants you to confirm this payment yourself: nothing was charged yet."
+)
 AUTHENTICATION_FAILED_MESSAGE = (
     "Your bank could not confirm this payment. Nothing was charged: try again, or use another card."
 )
@@ -78,6 +82,131 @@ def _shopper_failure(intent: PaymentIntent) -> str:
     if intent.last_payment_error_code == "payment_intent_authentication_failure":
         return AUTHENTICATION_FAILED_MESSAGE
     return intent.last_payment_error_message or "Your card was declined."
+
+
+def payment_failure(intent: PaymentIntent) -> tuple[str, str]:
+    """(code, message for the customer) of a charge that did not go through."""
+    if intent.needs_authentication or intent.last_payment_error_code == "authentication_required":
+        return "authentication_required", AUTHENTICATION_REQUIRED_MESSAGE
+    return intent.last_payment_error_code or "declined", _shopper_failure(intent)
+
+
+def card_save_start(
+    *, idempotency_key: str, email: str = "", customer: str = "", metadata: dict[str, str]
+) -> SetupIntent:
+    """A SetupIntent (usage off_session) for Stripe.js confirmCardSetup: the card is saved, not charged.
+
+    Without `customer`, a Stripe customer is created for `email` first. Raises PaymentError.
+    """
+    try:
+        if not customer:
+            customer = client.customer_create(
+                idempotency_key=f"{idempotency_key}:customer", email=email, metadata=metadata
+            ).id
+        return client.setup_intent_create(
+            customer=customer, idempotency_key=f"{idempotency_key}:setup", metadata=metadata
+        )
+    except PaymentProviderError as error:
+        raise PaymentError(error.message) from error
+
+
+def card_saved(*, setup_intent_id: str) -> SetupIntent:
+    """The SetupIntent as Stripe has it: what the browser reports is never trusted. Raises PaymentError."""
+    try:
+        return client.setup_intent_retrieve(setup_intent_id=setup_intent_id)
+    except PaymentProviderError as error:
+        raise PaymentError(error.message) from error
+
+
+def card_label(*, payment_method_id: str) -> str:
+    try:
+        return client.card_label(payment_method_id=payment_method_id)
+    except PaymentProviderError:
+        return ""
+
+
+def payment_charge_create(
+    *,
+    amount: Decimal,
+    currency: str,
+    customer: str,
+    payment_method: str,
+    idempotency_key: str,
+    metadata: dict[str, str],
+) -> PaymentIntent:
+    """A PaymentIntent for a saved card, not yet confirmed: creating it charges nothing.
+
+    Charging in two steps lets the caller save the PaymentIntent's id before the money moves, so a
+    process that dies in between leaves a trace to finish from. Raises PaymentError.
+    """
+    try:
+        return client.payment_intent_create(
+            amount=amount_to_minor(amount=amount, currency=currency),
+            currency=currency,
+            customer=customer,
+            payment_method=payment_method,
+            capture_method="automatic",
+            confirm=False,
+            idempotency_key=idempotency_key,
+            metadata=metadata,
+        )
+    except PaymentProviderError as error:
+        raise PaymentError(error.message) from error
+
+
+def payment_charge_confirm(*, payment_intent_id: str, off_session: bool) -> PaymentIntent:
+    """Charge the card of a PaymentIntent made by payment_charge_create; a decline is not an error.
+
+    Returns the PaymentIntent as Stripe has it afterwards: paid, needing the customer's bank
+    (requires_action), or failed with last_payment_error. Raises PaymentError when Stripe cannot be
+    reached: the caller must then ask Stripe again later rather than assume either way.
+    """
+    try:
+        try:
+            return client.payment_intent_confirm(
+                payment_intent_id=payment_intent_id,
+                idempotency_key=f"{payment_intent_id}:confirm",
+                off_session=off_session,
+            )
+        except CardDeclined as declined:
+            intent = client.payment_intent_retrieve(payment_intent_id=payment_intent_id)
+            if intent.is_paid or intent.last_payment_error_code:
+                return intent
+            return replace(
+                intent,
+                last_payment_error_code=declined.decline_code or declined.code or "declined",
+                last_payment_error_message=declined.message,
+            )
+    except PaymentProviderError as error:
+        raise PaymentError(error.message) from error
+
+
+def payment_charge_status(*, payment_intent_id: str) -> PaymentIntent:
+    """The PaymentIntent as Stripe has it now. Raises PaymentError."""
+    try:
+        return client.payment_intent_retrieve(payment_intent_id=payment_intent_id)
+    except PaymentProviderError as error:
+        raise PaymentError(error.message) from error
+
+
+def payment_charge_abandon(*, payment_intent_id: str) -> PaymentIntent:
+    """Cancel a charge that waits for its customer (3-D Secure nobody will pass), unless it went through.
+
+    Returns the PaymentIntent as it ends: canceled, or paid if the customer got there first.
+    Raises PaymentError.
+    """
+    try:
+        intent = client.payment_intent_retrieve(payment_intent_id=payment_intent_id)
+        if intent.status in ("succeeded", "canceled", "processing"):
+            return intent
+        try:
+            return client.payment_intent_cancel(
+                payment_intent_id=payment_intent_id, idempotency_key=f"{payment_intent_id}:cancel"
+            )
+        except PaymentProviderError:
+            return client.payment_intent_retrieve(payment_intent_id=payment_intent_id)
+    except PaymentProviderError as error:
+        raise PaymentError(error.message) from error
 
 
 def payment_authorise(
@@ -205,6 +334,26 @@ def payment_record_authorisation(*, order, payment_intent: PaymentIntent):
                 lines,
                 quantities,
                 reference=payment_intent.id,
+            )
+    return source
+
+
+def payment_record_charge(*, order, payment_intent: PaymentIntent):
+    """Record a PaymentIntent paid in one step (a saved card charged) on `order`, once."""
+    amount = amount_from_minor(amount=payment_intent.amount, currency=payment_intent.currency)
+    with transaction.atomic():
+        source, _ = Source.objects.select_for_update().get_or_create(
+            order=order,
+            source_type=_source_type(),
+            reference=payment_intent.id,
+            defaults={"currency": payment_intent.currency.upper(), "label": "Card (Stripe)"},
+        )
+        if not source.transactions.filter(txn_type=Transaction.DEBIT).exists():
+            source.allocate(amount, reference=payment_intent.id, status=payment_intent.status)
+            source.debit(amount, reference=payment_intent.id, status=payment_intent.status)
+            lines, quantities = _all_lines(order)
+            EventHandler().create_payment_event(
+                order, _event_type(PAID), amount, lines, quantities, reference=payment_intent.id
             )
     return source
 

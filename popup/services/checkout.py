@@ -29,7 +29,7 @@ from integrations.stripe.facade import (
     payment_record_authorisation,
 )
 
-from ..models import Hold, PopUpBasket, PopUpProduct
+from ..models import Hold, Pledge, PledgeLine, PopUpBasket, PopUpProduct
 from ..pricing import PopUpPricing
 from ..selectors import basket_summary
 from ..tasks import checkout_lost_email_send, order_placed_email_send
@@ -168,6 +168,15 @@ def _refuse_beyond_customer_limit(basket: PopUpBasket, holds: list[Hold], email:
         ).aggregate(units=Sum("quantity"))["units"]
         or 0
     )
+    pledged = (
+        PledgeLine.objects.filter(
+            pledge__popup=basket.popup,
+            pledge__email__iexact=email,
+            pledge__status__in=Pledge.ACTIVE,
+        ).aggregate(units=Sum("quantity"))["units"]
+        or 0
+    )
+    bought += pledged
     if bought + sum(hold.quantity for hold in holds) > limit:
         raise CheckoutRefused(
             _("You can buy %(limit)d units of this pop-up in all, and have bought %(bought)d.")
@@ -176,15 +185,24 @@ def _refuse_beyond_customer_limit(basket: PopUpBasket, holds: list[Hold], email:
         )
 
 
+def oscar_basket_priced(lines, *, strategy) -> "Basket":
+    """A frozen Oscar basket of (product, quantity, price) lines, priced at those prices."""
+    prices = {product.pk: price for product, _quantity, price in lines}
+    oscar_basket = Basket.objects.create()
+    oscar_basket.strategy = PopUpPricing(strategy, prices=prices)
+    for product, quantity, _price in lines:
+        oscar_basket.add_product(product, quantity)
+    oscar_basket.freeze()
+    return oscar_basket
+
+
 def _quote(basket: PopUpBasket, details: ShopperDetails, *, strategy) -> Quote:
     """An Oscar basket of the held units at the pop-up's prices, its shipping and its total."""
     _storefront, summary = basket_summary(basket=basket, strategy=strategy)
-    prices = {line.item.product.pk: line.item.price for line in summary.lines}
-    oscar_basket = Basket.objects.create()
-    oscar_basket.strategy = PopUpPricing(strategy, prices=prices)
-    for line in summary.lines:
-        oscar_basket.add_product(line.item.product, line.quantity)
-    oscar_basket.freeze()
+    oscar_basket = oscar_basket_priced(
+        [(line.item.product, line.quantity, line.item.price) for line in summary.lines],
+        strategy=strategy,
+    )
     needs_address = oscar_basket.is_shipping_required() and details.country
     address = _shipping_address(details) if needs_address else None
     method = Repository().get_default_shipping_method(basket=oscar_basket, shipping_addr=address)

@@ -35,9 +35,14 @@ class HoldRefused(Exception):
         return self.message
 
 
-def basket_create(*, popup: PopUp) -> PopUpBasket:
-    """A new empty basket in this pop-up, with a fresh unguessable token."""
-    return PopUpBasket.objects.create(popup=popup)
+def basket_create(*, popup: PopUp, source: str = "") -> PopUpBasket:
+    """A new empty basket in this pop-up, with a fresh unguessable token.
+
+    `source` says where the shopper came from (the embedding site, a utm_source): any text, kept
+    short and printable, for the merchant's reports only.
+    """
+    source = "".join(ch for ch in str(source) if ch.isprintable()).strip()[:120]
+    return PopUpBasket.objects.create(popup=popup, source=source)
 
 
 def _refuse_unless_open(popup: PopUp, now: datetime) -> None:

@@ -43,9 +43,22 @@
     });
   }
 
+  // Where this shopper came from, for the merchant's reports: a campaign, or the embedding site.
+  function source() {
+    var utm = /[?&]utm_source=([^&#]+)/.exec(location.search);
+    if (utm) {
+      try { return decodeURIComponent(utm[1].replace(/\+/g, " ")); } catch (e) { return utm[1]; }
+    }
+    if (framed && document.referrer) return new URL(document.referrer).host;
+    return framed ? "embed" : "direct";
+  }
+
   function token() {
     if (store.get()) return Promise.resolve();
-    return fetch(base + "new/", { method: "POST", credentials: "omit" })
+    return fetch(base + "new/", {
+      method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ source: source() })
+    })
       .then(function (response) { return response.json(); })
       .then(function (data) { store.set(data.basket.token); handOver(data.basket.token); render(data.basket); });
   }

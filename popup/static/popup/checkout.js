@@ -95,15 +95,33 @@
   }
   offerWallets();
 
+  // All-or-nothing pre-sale: the details are checked and the units secured, then the card is saved
+  // (3-D Secure there if the bank wants it) and nothing is charged; the server makes the pledge.
+  function pledge() {
+    return card.save(function () {
+      return post(page.getAttribute("data-pledge-url"), details()).then(function (answer) {
+        showErrors(answer.errors);
+        if (answer.redirect) window.location.assign(answer.redirect);
+        return answer;
+      });
+    }).then(function (result) {
+      if (!result.ok) throw new Error(result.message);
+      return post(page.getAttribute("data-pledged-url"), { setup_intent: result.setupIntentId });
+    });
+  }
+
+  function pay() {
+    return card.pay().then(function (result) {
+      if (!result.ok) throw new Error(result.message);
+      return post(page.getAttribute("data-complete-url"), { payment_intent: result.paymentIntentId });
+    });
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     problem.textContent = "";
     button.disabled = true;
-    card.pay()
-      .then(function (result) {
-        if (!result.ok) throw new Error(result.message);
-        return post(page.getAttribute("data-complete-url"), { payment_intent: result.paymentIntentId });
-      })
+    (page.hasAttribute("data-pledge-url") ? pledge() : pay())
       .then(function (answer) {
         if (answer.error) throw new Error(answer.error);
         window.location.assign(answer.redirect);

@@ -7,6 +7,7 @@ from tests.localstripe_server import PUBLISHABLE_KEY, LocalStripe
 VISA = "4242424242424242"
 DECLINED_ON_CHARGE = "4000000000000341"
 THREE_D_SECURE = "4000002760003184"
+DECLINED_ON_SETUP = ("4000000000000002",)
 
 
 def card_token(localstripe: LocalStripe, number: str = VISA) -> str:
@@ -26,8 +27,10 @@ def card_token(localstripe: LocalStripe, number: str = VISA) -> str:
     return response.json()["id"]
 
 
-def setup_intent_confirm(localstripe: LocalStripe, client_secret: str, number: str = VISA) -> None:
-    """Save a card on a SetupIntent, as Stripe.js confirmCardSetup does."""
+def setup_intent_confirm(
+    localstripe: LocalStripe, client_secret: str, number: str = VISA, *, authenticate: bool = False
+) -> None:
+    """Save a card on a SetupIntent, as Stripe.js confirmCardSetup does (passing 3-D Secure if asked)."""
     setup_intent_id = client_secret.split("_secret_")[0]
     response = requests.post(
         f"{localstripe.url}/v1/setup_intents/{setup_intent_id}/confirm",
@@ -41,4 +44,14 @@ def setup_intent_confirm(localstripe: LocalStripe, client_secret: str, number: s
         },
         timeout=5,
     )
+    if number in DECLINED_ON_SETUP:
+        assert response.status_code == 402, response.text
+        return
     response.raise_for_status()
+    if authenticate and response.json()["status"] == "requires_action":
+        again = requests.post(
+            f"{localstripe.url}/v1/setup_intents/{setup_intent_id}/confirm",
+            json={"key": PUBLISHABLE_KEY, "client_secret": client_secret},
+            timeout=5,
+        )
+        again.raise_for_status()

@@ -10,6 +10,8 @@
  *     csrfToken: "...",
  *   });
  *   const result = await card.pay();   // {ok: true, paymentIntentId} or {ok: false, message}
+ *   const saved = await card.save(start);   // a card saved for later (pre-sale pledges), see save()
+ *   const paid = await card.confirm(clientSecret);   // 3-D Secure for a server-made PaymentIntent
  *
  * The flow uses only Stripe.js calls that both real Stripe.js and localstripe's fake implement the
  * same way (so the browser tests run this very file):
@@ -94,19 +96,50 @@
         }
         if (answer.status !== "requires_action") return failure(DECLINED);
 
-        var confirmed = await stripe.confirmCardPayment(answer.client_secret);
-        if (confirmed.error) return failure(errorMessage(confirmed.error));
-        var intent = confirmed.paymentIntent || {};
-        if (intent.status === "requires_capture" || intent.status === "succeeded") {
-          return { ok: true, paymentIntentId: intent.id };
-        }
-        return failure(errorMessage(intent.last_payment_error || { code: "payment_intent_authentication_failure" }));
+        return await confirm(answer.client_secret);
       } finally {
         busy = false;
       }
     }
 
-    return { pay: pay, element: cardElement };
+    // 3-D Secure for a PaymentIntent the server created and confirmed (status requires_action).
+    async function confirm(clientSecret) {
+      var confirmed = await stripe.confirmCardPayment(clientSecret);
+      if (confirmed.error) return failure(errorMessage(confirmed.error));
+      var intent = confirmed.paymentIntent || {};
+      if (intent.status === "requires_capture" || intent.status === "succeeded") {
+        return { ok: true, paymentIntentId: intent.id };
+      }
+      return failure(errorMessage(intent.last_payment_error || { code: "payment_intent_authentication_failure" }));
+    }
+
+    // Save the card for later charges without charging it (a SetupIntent, usage off_session).
+    // `start()` answers {client_secret} from the server, or {error}. 3-D Secure, if the bank asks
+    // for it, happens inside confirmCardSetup. Result: {ok: true, setupIntentId} or {ok: false, message}.
+    async function save(start) {
+      if (busy) return failure("Already under way.");
+      busy = true;
+      try {
+        var answer;
+        try {
+          answer = await start();
+        } catch (networkError) {
+          return failure(UNAVAILABLE);
+        }
+        if (answer.error) return failure(answer.error);
+        var result = await stripe.confirmCardSetup(answer.client_secret, {
+          payment_method: { card: cardElement },
+        });
+        if (result.error) return failure(errorMessage(result.error));
+        var setup = result.setupIntent || {};
+        if (setup.status !== "succeeded") return failure(errorMessage({ code: "payment_intent_authentication_failure" }));
+        return { ok: true, setupIntentId: setup.id };
+      } finally {
+        busy = false;
+      }
+    }
+
+    return { pay: pay, save: save, confirm: confirm, element: cardElement };
   }
 
   window.PopupStripeCard = { mount: mount };

@@ -1,0 +1,642 @@
+"""All-or-nothing pre-sales: backers pledge a saved card; it is charged only if the goal is met.
+
+A pledge's life, every step under the pledge's row lock and recorded as a PledgeEvent:
+
+    pledged ──▶ charging ──▶ paid
+       │           │
+       │           ▼
+       │        failed ──▶ charging (a retry, or the backer paying from the recovery link) ...
+       │           │            └──▶ retrying ──▶ charging ... ──▶ dropped (retries used up)
+       ▼           ▼
+    cancelled (by the backer before charging starts; by settlement when the goal is missed)
+
+Charging never trusts a process to live through it: the pledge is saved as `charging` (with a lease
+and the attempt's number, which names the idempotency key) before Stripe is called, the
+PaymentIntent's id is saved before it is confirmed, and the outcome is saved after. A pledge found
+`charging` with its lease run out is finished from what Stripe says about that PaymentIntent, so a
+killed worker or a second settlement run can neither charge twice nor forget a pledge.
+"""
+
+import logging
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from oscar.core.loading import get_class, get_model
+
+from integrations.stripe import facade as stripe_facade
+from integrations.stripe.client import PaymentIntent
+
+from ..models import Pledge, PledgeEvent, PledgeLine, PopUp, PopUpBasket, PopUpProduct
+from ..selectors import basket_summary, presale_progress
+from ..tasks import pledge_email_send
+from .checkout import (
+    MAX_PAYMENT_ATTEMPTS,
+    PAYMENT_MINUTES,
+    CheckoutRefused,
+    ShopperDetails,
+    _lines,
+    _preorder_note,
+    _quote,
+    _refuse_beyond_customer_limit,
+    _shipping_address,
+    _shortfalls,
+    oscar_basket_priced,
+)
+
+logger = logging.getLogger(__name__)
+
+Order = get_model("order", "Order")
+OrderCreator = get_class("order.utils", "OrderCreator")
+OrderNumberGenerator = get_class("order.utils", "OrderNumberGenerator")
+OrderTotalCalculator = get_class("checkout.calculators", "OrderTotalCalculator")
+EventHandler = get_class("order.processing", "EventHandler")
+FixedPrice = get_class("shipping.methods", "FixedPrice")
+Selector = get_class("partner.strategy", "Selector")
+PaymentError = get_class("payment.exceptions", "PaymentError")
+
+# Kickstarter gives failed cards 7 days, Crowd Supply a week, PreProduct retries after a day: a
+# failed charge is retried 1, 3 and 7 days after the first failure, then the pledge is dropped.
+RETRY_DAYS = (1, 3, 7)
+# How long a worker may take over one off-session charge before another may finish it from Stripe.
+CHARGE_LEASE = timedelta(minutes=2)
+# A backer paying from the recovery link may need their bank's 3-D Secure: give them time.
+BACKER_LEASE = timedelta(minutes=PAYMENT_MINUTES)
+
+
+@dataclass(frozen=True)
+class CardSetup:
+    """What the browser needs to save the card with Stripe.js confirmCardSetup."""
+
+    setup_intent_id: str
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class Settlement:
+    outcome: str  # PopUp.Outcome
+    pledges_due: list[int]  # to charge now
+    pledges_cancelled: int = 0
+
+
+def _event(pledge: Pledge, status_from: str, note: str = "") -> None:
+    PledgeEvent.objects.create(
+        pledge=pledge,
+        status_from=status_from,
+        status_to=pledge.status,
+        note=note[:255],
+        payment_intent_id=pledge.payment_intent_id,
+    )
+
+
+def _move(pledge: Pledge, status: str, note: str = "", **fields) -> None:
+    """Save the pledge in its new status (the caller holds its row lock) and record the step."""
+    status_from = pledge.status
+    pledge.status = status
+    for name, value in fields.items():
+        setattr(pledge, name, value)
+    pledge.save()
+    _event(pledge, status_from, note)
+
+
+def _locked(pledge_id: int) -> Pledge:
+    return Pledge.objects.select_for_update(of=("self",)).select_related("popup").get(pk=pledge_id)
+
+
+def _release_units(pledge: Pledge) -> None:
+    """Give the pledge's units back to the pop-up (terms rows locked in primary key order)."""
+    lines = list(pledge.lines.order_by("terms_id"))
+    locked = PopUpProduct.objects.select_for_update().filter(pk__in=[ln.terms_id for ln in lines])
+    list(locked.order_by("pk"))
+    for line in lines:
+        PopUpProduct.objects.filter(pk=line.terms_id).update(
+            units_sold=F("units_sold") - line.quantity
+        )
+
+
+def _metadata(pledge: Pledge) -> dict[str, str]:
+    return {"popup_pledge": str(pledge.pk), "popup": pledge.popup.slug}
+
+
+# Pledging -------------------------------------------------------------------------------------
+
+
+def pledge_start(*, basket: PopUpBasket, details: ShopperDetails, strategy=None) -> CardSetup:
+    """Check the basket can be pledged and secure its units while the card is saved; charge nothing.
+
+    Raises CheckoutRefused when it cannot be pledged, PaymentError when Stripe cannot be reached.
+    """
+    strategy = strategy or Selector().strategy()
+    now = timezone.now()
+    with transaction.atomic():
+        basket = PopUpBasket.objects.select_for_update().select_related("popup").get(pk=basket.pk)
+        if not basket.popup.takes_pledges:
+            raise CheckoutRefused(_("This pre-sale no longer takes pledges."), code="closed")
+        if basket.status != PopUpBasket.Status.OPEN:
+            raise CheckoutRefused(_("This basket is already pledged."), code="done")
+        if basket.payment_attempts >= MAX_PAYMENT_ATTEMPTS:
+            raise CheckoutRefused(
+                _("Too many attempts for this basket. Nothing was charged."), code="attempts"
+            )
+        holds = _lines(basket)
+        if not holds:
+            raise CheckoutRefused(_("Your basket is empty."), code="empty")
+        _refuse_beyond_customer_limit(basket, holds, details.email)
+        short = _shortfalls(basket, holds, now)
+        if short:
+            raise CheckoutRefused(
+                _("No longer available: %(titles)s.") % {"titles": ", ".join(short)}, code="lost"
+            )
+        basket.holds.update(reserved_until=now + timedelta(minutes=PAYMENT_MINUTES))
+        basket.email = details.email
+        basket.shipping = {k: v for k, v in asdict(details).items() if k != "email"}
+        basket.payment_attempts = F("payment_attempts") + 1
+        basket.save()
+        basket.refresh_from_db()
+    setup = stripe_facade.card_save_start(
+        idempotency_key=f"popup-basket-{basket.pk}-pledge-{basket.payment_attempts}",
+        email=details.email,
+        metadata={"popup_basket": str(basket.pk), "popup": basket.popup.slug},
+    )
+    # The basket's payment under way is this card setup: only it can become the pledge.
+    PopUpBasket.objects.filter(pk=basket.pk).update(payment_intent_id=setup.id)
+    return CardSetup(setup_intent_id=setup.id, client_secret=setup.client_secret)
+
+
+def pledge_confirm(*, basket_id: int, setup_intent_id: str, strategy=None) -> Pledge:
+    """Turn a saved card into exactly one pledge holding the basket's units; safe to call again.
+
+    Raises CheckoutRefused when the card is not saved (declined, 3-D Secure pending or failed),
+    the setup is not this basket's, or the units were lost meanwhile.
+    """
+    strategy = strategy or Selector().strategy()
+    setup = stripe_facade.card_saved(setup_intent_id=setup_intent_id)
+    if setup.metadata.get("popup_basket") != str(basket_id):
+        raise CheckoutRefused(_("We could not find this card."), code="unknown")
+    if setup.status == "requires_action":
+        raise CheckoutRefused(_("Your bank has not confirmed the card yet."), code="pending")
+    if not setup.is_saved:
+        raise CheckoutRefused(
+            _("Your card could not be saved. Nothing was charged: try another card."),
+            code="declined",
+        )
+    label = stripe_facade.card_label(payment_method_id=setup.payment_method)
+    with transaction.atomic():
+        basket = PopUpBasket.objects.select_for_update().select_related("popup").get(pk=basket_id)
+        existing = Pledge.objects.filter(basket=basket).first()
+        if existing is not None:
+            return existing
+        if basket.payment_intent_id != setup_intent_id:
+            raise CheckoutRefused(_("This card was replaced by a newer one."), code="replaced")
+        holds = _lines(basket)
+        short = _shortfalls(basket, holds, timezone.now()) if holds else ["—"]
+        if short:
+            raise CheckoutRefused(
+                _(
+                    "Sorry, these were taken while your card was saved: %(titles)s. Nothing will be charged."
+                )
+                % {"titles": ", ".join(short)},
+                code="lost",
+            )
+        details = ShopperDetails(email=basket.email, **basket.shipping)
+        quote = _quote(basket, details, strategy=strategy)
+        quote.basket.delete()
+        _storefront, summary = basket_summary(basket=basket, strategy=strategy)
+        prices = {line.item.product.pk: line.item.price for line in summary.lines}
+        pledge = Pledge.objects.create(
+            popup=basket.popup,
+            basket=basket,
+            email=basket.email,
+            shipping=basket.shipping,
+            source=basket.source,
+            currency=quote.currency,
+            amount=quote.amount,
+            shipping_charge=quote.shipping_charge.incl_tax,
+            stripe_customer_id=setup.customer,
+            setup_intent_id=setup.id,
+            payment_method_id=setup.payment_method,
+            card_label=label,
+        )
+        for hold in holds:
+            PledgeLine.objects.create(
+                pledge=pledge,
+                terms=hold.terms,
+                quantity=hold.quantity,
+                unit_price=prices[hold.terms.product_id],
+            )
+            # Pledged units are spoken for: they count against the pop-up's cap like sold ones.
+            PopUpProduct.objects.filter(pk=hold.terms_id).update(
+                units_sold=F("units_sold") + hold.quantity
+            )
+        basket.holds.all().delete()
+        basket.status = PopUpBasket.Status.PLEDGED
+        basket.save(update_fields=["status", "updated_at"])
+        _event(pledge, "", _("Card saved: %(card)s") % {"card": label or setup.payment_method})
+        popup = basket.popup
+        transaction.on_commit(lambda: pledge_email_send.delay(pledge.pk, "pledged"))
+        if popup.presale_charge_when == PopUp.ChargeWhen.GOAL:
+            from ..tasks import presale_settle_run
+
+            transaction.on_commit(lambda: presale_settle_run.delay(popup.pk))
+    return pledge
+
+
+# Changing or cancelling, by the backer, before charging starts --------------------------------
+
+
+def pledge_quantity_set(*, pledge: Pledge, line_id: int, quantity: int) -> Pledge:
+    """Change how many units of one line the backer pledges; 0 removes the line (or the pledge)."""
+    if quantity < 0:
+        raise CheckoutRefused(_("Choose a quantity of 0 or more."), code="bad_request")
+    with transaction.atomic():
+        pledge = _locked(pledge.pk)
+        if not pledge.can_be_changed:
+            raise CheckoutRefused(_("This pledge can no longer be changed."), code="locked")
+        line = pledge.lines.select_related("terms__product").filter(pk=line_id).first()
+        if line is None:
+            raise CheckoutRefused(_("No such line in this pledge."), code="bad_request")
+        other_units = sum(ln.quantity for ln in pledge.lines.exclude(pk=line.pk))
+        if quantity == 0 and other_units == 0:
+            return _cancel(pledge, _("Cancelled by the backer."))
+        terms = PopUpProduct.objects.select_for_update().get(pk=line.terms_id)
+        extra = quantity - line.quantity
+        limit = pledge.popup.per_customer_limit
+        if limit is not None and extra > 0:
+            pledged = _units_of(pledge.popup, pledge.email)
+            if pledged + extra > limit:
+                raise CheckoutRefused(
+                    _("You can have %(limit)d units of this pop-up in all.") % {"limit": limit},
+                    code="limit",
+                )
+        if extra > 0 and terms.units_offered is not None:
+            free = terms.units_offered - terms.units_sold - _held(terms)
+            if extra > free:
+                raise CheckoutRefused(
+                    _("Only %(free)d more can be pledged.") % {"free": max(free, 0)},
+                    code="unavailable",
+                )
+        PopUpProduct.objects.filter(pk=terms.pk).update(units_sold=F("units_sold") + extra)
+        before = line.quantity
+        if quantity == 0:
+            line.delete()
+        else:
+            line.quantity = quantity
+            line.save(update_fields=["quantity"])
+        pledge.amount = pledge.shipping_charge + sum(ln.total for ln in pledge.lines.all())
+        pledge.save(update_fields=["amount", "updated_at"])
+        _event(
+            pledge,
+            pledge.status,
+            _("%(title)s: %(before)d → %(after)d")
+            % {"title": terms.product.get_title(), "before": before, "after": quantity},
+        )
+    return pledge
+
+
+def _units_of(popup: PopUp, email: str) -> int:
+    return sum(
+        PledgeLine.objects.filter(
+            pledge__popup=popup, pledge__email__iexact=email, pledge__status__in=Pledge.ACTIVE
+        ).values_list("quantity", flat=True)
+    )
+
+
+def _held(terms: PopUpProduct) -> int:
+    return sum(
+        terms.holds.filter(reserved_until__gt=timezone.now()).values_list("quantity", flat=True)
+    )
+
+
+def _cancel(pledge: Pledge, note: str) -> Pledge:
+    _release_units(pledge)
+    _move(pledge, Pledge.Status.CANCELLED, note, next_retry_at=None, charging_until=None)
+    return pledge
+
+
+def pledge_cancel(*, pledge: Pledge) -> Pledge:
+    """The backer withdraws the pledge before charging starts: its units go back, nothing is charged."""
+    with transaction.atomic():
+        pledge = _locked(pledge.pk)
+        if pledge.status == Pledge.Status.CANCELLED:
+            return pledge
+        if not pledge.can_be_changed:
+            raise CheckoutRefused(_("This pledge can no longer be cancelled."), code="locked")
+        _cancel(pledge, _("Cancelled by the backer."))
+        transaction.on_commit(lambda: pledge_email_send.delay(pledge.pk, "cancelled"))
+    return pledge
+
+
+def pledge_card_change_start(*, pledge: Pledge) -> CardSetup:
+    """A SetupIntent to save another card on the pledge's Stripe customer."""
+    if not (pledge.can_be_changed or pledge.needs_backer):
+        raise CheckoutRefused(_("This pledge's card can no longer be changed."), code="locked")
+    key = f"popup-pledge-{pledge.pk}-card-{pledge.events.count()}"
+    setup = stripe_facade.card_save_start(
+        idempotency_key=key, customer=pledge.stripe_customer_id, metadata=_metadata(pledge)
+    )
+    return CardSetup(setup_intent_id=setup.id, client_secret=setup.client_secret)
+
+
+def pledge_card_changed(*, pledge: Pledge, setup_intent_id: str) -> Pledge:
+    """Use the card saved by `setup_intent_id` for this pledge from now on."""
+    setup = stripe_facade.card_saved(setup_intent_id=setup_intent_id)
+    if setup.metadata.get("popup_pledge") != str(pledge.pk) or not setup.is_saved:
+        raise CheckoutRefused(_("The new card could not be saved."), code="declined")
+    label = stripe_facade.card_label(payment_method_id=setup.payment_method)
+    with transaction.atomic():
+        pledge = _locked(pledge.pk)
+        if pledge.payment_method_id == setup.payment_method:
+            return pledge
+        if not (pledge.can_be_changed or pledge.needs_backer):
+            raise CheckoutRefused(_("This pledge's card can no longer be changed."), code="locked")
+        _move(
+            pledge,
+            pledge.status,
+            _("Card changed to %(card)s") % {"card": label or setup.payment_method},
+            payment_method_id=setup.payment_method,
+            setup_intent_id=setup.id,
+            card_label=label,
+        )
+    return pledge
+
+
+# Settlement -----------------------------------------------------------------------------------
+
+
+def _due(popup: PopUp, now: datetime):
+    return Pledge.objects.filter(popup=popup).filter(
+        Q(status=Pledge.Status.PLEDGED)
+        | Q(status__in=(Pledge.Status.FAILED, Pledge.Status.RETRYING), next_retry_at__lte=now)
+        | Q(status=Pledge.Status.CHARGING, charging_until__lte=now)
+    )
+
+
+def presale_settle(*, popup: PopUp, now: datetime | None = None, early: bool = False) -> Settlement:
+    """Decide the pre-sale's outcome once it can be decided, and list the pledges to charge now.
+
+    Funded when the goal is met and it is time to charge (the deadline passed, or as soon as the
+    goal is reached when the pop-up charges then, or `early` from the dashboard); not funded when the
+    deadline passed short of the goal, and then every pledge is cancelled, nothing charged. Safe to
+    run any number of times, at once or after an interruption: pledges only move under their lock.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        popup = PopUp.objects.select_for_update().get(pk=popup.pk)
+        if (
+            popup.kind != PopUp.Kind.PRESALE
+            or popup.presale_funding != PopUp.Funding.ALL_OR_NOTHING
+        ):
+            return Settlement(outcome=popup.presale_outcome, pledges_due=[])
+        if popup.presale_outcome == PopUp.Outcome.OPEN:
+            closed = now >= popup.closes_at
+            goal_met = presale_progress(popup=popup).goal_met
+            charge_now = popup.presale_charge_when == PopUp.ChargeWhen.GOAL or early
+            if goal_met and (closed or charge_now):
+                popup.presale_outcome = PopUp.Outcome.FUNDED
+            elif closed:
+                popup.presale_outcome = PopUp.Outcome.NOT_FUNDED
+            else:
+                return Settlement(outcome=popup.presale_outcome, pledges_due=[])
+            popup.presale_settled_at = now
+            popup.save(update_fields=["presale_outcome", "presale_settled_at", "updated_at"])
+    if popup.presale_outcome == PopUp.Outcome.NOT_FUNDED:
+        cancelled = 0
+        for pledge_id in popup.pledges.filter(status__in=Pledge.ACTIVE).values_list(
+            "pk", flat=True
+        ):
+            cancelled += pledge_goal_missed(pledge_id=pledge_id)
+        return Settlement(
+            outcome=popup.presale_outcome, pledges_due=[], pledges_cancelled=cancelled
+        )
+    due = list(_due(popup, now).order_by("pk").values_list("pk", flat=True))
+    return Settlement(outcome=popup.presale_outcome, pledges_due=due)
+
+
+def pledge_goal_missed(*, pledge_id: int) -> int:
+    """Cancel a pledge of a pre-sale that missed its goal; 1 if it was cancelled now, else 0."""
+    with transaction.atomic():
+        pledge = _locked(pledge_id)
+        if not pledge.is_active:
+            return 0
+        if pledge.status == Pledge.Status.CHARGING:
+            # Cannot happen for a campaign never funded; never cancel what may be being charged.
+            logger.error("Pledge %s is charging in a pre-sale that was not funded", pledge.pk)
+            return 0
+        _cancel(pledge, _("The pre-sale did not reach its goal: nothing charged."))
+        transaction.on_commit(lambda: pledge_email_send.delay(pledge.pk, "not_funded"))
+    return 1
+
+
+def pledge_charge(
+    *, pledge_id: int, now: datetime | None = None, backer_present: bool = False
+) -> Pledge:
+    """Charge the pledge's saved card and make its Oscar order: at most once, whatever happens.
+
+    Idle when the pledge is settled, is being charged by someone else, or waits for a retry (unless
+    `backer_present`: the backer is paying from the recovery link, and may pass 3-D Secure there).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        pledge = _locked(pledge_id)
+        if pledge.popup.presale_outcome != PopUp.Outcome.FUNDED:
+            return pledge
+        resuming = pledge.status == Pledge.Status.CHARGING
+        if resuming and pledge.charging_until > now:
+            return pledge  # another worker, or the backer, is on it
+        waiting = pledge.status in (Pledge.Status.FAILED, Pledge.Status.RETRYING)
+        if waiting and not backer_present and pledge.next_retry_at > now:
+            return pledge
+        if not (resuming or waiting or pledge.status == Pledge.Status.PLEDGED):
+            return pledge  # paid, dropped or cancelled
+        lease = BACKER_LEASE if backer_present else CHARGE_LEASE
+        if resuming:
+            _move(pledge, Pledge.Status.CHARGING, _("Charge resumed"), charging_until=now + lease)
+        else:
+            _move(
+                pledge,
+                Pledge.Status.CHARGING,
+                _("Charging, attempt %(n)d") % {"n": pledge.attempts + 1},
+                attempts=pledge.attempts + 1,
+                payment_intent_id="",
+                charging_until=now + lease,
+            )
+    # Saved: from here a dead process leaves a `charging` pledge that the next run finishes.
+    try:
+        intent = _charge_intent(pledge, backer_present=backer_present)
+    except PaymentError as error:
+        # Stripe unreachable: the lease runs out and a later run asks Stripe what happened.
+        logger.warning("Pledge %s: Stripe unavailable (%s)", pledge.pk, error)
+        return pledge
+    return pledge_charge_outcome(
+        pledge_id=pledge.pk, payment_intent=intent, backer_present=backer_present, now=now
+    )
+
+
+def _charge_intent(pledge: Pledge, *, backer_present: bool) -> PaymentIntent:
+    if pledge.payment_intent_id:
+        intent = stripe_facade.payment_charge_status(payment_intent_id=pledge.payment_intent_id)
+    else:
+        intent = stripe_facade.payment_charge_create(
+            amount=pledge.amount,
+            currency=pledge.currency,
+            customer=pledge.stripe_customer_id,
+            payment_method=pledge.payment_method_id,
+            idempotency_key=f"popup-pledge-{pledge.pk}-attempt-{pledge.attempts}",
+            metadata={**_metadata(pledge), "attempt": str(pledge.attempts)},
+        )
+        updated = Pledge.objects.filter(
+            pk=pledge.pk, status=Pledge.Status.CHARGING, attempts=pledge.attempts
+        ).update(payment_intent_id=intent.id)
+        if not updated:
+            raise PaymentError(f"Pledge {pledge.pk} moved on while it was being charged.")
+        pledge.payment_intent_id = intent.id
+    if intent.status == "requires_confirmation":
+        intent = stripe_facade.payment_charge_confirm(
+            payment_intent_id=intent.id, off_session=not backer_present
+        )
+    if intent.needs_authentication and not backer_present:
+        # Nobody is there to pass the bank's challenge (off session, or a backer who left it):
+        # cancel it, so it cannot go through after the pledge is marked failed.
+        abandoned = stripe_facade.payment_charge_abandon(payment_intent_id=intent.id)
+        if not abandoned.is_paid:
+            return replace(abandoned, last_payment_error_code="authentication_required")
+        intent = abandoned
+    return intent
+
+
+def pledge_charge_outcome(
+    *,
+    pledge_id: int,
+    payment_intent: PaymentIntent,
+    backer_present: bool = False,
+    now: datetime | None = None,
+) -> Pledge:
+    """Record what Stripe says of the pledge's charge: paid (and its order), failed, or pending."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        pledge = _locked(pledge_id)
+        if pledge.status != Pledge.Status.CHARGING or pledge.payment_intent_id != payment_intent.id:
+            return pledge  # recorded already, by whoever got here first
+        if payment_intent.is_paid:
+            order = _order_place(pledge, payment_intent)
+            _move(
+                pledge,
+                Pledge.Status.PAID,
+                _("Paid: order %(number)s") % {"number": order.number},
+                order=order,
+                paid_at=now,
+                charging_until=None,
+                next_retry_at=None,
+                failure_code="",
+                failure_message="",
+            )
+            transaction.on_commit(lambda: _order_placed_email(order.pk))
+            return pledge
+        if payment_intent.needs_authentication and backer_present:
+            return pledge  # the backer is about to pass their bank's 3-D Secure challenge
+        if payment_intent.status in ("processing", "requires_capture"):
+            return pledge  # not final: the lease runs out and a later run looks again
+        _failed(pledge, payment_intent, now)
+    return pledge
+
+
+def _failed(pledge: Pledge, intent: PaymentIntent, now: datetime) -> None:
+    code, message = stripe_facade.payment_failure(intent)
+    first_failed_at = pledge.first_failed_at or now
+    retries = [first_failed_at + timedelta(days=days) for days in RETRY_DAYS]
+    next_retry_at = next((moment for moment in retries if moment > now), None)
+    note = f"{code}: {message}"
+    if next_retry_at is None:
+        _release_units(pledge)
+        _move(
+            pledge,
+            Pledge.Status.DROPPED,
+            _("Dropped after its last retry (%(note)s)") % {"note": note},
+            charging_until=None,
+            next_retry_at=None,
+            failure_code=code,
+            failure_message=message[:255],
+        )
+        transaction.on_commit(lambda: pledge_email_send.delay(pledge.pk, "dropped"))
+        return
+    status = Pledge.Status.FAILED if pledge.first_failed_at is None else Pledge.Status.RETRYING
+    _move(
+        pledge,
+        status,
+        note,
+        first_failed_at=first_failed_at,
+        next_retry_at=next_retry_at,
+        charging_until=None,
+        failure_code=code,
+        failure_message=message[:255],
+    )
+    transaction.on_commit(lambda: pledge_email_send.delay(pledge.pk, "failed"))
+
+
+def _order_placed_email(order_id: int) -> None:
+    from ..tasks import order_placed_email_send
+
+    order_placed_email_send.delay(order_id)
+
+
+def _order_place(pledge: Pledge, intent: PaymentIntent) -> "Order":
+    """The Oscar order of a paid pledge, at the prices and shipping the backer agreed to."""
+    strategy = Selector().strategy()
+    lines = list(pledge.lines.select_related("terms__product").order_by("terms_id"))
+    oscar_basket = oscar_basket_priced(
+        [(line.terms.product, line.quantity, line.unit_price) for line in lines], strategy=strategy
+    )
+    shipping = FixedPrice(pledge.shipping_charge, pledge.shipping_charge)
+    shipping.name = _("Shipping")
+    charge = shipping.calculate(oscar_basket)
+    total = OrderTotalCalculator().calculate(oscar_basket, charge)
+    details = ShopperDetails(email=pledge.email, **pledge.shipping)
+    address = None
+    if oscar_basket.is_shipping_required() and details.country:
+        address = _shipping_address(details)
+        address.save()
+    order = OrderCreator().place_order(
+        basket=oscar_basket,
+        total=total,
+        shipping_method=shipping,
+        shipping_charge=charge,
+        shipping_address=address,
+        order_number=OrderNumberGenerator().order_number(oscar_basket),
+        guest_email=pledge.email,
+    )
+    oscar_basket.submit()
+    EventHandler().create_note(order, _preorder_note(pledge.popup))
+    stripe_facade.payment_record_charge(order=order, payment_intent=intent)
+    if pledge.basket_id:
+        PopUpBasket.objects.filter(pk=pledge.basket_id).update(
+            order=order, status=PopUpBasket.Status.ORDERED
+        )
+    return order
+
+
+# The backer's recovery link: pay now, on session ------------------------------------------------
+
+
+def pledge_pay(*, pledge: Pledge) -> tuple[Pledge, PaymentIntent | None]:
+    """Charge a failed pledge's card now, with the backer there to pass 3-D Secure if asked.
+
+    Returns the pledge and, while it is being charged, its PaymentIntent (requires_action: the
+    browser runs the bank's challenge, then calls pledge_pay_complete).
+    """
+    if not pledge.needs_backer:
+        raise CheckoutRefused(_("This pledge has nothing to pay."), code="done")
+    pledge = pledge_charge(pledge_id=pledge.pk, backer_present=True)
+    if pledge.status != Pledge.Status.CHARGING or not pledge.payment_intent_id:
+        return pledge, None
+    return pledge, stripe_facade.payment_charge_status(payment_intent_id=pledge.payment_intent_id)
+
+
+def pledge_pay_complete(*, pledge: Pledge, payment_intent_id: str) -> Pledge:
+    """After the bank's challenge: what Stripe says of the PaymentIntent, never what the browser says."""
+    intent = stripe_facade.payment_charge_status(payment_intent_id=payment_intent_id)
+    if intent.metadata.get("popup_pledge") != str(pledge.pk):
+        raise CheckoutRefused(_("We could not find this payment."), code="unknown")
+    return pledge_charge_outcome(pledge_id=pledge.pk, payment_intent=intent, backer_present=True)
