@@ -272,6 +272,10 @@ def _popup(spec: DemoPopUp, products: dict, seed: int, host_origins: str) -> Pop
             "whatsapp_number": "+33612345678",
             "instagram_username": "atelier.nord",
             "presale_goal_units": 200 if spec.kind == PopUp.Kind.PRESALE else None,
+            # Backers' cards are saved and charged at the deadline, only if 200 are pledged.
+            "presale_funding": PopUp.Funding.ALL_OR_NOTHING
+            if spec.kind == PopUp.Kind.PRESALE
+            else PopUp.Funding.FLEXIBLE,
             "presale_ships_on": (now + timedelta(days=120)).date()
             if spec.kind == PopUp.Kind.PRESALE
             else None,

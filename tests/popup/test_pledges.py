@@ -286,6 +286,6 @@ def test_the_settle_task_queues_the_charges(localstripe):
     popup, candle = all_or_nothing(presale_goal_units=1)
     backer = pledge(popup, candle, localstripe)
     close(popup)
-    assert presale_settle_run.delay(popup.pk).get() == 1  # eager here; a worker in production
+    assert presale_settle_run.delay(popup.pk).result == 1  # eager here; a worker in production
     backer.refresh_from_db()
     assert backer.status == Pledge.Status.PAID
