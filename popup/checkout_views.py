@@ -172,9 +172,7 @@ def checkout_pledge_view(request, token: str) -> JsonResponse:
     if invalid:
         return invalid
     try:
-        setup = pledge_start(
-            basket=basket, details=_shopper(form.cleaned_data), strategy=request.strategy
-        )
+        setup = pledge_start(basket=basket, details=_shopper(form.cleaned_data))
     except (CheckoutRefused, PaymentError) as error:
         return _failure(error)
     return JsonResponse(

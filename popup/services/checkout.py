@@ -106,7 +106,7 @@ class Quote:
         return self.total.currency
 
 
-def _lines(basket: PopUpBasket) -> list[Hold]:
+def basket_holds(basket: PopUpBasket) -> list[Hold]:
     return list(basket.holds.select_related("terms").order_by("terms_id"))
 
 
@@ -129,7 +129,7 @@ def _units_held_by_others(basket: PopUpBasket, terms_ids, now: datetime) -> dict
     )
 
 
-def _shortfalls(basket: PopUpBasket, holds: list[Hold], now: datetime) -> list[str]:
+def units_short(basket: PopUpBasket, holds: list[Hold], now: datetime) -> list[str]:
     """Titles of the lines whose units this basket can no longer have; locks terms and stock rows."""
     terms_by_id = _lock_terms(holds)
     held_elsewhere = _units_held_by_others(basket, terms_by_id, now)
@@ -157,7 +157,7 @@ def _shortfalls(basket: PopUpBasket, holds: list[Hold], now: datetime) -> list[s
     return sorted(set(short))
 
 
-def _refuse_beyond_customer_limit(basket: PopUpBasket, holds: list[Hold], email: str) -> None:
+def refuse_beyond_customer_limit(basket: PopUpBasket, holds: list[Hold], email: str) -> None:
     # Baskets are anonymous, so the limit per customer is also counted by email across orders.
     limit = basket.popup.per_customer_limit
     if limit is None:
@@ -196,7 +196,7 @@ def oscar_basket_priced(lines, *, strategy) -> "Basket":
     return oscar_basket
 
 
-def _quote(basket: PopUpBasket, details: ShopperDetails, *, strategy) -> Quote:
+def basket_quote(basket: PopUpBasket, details: ShopperDetails, *, strategy) -> Quote:
     """An Oscar basket of the held units at the pop-up's prices, its shipping and its total."""
     _storefront, summary = basket_summary(basket=basket, strategy=strategy)
     oscar_basket = oscar_basket_priced(
@@ -204,14 +204,14 @@ def _quote(basket: PopUpBasket, details: ShopperDetails, *, strategy) -> Quote:
         strategy=strategy,
     )
     needs_address = oscar_basket.is_shipping_required() and details.country
-    address = _shipping_address(details) if needs_address else None
+    address = shipping_address_of(details) if needs_address else None
     method = Repository().get_default_shipping_method(basket=oscar_basket, shipping_addr=address)
     charge = method.calculate(oscar_basket)
     total = OrderTotalCalculator().calculate(oscar_basket, charge)
     return Quote(basket=oscar_basket, shipping_method=method, shipping_charge=charge, total=total)
 
 
-def _preorder_note(popup) -> str:
+def preorder_note(popup) -> str:
     ships = (
         _("ships around %(date)s") % {"date": popup.presale_ships_on.strftime("%B %Y")}
         if popup.presale_ships_on
@@ -223,7 +223,7 @@ def _preorder_note(popup) -> str:
     }
 
 
-def _shipping_address(details: ShopperDetails):
+def shipping_address_of(details: ShopperDetails):
     return ShippingAddress(
         first_name=details.first_name,
         last_name=details.last_name,
@@ -238,7 +238,7 @@ def _shipping_address(details: ShopperDetails):
 def checkout_total(*, basket: PopUpBasket, strategy=None) -> tuple[Decimal, str]:
     """What paying for the basket now would cost, shipping included, and in which currency."""
     details = ShopperDetails("", "", "", "", "", "", "", "")
-    quote = _quote(basket, details, strategy=strategy or Selector().strategy())
+    quote = basket_quote(basket, details, strategy=strategy or Selector().strategy())
     quote.basket.delete()
     return quote.amount, quote.currency
 
@@ -271,12 +271,12 @@ def checkout_pay(
                 _("Too many payment attempts for this basket. Nothing was charged."),
                 code="attempts",
             )
-        holds = _lines(basket)
+        holds = basket_holds(basket)
         if not holds:
             raise CheckoutRefused(_("Your basket is empty."), code="empty")
-        _refuse_beyond_customer_limit(basket, holds, details.email)
+        refuse_beyond_customer_limit(basket, holds, details.email)
         # A line whose hold lapsed stays if its units are still free: nothing silently drops out.
-        short = _shortfalls(basket, holds, now)
+        short = units_short(basket, holds, now)
         if short:
             raise CheckoutRefused(
                 _("No longer available: %(titles)s.") % {"titles": ", ".join(short)}, code="lost"
@@ -287,7 +287,7 @@ def checkout_pay(
         basket.payment_attempts = F("payment_attempts") + 1
         basket.save()
         basket.refresh_from_db()
-        quote = _quote(basket, details, strategy=strategy)
+        quote = basket_quote(basket, details, strategy=strategy)
         quote.basket.delete()  # only the amount was needed; the order gets a fresh one
 
     intent = payment_authorise(
@@ -360,9 +360,9 @@ def _order_place(
     basket: PopUpBasket, payment_intent_id: str, strategy
 ) -> tuple["Order | None", str]:
     details = _details(basket)
-    holds = _lines(basket)
+    holds = basket_holds(basket)
     # The basket row is locked, so its lines cannot change; ask Stripe before locking any product.
-    quote = _quote(basket, details, strategy=strategy)
+    quote = basket_quote(basket, details, strategy=strategy)
     try:
         intent = payment_authorisation_check(
             payment_intent_id=payment_intent_id, amount=quote.amount, currency=quote.currency
@@ -373,7 +373,7 @@ def _order_place(
     except PaymentError:
         quote.basket.delete()
         return None, _("Your basket changed while you paid.")
-    short = _shortfalls(basket, holds, timezone.now())
+    short = units_short(basket, holds, timezone.now())
     if short:
         quote.basket.delete()
         titles = ", ".join(short)
@@ -385,7 +385,7 @@ def _order_place(
         )
     basket.holds.all().delete()
 
-    address = _shipping_address(details) if quote.basket.is_shipping_required() else None
+    address = shipping_address_of(details) if quote.basket.is_shipping_required() else None
     if address is not None:
         address.save()
     order = OrderCreator().place_order(
@@ -399,7 +399,7 @@ def _order_place(
     )
     quote.basket.submit()
     if basket.popup.kind == basket.popup.Kind.PRESALE:
-        EventHandler().create_note(order, _preorder_note(basket.popup))
+        EventHandler().create_note(order, preorder_note(basket.popup))
     payment_record_authorisation(order=order, payment_intent=intent)
     basket.status = PopUpBasket.Status.ORDERED
     basket.order = order

@@ -38,13 +38,13 @@ from .checkout import (
     PAYMENT_MINUTES,
     CheckoutRefused,
     ShopperDetails,
-    _lines,
-    _preorder_note,
-    _quote,
-    _refuse_beyond_customer_limit,
-    _shipping_address,
-    _shortfalls,
+    basket_holds,
+    basket_quote,
     oscar_basket_priced,
+    preorder_note,
+    refuse_beyond_customer_limit,
+    shipping_address_of,
+    units_short,
 )
 
 logger = logging.getLogger(__name__)
@@ -124,16 +124,15 @@ def _metadata(pledge: Pledge) -> dict[str, str]:
 # Pledging -------------------------------------------------------------------------------------
 
 
-def pledge_start(*, basket: PopUpBasket, details: ShopperDetails, strategy=None) -> CardSetup:
+def pledge_start(*, basket: PopUpBasket, details: ShopperDetails) -> CardSetup:
     """Check the basket can be pledged and secure its units while the card is saved; charge nothing.
 
     Raises CheckoutRefused when it cannot be pledged, PaymentError when Stripe cannot be reached.
     """
-    strategy = strategy or Selector().strategy()
     now = timezone.now()
     with transaction.atomic():
         basket = PopUpBasket.objects.select_for_update().select_related("popup").get(pk=basket.pk)
-        if not basket.popup.takes_pledges:
+        if not basket.popup.takes_pledges or now >= basket.popup.closes_at:
             raise CheckoutRefused(_("This pre-sale no longer takes pledges."), code="closed")
         if basket.status != PopUpBasket.Status.OPEN:
             raise CheckoutRefused(_("This basket is already pledged."), code="done")
@@ -141,11 +140,11 @@ def pledge_start(*, basket: PopUpBasket, details: ShopperDetails, strategy=None)
             raise CheckoutRefused(
                 _("Too many attempts for this basket. Nothing was charged."), code="attempts"
             )
-        holds = _lines(basket)
+        holds = basket_holds(basket)
         if not holds:
             raise CheckoutRefused(_("Your basket is empty."), code="empty")
-        _refuse_beyond_customer_limit(basket, holds, details.email)
-        short = _shortfalls(basket, holds, now)
+        refuse_beyond_customer_limit(basket, holds, details.email)
+        short = units_short(basket, holds, now)
         if short:
             raise CheckoutRefused(
                 _("No longer available: %(titles)s.") % {"titles": ", ".join(short)}, code="lost"
@@ -191,8 +190,8 @@ def pledge_confirm(*, basket_id: int, setup_intent_id: str, strategy=None) -> Pl
             return existing
         if basket.payment_intent_id != setup_intent_id:
             raise CheckoutRefused(_("This card was replaced by a newer one."), code="replaced")
-        holds = _lines(basket)
-        short = _shortfalls(basket, holds, timezone.now()) if holds else ["—"]
+        holds = basket_holds(basket)
+        short = units_short(basket, holds, timezone.now()) if holds else ["—"]
         if short:
             raise CheckoutRefused(
                 _(
@@ -202,7 +201,7 @@ def pledge_confirm(*, basket_id: int, setup_intent_id: str, strategy=None) -> Pl
                 code="lost",
             )
         details = ShopperDetails(email=basket.email, **basket.shipping)
-        quote = _quote(basket, details, strategy=strategy)
+        quote = basket_quote(basket, details, strategy=strategy)
         quote.basket.delete()
         _storefront, summary = basket_summary(basket=basket, strategy=strategy)
         prices = {line.item.product.pk: line.item.price for line in summary.lines}
@@ -596,7 +595,7 @@ def _order_place(pledge: Pledge, intent: PaymentIntent) -> "Order":
     details = ShopperDetails(email=pledge.email, **pledge.shipping)
     address = None
     if oscar_basket.is_shipping_required() and details.country:
-        address = _shipping_address(details)
+        address = shipping_address_of(details)
         address.save()
     order = OrderCreator().place_order(
         basket=oscar_basket,
@@ -608,7 +607,7 @@ def _order_place(pledge: Pledge, intent: PaymentIntent) -> "Order":
         guest_email=pledge.email,
     )
     oscar_basket.submit()
-    EventHandler().create_note(order, _preorder_note(pledge.popup))
+    EventHandler().create_note(order, preorder_note(pledge.popup))
     stripe_facade.payment_record_charge(order=order, payment_intent=intent)
     if pledge.basket_id:
         PopUpBasket.objects.filter(pk=pledge.basket_id).update(

@@ -289,3 +289,12 @@ def test_the_settle_task_queues_the_charges(localstripe):
     assert presale_settle_run.delay(popup.pk).result == 1  # eager here; a worker in production
     backer.refresh_from_db()
     assert backer.status == Pledge.Status.PAID
+
+
+def test_no_pledge_after_the_deadline_even_from_a_basket_filled_before(localstripe):
+    popup, candle = all_or_nothing()
+    basket = basket_create(popup=popup)
+    hold_set(basket=basket, product_id=candle.pk, quantity=1)
+    close(popup)
+    with pytest.raises(CheckoutRefused, match="no longer takes pledges"):
+        pledge_start(basket=basket, details=SHOPPER)
