@@ -9,8 +9,9 @@ from oscar.core.loading import get_class, get_model
 
 from integrations.stripe.webhooks import webhook_handler_register
 
-from .models import PopUpBasket
+from .models import Pledge, PopUpBasket
 from .services.checkout import CheckoutRefused, checkout_complete
+from .services.pledges import pledge_charge_reported
 from .tasks import send_product_alerts
 
 logger = logging.getLogger(__name__)
@@ -42,3 +43,20 @@ def _payment_authorised(event) -> None:
 
 for event_type in ("payment_intent.amount_capturable_updated", "payment_intent.succeeded"):
     webhook_handler_register(event_type=event_type, handler=_payment_authorised)
+
+
+def _pledge_charged(event) -> None:
+    # A pledge's off-session charge succeeded or failed at Stripe: record it even if the worker
+    # that charged it died before it could (otherwise its lease would have to run out first).
+    intent = event.data_object
+    pledge_id = str((intent.get("metadata") or {}).get("popup_pledge", ""))
+    if not pledge_id.isdigit() or not Pledge.objects.filter(pk=pledge_id).exists():
+        return
+    try:
+        pledge_charge_reported(pledge_id=int(pledge_id), payment_intent_id=intent["id"])
+    except PaymentError as error:
+        logger.info("Stripe event %s for pledge %s: %s", event.stripe_id, pledge_id, error)
+
+
+for event_type in ("payment_intent.succeeded", "payment_intent.payment_failed"):
+    webhook_handler_register(event_type=event_type, handler=_pledge_charged)

@@ -639,3 +639,17 @@ def pledge_pay_complete(*, pledge: Pledge, payment_intent_id: str) -> Pledge:
     if intent.metadata.get("popup_pledge") != str(pledge.pk):
         raise CheckoutRefused(_("We could not find this payment."), code="unknown")
     return pledge_charge_outcome(pledge_id=pledge.pk, payment_intent=intent, backer_present=True)
+
+
+def pledge_charge_reported(*, pledge_id: int, payment_intent_id: str) -> Pledge | None:
+    """Stripe's webhook says a pledge's charge went through or failed: record it now if nobody has.
+
+    Spares the wait for a lease when the worker (or the backer's browser) that charged it is gone.
+    Only a final answer from Stripe is recorded, and only for the PaymentIntent the pledge is on.
+    """
+    intent = stripe_facade.payment_charge_status(payment_intent_id=payment_intent_id)
+    if intent.metadata.get("popup_pledge") != str(pledge_id):
+        return None
+    if not (intent.is_paid or intent.has_failed):
+        return None
+    return pledge_charge_outcome(pledge_id=pledge_id, payment_intent=intent)

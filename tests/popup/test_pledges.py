@@ -298,3 +298,36 @@ def test_no_pledge_after_the_deadline_even_from_a_basket_filled_before(localstri
     close(popup)
     with pytest.raises(CheckoutRefused, match="no longer takes pledges"):
         pledge_start(basket=basket, details=SHOPPER)
+
+
+def test_stripe_s_webhook_records_a_charge_whose_worker_died_before_recording_it(
+    localstripe, settings
+):
+    from tests.integrations.stripe.test_webhooks import deliver, event_payload, signed
+
+    popup, candle = all_or_nothing(presale_goal_units=1)
+    backer = pledge(popup, candle, localstripe)
+    close(popup)
+    presale_settle(popup=popup)
+    lease = timezone.now() + timedelta(minutes=2)
+    _move(backer, Pledge.Status.CHARGING, "killed", attempts=1, charging_until=lease)
+    intent = facade.payment_charge_create(
+        amount=backer.amount,
+        currency="EUR",
+        customer=backer.stripe_customer_id,
+        payment_method=backer.payment_method_id,
+        idempotency_key="killed-before-recording",
+        metadata={"popup_pledge": str(backer.pk), "popup": popup.slug},
+    )
+    Pledge.objects.filter(pk=backer.pk).update(payment_intent_id=intent.id)
+    facade.payment_charge_confirm(payment_intent_id=intent.id, off_session=True)
+
+    # A stranger's claim about another PaymentIntent changes nothing; Stripe's own report does.
+    for event_id, payment_intent_id in (("evt_forged", "pi_unknown"), ("evt_paid", intent.id)):
+        obj = {"id": payment_intent_id, "metadata": {"popup_pledge": str(backer.pk)}}
+        payload = event_payload("payment_intent.succeeded", obj, event_id=event_id)
+        assert deliver(payload, signed(payload, settings.STRIPE_WEBHOOK_SECRET)).status_code == 200
+
+    backer.refresh_from_db()
+    assert backer.status == Pledge.Status.PAID  # at once, without waiting for the lease
+    assert backer.order.sources.get().reference == intent.id
