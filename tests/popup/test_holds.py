@@ -204,6 +204,25 @@ class TestBasketApi:
         )
         assert not Hold.objects.exists()
 
+    def test_a_basket_already_checked_out_is_gone_so_the_next_visit_starts_afresh(self, client):
+        popup, scarf = popup_selling()
+        basket = basket_create(popup=popup)
+        PopUpBasket.objects.filter(pk=basket.pk).update(status=PopUpBasket.Status.PLEDGED)
+        headers = {"X-Popup-Basket": basket.token}
+        assert client.get(f"/popup/{popup.slug}/basket/", headers=headers).status_code == 404
+        url = f"/popup/{popup.slug}/basket/lines/"
+        line = {"product": scarf.pk, "quantity": 1}
+        assert post_json(client, url, line, basket.token).status_code == 404
+
+    def test_a_new_basket_records_where_the_shopper_came_from(self, client):
+        popup, _scarf = popup_selling()
+        url = f"/popup/{popup.slug}/basket/new/"
+        body = json.dumps({"source": "linktr.ee\n\x00" + "x" * 200})
+        assert client.post(url, body, content_type="application/json").status_code == 201
+        assert client.post(url).status_code == 201  # an empty body is still a basket
+        sources = sorted(PopUpBasket.objects.values_list("source", flat=True))
+        assert sources == ["", "linktr.ee" + "x" * 111]
+
     def test_draft_pop_ups_take_no_baskets(self, client):
         popup, _scarf = popup_selling(is_published=False)
         assert client.post(f"/popup/{popup.slug}/basket/new/").status_code == 404

@@ -118,15 +118,27 @@
     }
   }
 
+  function send(productId, count, again) {
+    return token()
+      .then(function () { return call("lines/", { product: productId, quantity: count }); })
+      .then(function (result) {
+        if (result.status === 404) {
+          // The basket was checked out (or pledged) meanwhile: start a new one, once.
+          store.drop(); handOver("");
+          if (!again && count > 0) return send(productId, count, true);
+          return { status: 404, data: { error: "Your basket expired, please try again." } };
+        }
+        return result;
+      });
+  }
+
   function change(productId, count) {
     if (busy) return;
     busy = true;
     var error = card(productId).querySelector("[data-error]");
     error.textContent = "";
-    token()
-      .then(function () { return call("lines/", { product: productId, quantity: count }); })
+    send(productId, count)
       .then(function (result) {
-        if (result.status === 404) { store.drop(); handOver(""); error.textContent = "Your basket expired, please try again."; return; }
         if (result.data.basket) render(result.data.basket);
         if (result.status !== 200) error.textContent = result.data.error || "Something went wrong, please try again.";
       })
