@@ -212,12 +212,14 @@ def presale_progress(*, popup: PopUp) -> PresaleProgress:
     pledged = pledged_lines.aggregate(
         units=Sum("quantity"), amount=Sum(F("quantity") * F("unit_price"))
     )
+    # Counted by e-mail across orders and standing pledges (UNION drops the duplicates).
     backers = (
-        ordered.values(backer=Lower("order__guest_email"))
+        ordered.order_by()
+        .values(backer=Lower("order__guest_email"))
         .union(
-            Pledge.objects.filter(popup=popup, status__in=Pledge.ACTIVE).values(
-                backer=Lower("email")
-            )
+            Pledge.objects.filter(popup=popup, status__in=Pledge.ACTIVE)
+            .order_by()
+            .values(backer=Lower("email"))
         )
         .count()
     )

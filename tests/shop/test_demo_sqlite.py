@@ -1,0 +1,42 @@
+"""`make demo` runs on SQLite: its pages must work there too, not only on the tests' PostgreSQL."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PAGES = """
+import django
+django.setup()
+from django.core.management import call_command
+from django.test import Client
+from popup.models import PopUp
+call_command("demo", "--seed-only", verbosity=0)
+client = Client(HTTP_HOST="127.0.0.1")
+for popup in PopUp.objects.all():
+    for url in (popup.get_absolute_url(), popup.get_embed_url()):
+        status = client.get(url).status_code
+        assert status == 200, (url, status)
+print("ok", PopUp.objects.count())
+"""
+
+
+def test_the_demo_s_pop_up_pages_render_on_sqlite(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "shop.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "POPUP_VAR_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", PAGES],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines()[-1] == "ok 4"
