@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from .models import PopUp, PopUpProduct
+from .models import Pledge, PledgeEvent, PledgeLine, PopUp, PopUpProduct
 from .services.popups import popup_schedule_conflicts
 
 
@@ -40,3 +40,62 @@ class PopUpAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     raw_id_fields = ["range"]
     inlines = [PopUpProductInline]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PledgeLineInline(ReadOnlyInline):
+    model = PledgeLine
+    fields = readonly_fields = ["terms", "quantity", "unit_price"]
+
+
+class PledgeEventInline(ReadOnlyInline):
+    model = PledgeEvent
+    fields = readonly_fields = [
+        "created_at",
+        "status_from",
+        "status_to",
+        "note",
+        "payment_intent_id",
+    ]
+
+
+@admin.register(Pledge)
+class PledgeAdmin(admin.ModelAdmin):
+    """Read-only: pledges only move through popup.services.pledges, which keeps their history."""
+
+    list_display = [
+        "id",
+        "popup",
+        "email",
+        "status",
+        "amount",
+        "currency",
+        "attempts",
+        "next_retry_at",
+        "created_at",
+        "paid_at",
+    ]
+    list_filter = ["status", "popup"]
+    list_select_related = ["popup"]
+    search_fields = ["email", "payment_intent_id", "setup_intent_id", "order__number"]
+    date_hierarchy = "created_at"
+    inlines = [PledgeLineInline, PledgeEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -119,13 +119,18 @@ def popup_terms_with_holds(*, now: datetime) -> QuerySet:
 
 
 def popup_products(*, popup: PopUp, now: datetime | None = None) -> QuerySet:
-    """The public products of the pop-up's slice, with everything the storefront needs prefetched."""
+    """The products of the pop-up's slice, with everything the storefront needs prefetched.
+
+    Public products only, except in a pre-sale: a product that does not exist yet is usually kept
+    out of the catalogue, and the pre-sale is its only shop window until it graduates.
+    """
     terms = popup_terms_with_holds(now=now or timezone.now()).filter(popup=popup)
     images = ProductImage.objects.order_by("display_order", "pk")
+    products = popup.range.all_products()
+    if popup.kind != PopUp.Kind.PRESALE:
+        products = products.filter(is_public=True)
     return (
-        popup.range.all_products()
-        .filter(is_public=True)
-        .exclude(structure=Product.PARENT)
+        products.exclude(structure=Product.PARENT)
         .select_related("product_class", "parent", "parent__product_class")
         .prefetch_related(
             Prefetch("popup_terms", queryset=terms, to_attr="popup_terms_here"),

@@ -103,16 +103,47 @@ def pledge_charge_run(pledge_id: int) -> str:
 @shared_task(acks_late=True)
 def pledge_email_send(pledge_id: int, kind: str) -> None:
     """Tell the backer what happened to their pledge, with the link to see and manage it."""
+    from .models import Pledge
+
+    if kind == "launched":
+        _launch_email_send_once(pledge_id)
+        return
+    pledge = Pledge.objects.select_related("popup").filter(pk=pledge_id).first()
+    if pledge is None:
+        return
+    _pledge_email(pledge, kind)
+
+
+LAUNCH_EMAIL_NOTE = "Launch e-mail sent"
+
+
+def _launch_email_send_once(pledge_id: int) -> None:
+    # Under the pledge's row lock, recorded once sent: a repeated message or a second click on
+    # "notify backers" sends nothing more, and a failed send is retried rather than forgotten.
+    from django.db import transaction
+
+    from .models import Pledge, PledgeEvent
+
+    with transaction.atomic():
+        pledge = Pledge.objects.select_for_update(of=("self",)).select_related("popup")
+        pledge = pledge.filter(pk=pledge_id, status=Pledge.Status.PAID).first()
+        if pledge is None or pledge.events.filter(note=LAUNCH_EMAIL_NOTE).exists():
+            return
+        _pledge_email(pledge, "launched")
+        PledgeEvent.objects.create(
+            pledge=pledge,
+            status_from=pledge.status,
+            status_to=pledge.status,
+            note=LAUNCH_EMAIL_NOTE,
+        )
+
+
+def _pledge_email(pledge, kind: str) -> None:
     from django.conf import settings
     from django.core.mail import send_mail
     from django.template.loader import render_to_string
     from django.urls import reverse
 
-    from .models import Pledge
-
-    pledge = Pledge.objects.select_related("popup").filter(pk=pledge_id).first()
-    if pledge is None:
-        return
     path = reverse("popup:pledge", kwargs={"token": pledge.token})
     context = {
         "pledge": pledge,

@@ -223,6 +223,8 @@ def _product(partner, classes, spec: DemoProduct, seed: int):
             "title": spec.title,
             "product_class": product_class,
             "description": spec.description,
+            # Not built yet: only its pre-sale shows it, until the pre-sale graduates.
+            "is_public": spec.stock is not None,
         },
     )
     if created:

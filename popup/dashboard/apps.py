@@ -20,6 +20,11 @@ class PopUpDashboardConfig(OscarDashboardConfig):
         self.update_view = views.PopUpUpdateView
         self.publish_view = views.PopUpPublishView
         self.delete_view = views.PopUpDeleteView
+        self.report_view = views.PresaleReportView
+        self.report_csv_view = views.PresaleReportCsvView
+        self.settle_view = views.PresaleSettleView
+        self.graduate_view = views.PresaleGraduateView
+        self.notify_view = views.PresaleNotifyView
 
     def get_urls(self):
         urls = [
@@ -29,5 +34,10 @@ class PopUpDashboardConfig(OscarDashboardConfig):
             path("<int:pk>/edit/", self.update_view.as_view(), name="popup-update"),
             path("<int:pk>/publish/", self.publish_view.as_view(), name="popup-publish"),
             path("<int:pk>/delete/", self.delete_view.as_view(), name="popup-delete"),
+            path("<int:pk>/report/", self.report_view.as_view(), name="popup-report"),
+            path("<int:pk>/report.csv", self.report_csv_view.as_view(), name="popup-report-csv"),
+            path("<int:pk>/settle/", self.settle_view.as_view(), name="popup-presale-settle"),
+            path("<int:pk>/graduate/", self.graduate_view.as_view(), name="popup-presale-graduate"),
+            path("<int:pk>/notify/", self.notify_view.as_view(), name="popup-presale-notify"),
         ]
         return self.post_process_urls(urls)

@@ -1,4 +1,4 @@
-"""Dashboard forms: the pop-up itself, its per-product terms and the list filters."""
+"""Dashboard forms: the pop-up, its per-product terms, graduating a pre-sale, the list filters."""
 
 from decimal import Decimal
 
@@ -7,9 +7,10 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from oscar.core.loading import get_class, get_model
 
-from ..models import PopUp, PopUpProduct
+from ..models import Pledge, PopUp, PopUpProduct
 from ..services.popups import (
     HERO_IMAGE_FORMATS,
     popup_hero_image_prepare,
@@ -80,7 +81,13 @@ class PopUpForm(forms.ModelForm):
         (
             "popup_presale",
             _("Pre-sale"),
-            ["presale_goal_units", "presale_goal_amount", "presale_ships_on"],
+            [
+                "presale_goal_units",
+                "presale_goal_amount",
+                "presale_ships_on",
+                "presale_funding",
+                "presale_charge_when",
+            ],
         ),
         (
             "popup_sharing",
@@ -112,6 +119,8 @@ class PopUpForm(forms.ModelForm):
             "presale_goal_units",
             "presale_goal_amount",
             "presale_ships_on",
+            "presale_funding",
+            "presale_charge_when",
             "allowed_embed_origins",
             "messenger_username",
             "whatsapp_number",
@@ -127,6 +136,8 @@ class PopUpForm(forms.ModelForm):
             "accent_colour": forms.TextInput(attrs={"type": "color", "style": "max-width: 6rem"}),
             "allowed_embed_origins": forms.Textarea(attrs={"rows": 3}),
             "presale_ships_on": forms.DateInput(attrs={"type": "date"}),
+            "presale_funding": forms.RadioSelect,
+            "presale_charge_when": forms.RadioSelect,
         }
 
     def __init__(self, *args, **kwargs):
@@ -152,6 +163,18 @@ class PopUpForm(forms.ModelForm):
         )
         self.fields["presale_goal_amount"].help_text = _(
             "Or the money to raise by the closing date."
+        )
+        # Radio buttons always send a value; a post without one keeps what is stored.
+        self.fields["presale_funding"].required = False
+        self.fields["presale_funding"].help_text = _(
+            "Flexible: backers keep their order whether or not the goal is reached. All or "
+            "nothing: backers save a card and are charged only if the goal is met; if it is "
+            "missed, nobody pays. It cannot change once the pre-sale has pledges."
+        )
+        self.fields["presale_charge_when"].required = False
+        self.fields["presale_charge_when"].help_text = _(
+            "All or nothing only: charge the saved cards as soon as the goal is reached, or when "
+            "the pop-up closes (backers can change or cancel their pledge until then)."
         )
         zone = _("Store time (%(zone)s).") % {"zone": settings.TIME_ZONE}
         self.fields["opens_at"].help_text = zone
@@ -196,7 +219,55 @@ class PopUpForm(forms.ModelForm):
                 product_ids = [product.pk for product in products]
             for conflict in popup_schedule_conflicts(popup=candidate, product_ids=product_ids):
                 self.add_error(None, conflict.message)
+
+        self._clean_funding(data)
         return data
+
+    def clean_presale_funding(self):
+        return self.cleaned_data["presale_funding"] or self.instance.presale_funding
+
+    def clean_presale_charge_when(self):
+        return self.cleaned_data["presale_charge_when"] or self.instance.presale_charge_when
+
+    def _clean_funding(self, data) -> None:
+        # self.instance still holds the stored values here: the form copies its data onto it
+        # only after clean().
+        kind, funding = data.get("kind"), data.get("presale_funding")
+        stored = self.instance
+        if funding == PopUp.Funding.ALL_OR_NOTHING and kind and kind != PopUp.Kind.PRESALE:
+            self.add_error(
+                "presale_funding",
+                _(
+                    "All or nothing is for pre-sales only: make this pop-up a pre-sale, or "
+                    "choose flexible."
+                ),
+            )
+        if funding != PopUp.Funding.ALL_OR_NOTHING:
+            # When to charge pledges means nothing without pledges: keep what is stored.
+            data["presale_charge_when"] = stored.presale_charge_when
+        changes_funding = funding and funding != stored.presale_funding
+        leaves_presales = kind and kind != stored.kind and stored.kind == PopUp.Kind.PRESALE
+        if not stored.pk or not (changes_funding or leaves_presales):
+            return
+        pledges = Pledge.objects.filter(popup=stored).count()
+        if not pledges:
+            return
+        if changes_funding:
+            self.add_error(
+                "presale_funding",
+                ngettext(
+                    "This pre-sale already has %(count)d pledge: its funding can no longer "
+                    "change, backers saved their cards on these terms.",
+                    "This pre-sale already has %(count)d pledges: its funding can no longer "
+                    "change, backers saved their cards on these terms.",
+                    pledges,
+                )
+                % {"count": pledges},
+            )
+        if leaves_presales:
+            self.add_error(
+                "kind", _("This pre-sale has pledges: it can no longer become another kind.")
+            )
 
     @property
     def new_range_products(self) -> list:
@@ -245,6 +316,19 @@ PopUpProductTermsFormSet = forms.modelformset_factory(
     can_delete=False,
     edit_only=True,
 )
+
+
+class PresaleGraduateForm(forms.Form):
+    stock = forms.IntegerField(
+        label=_("Units for sale in the shop, per product"),
+        required=False,
+        min_value=0,
+        help_text=_(
+            "Leave empty to keep the stock records as they are. Otherwise each product's stock "
+            "record offers this many units to new customers, on top of the units already "
+            "allocated to orders (the pre-sale's among them)."
+        ),
+    )
 
 
 class PopUpSearchForm(forms.Form):

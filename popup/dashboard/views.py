@@ -1,5 +1,7 @@
-"""The Pop-ups section of Oscar's dashboard: list, create, edit, terms, publish, delete."""
+"""The Pop-ups section of Oscar's dashboard: list, create, edit, terms, publish, delete, and a
+pre-sale's report with its actions (settle now, graduate, announce the launch)."""
 
+import csv
 from datetime import timedelta
 
 from django.conf import settings
@@ -7,12 +9,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models.deletion import ProtectedError, RestrictedError
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views import generic
 
 from ..models import PopUp
@@ -25,8 +28,18 @@ from ..services.popups import (
     popup_save,
     popup_unpublish,
 )
-from .forms import PopUpForm, PopUpProductTermsFormSet, PopUpSearchForm
-from .selectors import popup_dashboard_queryset, popup_dashboard_rows, popup_terms_queryset
+from ..services.presales import presale_graduate, presale_launch_notify, presale_settle_queue
+from .charts import cumulative_chart
+from .forms import PopUpForm, PopUpProductTermsFormSet, PopUpSearchForm, PresaleGraduateForm
+from .selectors import (
+    popup_dashboard_queryset,
+    popup_dashboard_rows,
+    popup_products_without_stock_record,
+    popup_terms_queryset,
+    presale_report,
+    presale_report_pledges,
+    presale_report_rows,
+)
 
 
 class PopUpListView(generic.TemplateView):
@@ -218,3 +231,186 @@ class PopUpDeleteView(generic.DeleteView):
             _("Pop-up “%(title)s” deleted; its range is kept.") % {"title": popup.title},
         )
         return redirect("popup-dashboard:popup-list")
+
+
+# Pre-sales: the evidence report and the merchant's actions ---------------------------------------
+
+
+def _presale_or_404(pk: int) -> PopUp:
+    return get_object_or_404(PopUp.objects.select_related("range"), pk=pk, kind=PopUp.Kind.PRESALE)
+
+
+class PresaleReportView(generic.TemplateView):
+    """Pledged against collected, outcome, demand per product and per source, day by day, and
+    every pledge with its history; with the actions that fit the pre-sale's stage."""
+
+    template_name = "popup/dashboard/presale_report.html"
+    paginate_by = 50
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        popup = _presale_or_404(self.kwargs["pk"])
+        report = presale_report(popup=popup)
+        page = Paginator(presale_report_pledges(popup=popup), self.paginate_by).get_page(
+            self.request.GET.get("page")
+        )
+        all_or_nothing = popup.presale_funding == PopUp.Funding.ALL_OR_NOTHING
+        context.update(
+            popup=popup,
+            report=report,
+            chart=cumulative_chart(report.days, goal=popup.presale_goal_amount),
+            pledges=page.object_list,
+            page_obj=page,
+            paginator=page.paginator,
+            is_paginated=page.has_other_pages(),
+            all_or_nothing=all_or_nothing,
+            can_settle=all_or_nothing and popup.presale_outcome == PopUp.Outcome.OPEN,
+            can_graduate=report.outcome == PopUp.Outcome.FUNDED and not popup.graduated_at,
+            graduate_form=PresaleGraduateForm(),
+            store_time_zone=settings.TIME_ZONE,
+        )
+        return context
+
+
+class _Echo:
+    """A file that hands back what is written to it, so csv.writer can feed a streamed response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+CSV_HEADER = [
+    "id",
+    "created_at",
+    "email",
+    "source",
+    "status",
+    "amount",
+    "currency",
+    "units",
+    "attempts",
+    "failure_code",
+    "next_retry_at",
+    "paid_at",
+    "order_number",
+]
+# A spreadsheet runs a cell starting with one of these as a formula; shoppers write e-mails and
+# sources (a utm_source is anything in a URL), so such cells are quoted as text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "tzinfo"):
+        return timezone.localtime(value).isoformat(timespec="seconds")
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return f"'{value}"
+    return str(value)
+
+
+class PresaleReportCsvView(generic.View):
+    """Every pledge of the pre-sale as CSV, streamed: rows are read in chunks, never all at once."""
+
+    def get(self, request, pk):
+        popup = _presale_or_404(pk)
+        writer = csv.writer(_Echo())
+
+        def lines():
+            yield writer.writerow(CSV_HEADER)
+            for row in presale_report_rows(popup=popup):
+                yield writer.writerow([_csv_cell(value) for value in row])
+
+        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{popup.slug}-pledges.csv"'
+        return response
+
+
+class PresaleActionView(generic.View):
+    """POST only: calls one service, says how it went in a dashboard message, back to the report."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        popup = _presale_or_404(pk)
+        try:
+            self.act(popup)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        return redirect("popup-dashboard:popup-report", pk=popup.pk)
+
+    def act(self, popup: PopUp) -> None:
+        raise NotImplementedError
+
+
+class PresaleSettleView(PresaleActionView):
+    def act(self, popup):
+        goal_met = presale_settle_queue(popup=popup)
+        if goal_met:
+            message = _(
+                "Settling “%(title)s”: its goal is met, so the saved cards are being charged. "
+                "Each pledge's status below shows how it went."
+            )
+        else:
+            message = _(
+                "Settling “%(title)s”: it closed short of its goal, so every pledge is "
+                "cancelled and nobody is charged."
+            )
+        messages.success(self.request, message % {"title": popup.title})
+
+
+class PresaleGraduateView(PresaleActionView):
+    def act(self, popup):
+        form = PresaleGraduateForm(self.request.POST)
+        if not form.is_valid():
+            raise ValidationError(
+                [
+                    f"{form.fields[name].label}: {error}"
+                    for name, errors in form.errors.items()
+                    for error in errors
+                ]
+            )
+        if popup.graduated_at is not None:
+            messages.info(
+                self.request,
+                _("“%(title)s” has already graduated: nothing changed.") % {"title": popup.title},
+            )
+            return
+        stock = form.cleaned_data["stock"]
+        presale_graduate(popup=popup, stock=stock)
+        message = _("“%(title)s” graduated: its products are public in the shop.")
+        if stock is not None:
+            message += " " + ngettext(
+                "Each offers %(stock)d unit to new customers.",
+                "Each offers %(stock)d units to new customers.",
+                stock,
+            ) % {"stock": stock}
+        messages.success(self.request, message % {"title": popup.title})
+        if stock is not None:
+            for product in popup_products_without_stock_record(popup=popup):
+                messages.warning(
+                    self.request,
+                    _(
+                        "“%(product)s” has no stock record, so no stock was set: add one under "
+                        "Catalogue › Products before it can be bought."
+                    )
+                    % {"product": product.get_title()},
+                )
+
+
+class PresaleNotifyView(PresaleActionView):
+    def act(self, popup):
+        queued = presale_launch_notify(popup=popup)
+        if queued:
+            messages.success(
+                self.request,
+                ngettext(
+                    "Launch e-mail sent to %(count)d paid backer.",
+                    "Launch e-mail sent to %(count)d paid backers.",
+                    queued,
+                )
+                % {"count": queued},
+            )
+        else:
+            messages.info(self.request, _("Every paid backer has already had the launch e-mail."))

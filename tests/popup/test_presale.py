@@ -121,3 +121,15 @@ def test_a_pre_sale_page_makes_as_many_queries_with_5_or_100_products(client):
 
     queries(small)
     assert queries(small) == queries(large)
+
+
+def test_a_pre_sale_shows_products_not_yet_in_the_catalogue_other_pop_ups_do_not(client):
+    popup, candle = presale()
+    candle.is_public = False
+    candle.save()
+    assert "Ember smart candle" in client.get(f"/popup/{popup.slug}/").content.decode()
+
+    drop = PopUpFactory(kind=PopUp.Kind.LIMITED)
+    drop.range.add_product(candle)
+    PopUpProduct.objects.create(popup=drop, product=candle, units_offered=5)
+    assert "Ember smart candle" not in client.get(f"/popup/{drop.slug}/").content.decode()

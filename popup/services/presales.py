@@ -1,0 +1,124 @@
+"""A pre-sale once the merchant takes over: settling it early, graduating it, announcing the launch.
+
+Pledges themselves (saving cards, charging, retrying) live in popup.services.pledges; this module
+only starts settlement there, then turns a funded pre-sale into regular catalogue products and tells
+its paid backers, each exactly once.
+"""
+
+from datetime import datetime
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from oscar.core.loading import get_model
+
+from ..models import Pledge, PledgeEvent, PopUp
+from ..selectors import presale_progress
+from ..tasks import LAUNCH_EMAIL_NOTE, pledge_email_send, presale_settle_run
+
+Product = get_model("catalogue", "Product")
+StockRecord = get_model("partner", "StockRecord")
+
+
+def _is_all_or_nothing(popup: PopUp) -> bool:
+    return (
+        popup.kind == PopUp.Kind.PRESALE and popup.presale_funding == PopUp.Funding.ALL_OR_NOTHING
+    )
+
+
+def presale_outcome_now(*, popup: PopUp, goal_met: bool, now: datetime | None = None) -> str:
+    """The pre-sale's outcome as the merchant sees it: "" while open, else funded or not funded.
+
+    All or nothing: what settlement decided. Flexible: decided by the goal once the pop-up closes.
+    """
+    if _is_all_or_nothing(popup):
+        return popup.presale_outcome
+    if (now or timezone.now()) < popup.closes_at:
+        return PopUp.Outcome.OPEN
+    return PopUp.Outcome.FUNDED if goal_met else PopUp.Outcome.NOT_FUNDED
+
+
+def presale_settle_queue(*, popup: PopUp, now: datetime | None = None) -> bool:
+    """Queue the settlement of an all-or-nothing pre-sale now; returns whether its goal is met.
+
+    Only while its outcome is open, and once it can be decided: the goal is met (the saved cards
+    are charged at once, before the deadline) or the deadline passed. ValidationError otherwise.
+    """
+    now = now or timezone.now()
+    if not _is_all_or_nothing(popup):
+        raise ValidationError(_("Only all-or-nothing pre-sales are settled: nothing to do here."))
+    if popup.presale_outcome != PopUp.Outcome.OPEN:
+        raise ValidationError(
+            _("This pre-sale is already settled: %(outcome)s.")
+            % {"outcome": popup.get_presale_outcome_display()}
+        )
+    goal_met = presale_progress(popup=popup).goal_met
+    if not goal_met and now < popup.closes_at:
+        raise ValidationError(
+            _(
+                "The goal is not met yet: pledges are charged once it is, or the pre-sale is "
+                "settled at its deadline."
+            )
+        )
+    transaction.on_commit(partial(presale_settle_run.delay, popup.pk, early=True))
+    return goal_met
+
+
+@transaction.atomic
+def presale_graduate(*, popup: PopUp, stock: int | None, now: datetime | None = None) -> PopUp:
+    """Make the funded pre-sale's products regular, public catalogue products; once only.
+
+    With `stock`, each of their stock records offers that many units to new customers, on top of
+    the units already allocated to orders (the pre-sale's own orders among them).
+    """
+    now = now or timezone.now()
+    popup = PopUp.objects.select_for_update().get(pk=popup.pk)
+    if popup.graduated_at is not None:
+        return popup
+    goal_met = presale_progress(popup=popup).goal_met
+    if popup.kind != PopUp.Kind.PRESALE or (
+        presale_outcome_now(popup=popup, goal_met=goal_met, now=now) != PopUp.Outcome.FUNDED
+    ):
+        raise ValidationError(
+            _("Only a funded pre-sale can graduate: its goal met, and settled or closed.")
+        )
+    product_ids = list(popup.product_terms.values_list("product_id", flat=True))
+    products = Product.objects.filter(Q(pk__in=product_ids) | Q(children__in=product_ids))
+    # Parents too: Oscar lists a variant only under a public parent.
+    Product.objects.filter(pk__in=products.values("pk")).update(is_public=True, date_updated=now)
+    if stock is not None:
+        records = StockRecord.objects.select_for_update().filter(product_id__in=product_ids)
+        for record in records.order_by("pk"):
+            record.num_in_stock = (record.num_allocated or 0) + stock
+            # Saved one by one: back-in-stock alerts go out from the save signal.
+            record.save(update_fields=["num_in_stock", "date_updated"])
+    popup.graduated_at = now
+    popup.save(update_fields=["graduated_at", "updated_at"])
+    return popup
+
+
+@transaction.atomic
+def presale_launch_notify(*, popup: PopUp) -> int:
+    """Queue the launch e-mail to every paid backer of a graduated pre-sale who has not had it yet.
+
+    Returns how many were queued. The task sends each e-mail once, under the pledge's lock, and
+    records it as a PledgeEvent when sent: a second click, or a repeated message, sends nothing more.
+    """
+    popup = PopUp.objects.select_for_update().get(pk=popup.pk)
+    if popup.graduated_at is None:
+        raise ValidationError(
+            _("Graduate the pre-sale first: the e-mail tells backers the product is in the shop.")
+        )
+    told = PledgeEvent.objects.filter(pledge=OuterRef("pk"), note=LAUNCH_EMAIL_NOTE)
+    pledge_ids = list(
+        Pledge.objects.filter(popup=popup, status=Pledge.Status.PAID)
+        .filter(~Exists(told))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for pledge_id in pledge_ids:
+        transaction.on_commit(partial(pledge_email_send.delay, pledge_id, "launched"))
+    return len(pledge_ids)
