@@ -158,7 +158,8 @@ def units_short(basket: PopUpBasket, holds: list[Hold], now: datetime) -> list[s
 
 
 def refuse_beyond_customer_limit(basket: PopUpBasket, holds: list[Hold], email: str) -> None:
-    # Baskets are anonymous, so the limit per customer is also counted by email across orders.
+    # Baskets are anonymous, so the limit per customer is also counted by email, across orders
+    # and the pledges still standing.
     limit = basket.popup.per_customer_limit
     if limit is None:
         return
@@ -176,13 +177,16 @@ def refuse_beyond_customer_limit(basket: PopUpBasket, holds: list[Hold], email: 
         ).aggregate(units=Sum("quantity"))["units"]
         or 0
     )
-    bought += pledged
-    if bought + sum(hold.quantity for hold in holds) > limit:
-        raise CheckoutRefused(
-            _("You can buy %(limit)d units of this pop-up in all, and have bought %(bought)d.")
-            % {"limit": limit, "bought": bought},
-            code="limit",
+    if bought + pledged + sum(hold.quantity for hold in holds) <= limit:
+        return
+    if pledged:
+        message = _(
+            "You can have %(limit)d units of this pop-up in all, and have already pledged or "
+            "bought %(had)d."
         )
+    else:
+        message = _("You can buy %(limit)d units of this pop-up in all, and have bought %(had)d.")
+    raise CheckoutRefused(message % {"limit": limit, "had": bought + pledged}, code="limit")
 
 
 def oscar_basket_priced(lines, *, strategy) -> "Basket":

@@ -331,3 +331,11 @@ def test_stripe_s_webhook_records_a_charge_whose_worker_died_before_recording_it
     backer.refresh_from_db()
     assert backer.status == Pledge.Status.PAID  # at once, without waiting for the lease
     assert backer.order.sources.get().reference == intent.id
+
+
+def test_the_limit_per_customer_counts_their_standing_pledges(localstripe):
+    popup, candle = all_or_nothing(per_customer_limit=3)
+    pledge(popup, candle, localstripe, email="ada@example.com", units=2)
+    with pytest.raises(CheckoutRefused, match="already pledged or bought 2"):
+        pledge(popup, candle, localstripe, email="ADA@example.com", units=2)
+    pledge(popup, candle, localstripe, email="grace@example.com", units=3)  # someone else
