@@ -385,10 +385,8 @@ class Pledge(models.Model):
         DROPPED = "dropped", _("Dropped")
         CANCELLED = "cancelled", _("Cancelled")
 
-    # Pledges that still count towards the goal and still hold their units.
+    # Pledges that still count towards the goal, hold their units, and may yet be charged.
     ACTIVE = (Status.PLEDGED, Status.CHARGING, Status.FAILED, Status.RETRYING)
-    # Pledges whose card will be (or may again be) charged.
-    UNPAID = ACTIVE
 
     popup = models.ForeignKey(PopUp, on_delete=models.PROTECT, related_name="pledges")
     basket = models.OneToOneField(

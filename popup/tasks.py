@@ -66,7 +66,7 @@ def presales_sweep() -> int:
     undecided = Q(presale_outcome=PopUp.Outcome.OPEN) & (
         Q(closes_at__lte=now) | Q(presale_charge_when=PopUp.ChargeWhen.GOAL)
     )
-    unfinished = Q(presale_outcome=PopUp.Outcome.FUNDED) & Q(pledges__status__in=Pledge.UNPAID)
+    unfinished = Q(presale_outcome=PopUp.Outcome.FUNDED) & Q(pledges__status__in=Pledge.ACTIVE)
     popups = PopUp.objects.filter(
         Q(kind=PopUp.Kind.PRESALE, presale_funding=PopUp.Funding.ALL_OR_NOTHING)
         & (undecided | unfinished)
