@@ -10,8 +10,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .selectors import BasketSummary, Storefront, basket_get, basket_summary, popup_get_visible
 from .services.holds import HoldRefused, basket_create, hold_set
+from .services.waitlist import WaitlistRefused, waitlist_join
 
 TOKEN_HEADER = "X-Popup-Basket"
+WAITLIST_THANKS = "Almost there: confirm your address from the e-mail we just sent you."
 
 
 class BadRequest(Exception):
@@ -110,3 +112,36 @@ def basket_line(request, slug: str) -> JsonResponse:
             available=refusal.available,
         )
     return _respond(request, basket)
+
+
+@csrf_exempt
+@require_POST
+def waitlist_join_view(request, slug: str) -> JsonResponse:
+    """Join a product's waitlist: {"product": id, "email": "...", "website": ""}.
+
+    "website" is a field people never see: only bots fill it in. They get the same answer as
+    everyone, and nothing is stored or sent.
+    """
+    popup = popup_get_visible(slug=slug, user=request.user)
+    try:
+        body = _json_body(request)
+        product_id = _whole_number(body, "product")
+    except BadRequest as error:
+        return JsonResponse({"error": str(error), "code": "bad_request"}, status=400)
+    if body.get("website"):
+        return JsonResponse({"message": WAITLIST_THANKS}, status=202)
+    email = body.get("email")
+    if not isinstance(email, str):
+        return JsonResponse(
+            {"error": "Please enter your e-mail address.", "code": "email"}, status=400
+        )
+    try:
+        waitlist_join(
+            popup=popup,
+            product_id=product_id,
+            email=email,
+            client_ip=request.META.get("REMOTE_ADDR", ""),
+        )
+    except WaitlistRefused as refusal:
+        return JsonResponse({"error": refusal.message, "code": refusal.code}, status=refusal.status)
+    return JsonResponse({"message": WAITLIST_THANKS}, status=202)

@@ -134,6 +134,8 @@ class PopUp(models.Model):
     )
     presale_settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
     graduated_at = models.DateTimeField(_("graduated at"), null=True, blank=True)
+    # When its waitlist was told the drop is open (popup.tasks.popup_openings_announce), once.
+    opening_announced_at = models.DateTimeField(null=True, blank=True, editable=False)
     hold_minutes = models.PositiveSmallIntegerField(
         _("hold minutes"),
         default=10,

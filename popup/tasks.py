@@ -158,3 +158,68 @@ def _pledge_email(pledge, kind: str) -> None:
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[pledge.email],
     )
+
+
+@shared_task(acks_late=True)
+def popup_openings_announce_run() -> int:
+    """Tell the waitlists of pop-ups that just opened (every minute, from the beat schedule)."""
+    from .services.waitlist import popup_openings_announce
+
+    return popup_openings_announce()
+
+
+def _waitlist_email(alert, popup, kind: str) -> None:
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+
+    site = settings.POPUP_SITE_URL
+    context = {
+        "alert": alert,
+        "product": alert.product,
+        "popup": popup,
+        "confirm_url": f"{site}{alert.get_confirm_url()}",
+        "cancel_url": f"{site}{alert.get_cancel_url()}",
+        "popup_url": f"{site}{popup.get_absolute_url()}" if popup else site,
+    }
+    send_mail(
+        subject=render_to_string(f"popup/emails/waitlist_{kind}_subject.txt", context).strip(),
+        message=render_to_string(f"popup/emails/waitlist_{kind}_body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[alert.email],
+    )
+
+
+@shared_task(acks_late=True)
+def waitlist_confirmation_email_send(alert_id: int) -> None:
+    """Ask a new waitlist address to confirm itself (Oscar's confirm page), once."""
+    ProductAlert = get_model("customer", "ProductAlert")
+    alert = ProductAlert.objects.select_related("product").filter(pk=alert_id).first()
+    if alert is None or alert.status != ProductAlert.UNCONFIRMED:
+        return
+    popup = alert.product.popup_terms.select_related("popup").order_by("-popup__opens_at").first()
+    _waitlist_email(alert, popup.popup if popup else None, "confirm")
+
+
+@shared_task(acks_late=True)
+def waitlist_opening_email_send(alert_id: int, popup_id: int) -> None:
+    """Tell one confirmed waitlist address that the drop is open, then close the alert: once."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from .models import PopUp
+
+    ProductAlert = get_model("customer", "ProductAlert")
+    with transaction.atomic():
+        alert = (
+            ProductAlert.objects.select_for_update(of=("self",))
+            .select_related("product")
+            .filter(pk=alert_id, status=ProductAlert.ACTIVE)
+            .first()
+        )
+        popup = PopUp.objects.filter(pk=popup_id).first()
+        if alert is None or popup is None:
+            return
+        _waitlist_email(alert, popup, "opened")
+        alert.status, alert.date_closed = ProductAlert.CLOSED, timezone.now()
+        alert.save(update_fields=["status", "date_closed"])

@@ -191,6 +191,8 @@ CELERY_BEAT_SCHEDULE = {
     "popup-holds-tidy": {"task": "popup.tasks.holds_tidy", "schedule": 15 * 60},
     # Settles pre-sales at their deadline, retries failed pledges, finishes interrupted charges.
     "popup-presales-sweep": {"task": "popup.tasks.presales_sweep", "schedule": 60},
+    # Tells waitlists when a drop opens.
+    "popup-openings-announce": {"task": "popup.tasks.popup_openings_announce_run", "schedule": 60},
 }
 
 # The store's address as backers see it, for the links in e-mails sent by background tasks.

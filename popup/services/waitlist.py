@@ -1,0 +1,145 @@
+"""Waitlists: a shopper asks to be told when a drop opens, or when a sold-out product is back.
+
+Built on Oscar's ProductAlert, so the store's own back-in-stock e-mails (sent when a stock record
+gets units again, see popup.receivers), Oscar's confirm and unsubscribe pages and its dashboard all
+work with them. An address is confirmed before anything else is sent to it (double opt-in, as Oscar
+does for anonymous alerts): nobody can sign someone else up for mail.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from oscar.core.loading import get_model
+
+from ..models import PopUp, PopUpProduct
+from ..selectors import popup_storefront
+
+ProductAlert = get_model("customer", "ProductAlert")
+
+# Sign-ups per client address and per e-mail address in a window: enough for a family sharing a
+# connection, far too few for a script filling someone's inbox with confirmation requests.
+SIGNUPS_PER_IP = 10
+SIGNUPS_PER_EMAIL = 5
+WINDOW_SECONDS = 3600
+
+
+@dataclass
+class WaitlistRefused(Exception):
+    """Why the sign-up was refused, in words for the shopper; `status` is the HTTP status to answer."""
+
+    message: str
+    code: str
+    status: int = 400
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _over_limit(key: str, limit: int) -> bool:
+    # add() then incr(): atomic in Redis, so concurrent sign-ups cannot slip past the count.
+    cache.add(key, 0, WINDOW_SECONDS)
+    try:
+        return cache.incr(key) > limit
+    except ValueError:  # the key expired between add() and incr()
+        cache.add(key, 1, WINDOW_SECONDS)
+        return False
+
+
+def waitlist_join(
+    *, popup: PopUp, product_id: int, email: str, client_ip: str, now: datetime | None = None
+) -> ProductAlert:
+    """Put `email` on the waitlist of a product of the pop-up that cannot be bought yet or any more.
+
+    The alert waits unconfirmed until the shopper follows the link in the confirmation e-mail.
+    Signing up again returns the same alert and sends nothing. Raises WaitlistRefused.
+    """
+    email = (email or "").strip()
+    try:
+        if len(email) > 254:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError as error:
+        raise WaitlistRefused(_("Please enter a valid e-mail address."), code="email") from error
+    terms = PopUpProduct.objects.filter(popup=popup, product_id=product_id).first()
+    if terms is None:
+        raise WaitlistRefused(_("This product is not in this pop-up."), code="product", status=404)
+    storefront = popup_storefront(popup=popup, now=now)
+    item = next((item for item in storefront.items if item.product.pk == product_id), None)
+    waiting = storefront.state == PopUp.State.COMING_SOON or (
+        storefront.state in (PopUp.State.LIVE, PopUp.State.SOLD_OUT)
+        and item is not None
+        and not item.is_available
+    )
+    if not waiting:
+        raise WaitlistRefused(
+            _("This product can be bought now: no need to wait for it."), code="available"
+        )
+    if _over_limit(f"popup-waitlist:ip:{client_ip}", SIGNUPS_PER_IP) or _over_limit(
+        f"popup-waitlist:email:{email.lower()}", SIGNUPS_PER_EMAIL
+    ):
+        raise WaitlistRefused(
+            _("Too many sign-ups from here. Please try again in an hour."),
+            code="rate_limited",
+            status=429,
+        )
+    with transaction.atomic():
+        existing = (
+            ProductAlert.objects.select_for_update()
+            .filter(
+                product_id=product_id,
+                email__iexact=email,
+                status__in=(ProductAlert.UNCONFIRMED, ProductAlert.ACTIVE),
+            )
+            .first()
+        )
+        if existing is not None:
+            return existing
+        alert = ProductAlert.objects.create(
+            product_id=product_id, email=email, status=ProductAlert.UNCONFIRMED
+        )
+        from ..tasks import waitlist_confirmation_email_send
+
+        transaction.on_commit(lambda: waitlist_confirmation_email_send.delay(alert.pk))
+    return alert
+
+
+def popup_openings_announce(*, now: datetime | None = None) -> int:
+    """Tell the waitlists of every pop-up that has opened since the last run; each pop-up once.
+
+    Returns how many e-mails were queued. Each confirmed alert of the pop-up's products gets one,
+    and is then closed, as Oscar closes a back-in-stock alert once it has been sent.
+    """
+    now = now or timezone.now()
+    opened = PopUp.objects.filter(
+        is_published=True, opens_at__lte=now, closes_at__gt=now, opening_announced_at__isnull=True
+    )
+    queued = 0
+    for popup_id in opened.values_list("pk", flat=True):
+        with transaction.atomic():
+            popup = (
+                PopUp.objects.select_for_update(skip_locked=True)
+                .filter(pk=popup_id, opening_announced_at__isnull=True)
+                .first()
+            )
+            if popup is None:
+                continue  # another run has it
+            popup.opening_announced_at = now
+            popup.save(update_fields=["opening_announced_at", "updated_at"])
+            alerts = ProductAlert.objects.filter(
+                product__popup_terms__popup=popup, status=ProductAlert.ACTIVE
+            ).values_list("pk", flat=True)
+            from ..tasks import waitlist_opening_email_send
+
+            for alert_id in alerts:
+                transaction.on_commit(
+                    partial(waitlist_opening_email_send.delay, alert_id, popup_id)
+                )
+                queued += 1
+    return queued

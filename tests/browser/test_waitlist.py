@@ -1,0 +1,33 @@
+""" "Notify me" inside a coming-soon pop-up embedded on another site, with no third-party cookies."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from oscar.core.loading import get_model
+from playwright.sync_api import expect
+
+from tests.factories import popup_with_products
+
+ProductAlert = get_model("customer", "ProductAlert")
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_shopper_joins_the_waitlist_of_a_drop_from_the_embed(page, store_url, host):
+    popup = popup_with_products(
+        1,
+        allowed_embed_origins=host.origin,
+        opens_at=timezone.now() + timedelta(days=1),
+        closes_at=timezone.now() + timedelta(days=2),
+    )
+    script = f'<script src="{store_url}/popup/embed.js" data-popup="{popup.slug}" async></script>'
+    page.goto(host.serve(f"/{popup.slug}", f"<h1>Atelier Nord</h1>{script}"))
+    frame = page.frame_locator(f'iframe[src*="/popup/{popup.slug}/embed/"]')
+
+    frame.get_by_label("E-mail me when it's available").fill("ada@example.com")
+    frame.get_by_role("button", name="Notify me").click()
+
+    expect(frame.locator("[data-notify-message]")).to_contain_text("confirm your address")
+    alert = ProductAlert.objects.get()
+    assert (alert.email, alert.status) == ("ada@example.com", ProductAlert.UNCONFIRMED)
