@@ -10,10 +10,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .selectors import BasketSummary, Storefront, basket_get, basket_summary, popup_get_visible
 from .services.holds import HoldRefused, basket_create, hold_set
+from .services.questions import QuestionRefused, question_ask
 from .services.waitlist import WaitlistRefused, waitlist_join
 
 TOKEN_HEADER = "X-Popup-Basket"
 WAITLIST_THANKS = "Almost there: confirm your address from the e-mail we just sent you."
+QUESTION_THANKS = "Thank you! We will e-mail you the answer, and show it here."
 
 
 class BadRequest(Exception):
@@ -145,3 +147,35 @@ def waitlist_join_view(request, slug: str) -> JsonResponse:
     except WaitlistRefused as refusal:
         return JsonResponse({"error": refusal.message, "code": refusal.code}, status=refusal.status)
     return JsonResponse({"message": WAITLIST_THANKS}, status=202)
+
+
+@csrf_exempt
+@require_POST
+def question_ask_view(request, slug: str) -> JsonResponse:
+    """Ask the merchant: {"body": "...", "email": "...", "name": "", "product": id or null}.
+
+    As for the waitlist, "website" is a trap only bots fill: they are thanked and nothing is kept.
+    """
+    popup = popup_get_visible(slug=slug, user=request.user)
+    try:
+        body = _json_body(request)
+        product_id = _whole_number(body, "product") if body.get("product") is not None else None
+    except BadRequest as error:
+        return JsonResponse({"error": str(error), "code": "bad_request"}, status=400)
+    if body.get("website"):
+        return JsonResponse({"message": QUESTION_THANKS}, status=202)
+    texts = {name: body.get(name) or "" for name in ("body", "email", "name")}
+    if not all(isinstance(value, str) for value in texts.values()):
+        return JsonResponse(
+            {"error": "Please write your question as text.", "code": "bad_request"}, status=400
+        )
+    try:
+        question_ask(
+            popup=popup,
+            product_id=product_id,
+            client_ip=request.META.get("REMOTE_ADDR", ""),
+            **texts,
+        )
+    except QuestionRefused as refusal:
+        return JsonResponse({"error": refusal.message, "code": refusal.code}, status=refusal.status)
+    return JsonResponse({"message": QUESTION_THANKS}, status=202)

@@ -1,6 +1,7 @@
 import secrets
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -491,3 +492,54 @@ class PledgeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status_from or '·'} → {self.status_to}: {self.note}"
+
+
+class Question(models.Model):
+    """A shopper's public question about a pop-up (or one of its products), and the merchant's answer.
+
+    Nothing a shopper writes is shown before staff answer it: an answer publishes the question.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for an answer")
+        PUBLISHED = "published", _("Answered and shown")
+        HIDDEN = "hidden", _("Hidden")
+        SPAM = "spam", _("Held as spam")
+
+    popup = models.ForeignKey(PopUp, on_delete=models.CASCADE, related_name="questions")
+    product = models.ForeignKey(
+        "catalogue.Product", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=60, blank=True)
+    email = models.EmailField(_("e-mail"))
+    body = models.TextField(_("question"), max_length=1000)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    answer = models.TextField(_("answer"), max_length=2000, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("question")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="published") | models.Q(answered_at__isnull=False),
+                name="question_published_is_answered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.body[:40]} ({self.get_status_display()})"
+
+    @property
+    def answer_time(self):
+        return self.answered_at - self.created_at if self.answered_at else None

@@ -1,7 +1,8 @@
 """Reads of pop-ups: what a shopper sees, computed at request time from the schedule and stock."""
 
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 from oscar.core.loading import get_class, get_model
 
-from .models import Pledge, PledgeLine, PopUp, PopUpBasket, PopUpProduct
+from .models import Pledge, PledgeLine, PopUp, PopUpBasket, PopUpProduct, Question
 
 Product = get_model("catalogue", "Product")
 OrderLine = get_model("order", "Line")
@@ -299,3 +300,46 @@ def basket_summary(*, basket: PopUpBasket, strategy=None, now: datetime | None =
         if hold.terms.product_id in items
     ]
     return storefront, BasketSummary(basket=basket, lines=lines, now=now)
+
+
+@dataclass(frozen=True)
+class AnswerSpeed:
+    """How fast the merchant answers questions, from the real answer times (median)."""
+
+    median: timedelta | None
+    answered: int
+
+    # Fewer answers than this say nothing about a habit: no badge.
+    MIN_ANSWERED = 3
+
+    @property
+    def label(self) -> str:
+        if self.median is None or self.answered < self.MIN_ANSWERED:
+            return ""
+        minutes = max(1, math.ceil(self.median.total_seconds() / 60))
+        if minutes < 60:
+            return f"Usually answers within {minutes} minute{'s' if minutes > 1 else ''}"
+        hours = math.ceil(minutes / 60)
+        if hours < 48:
+            return f"Usually answers within {hours} hour{'s' if hours > 1 else ''}"
+        return f"Usually answers within {math.ceil(hours / 24)} days"
+
+
+def answer_speed(*, now: datetime | None = None, days: int = 90, sample: int = 200) -> AnswerSpeed:
+    """The store's median answer time over the questions answered in the last `days` (one query)."""
+    since = (now or timezone.now()) - timedelta(days=days)
+    answered = list(
+        Question.objects.filter(answered_at__gte=since)
+        .order_by("-answered_at")
+        .values_list("created_at", "answered_at")[:sample]
+    )
+    if not answered:
+        return AnswerSpeed(median=None, answered=0)
+    times = sorted(answered_at - created_at for created_at, answered_at in answered)
+    return AnswerSpeed(median=times[len(times) // 2], answered=len(times))
+
+
+def popup_questions(*, popup: PopUp, limit: int = 20) -> list[Question]:
+    """The pop-up's answered questions, newest first (one query)."""
+    published = Question.objects.filter(popup=popup, status=Question.Status.PUBLISHED)
+    return list(published.select_related("product").order_by("-answered_at")[:limit])

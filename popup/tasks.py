@@ -223,3 +223,30 @@ def waitlist_opening_email_send(alert_id: int, popup_id: int) -> None:
         _waitlist_email(alert, popup, "opened")
         alert.status, alert.date_closed = ProductAlert.CLOSED, timezone.now()
         alert.save(update_fields=["status", "date_closed"])
+
+
+@shared_task(acks_late=True)
+def question_answered_email_send(question_id: int) -> None:
+    """Send the asker the merchant's answer, with the link to the pop-up where it is shown."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+
+    from .models import Question
+
+    question = Question.objects.select_related("popup").filter(pk=question_id).first()
+    if question is None or not question.answer:
+        return
+    site = settings.POPUP_SITE_URL
+    context = {
+        "question": question,
+        "popup": question.popup,
+        "popup_url": f"{site}{question.popup.get_absolute_url()}",
+        "shop_name": settings.OSCAR_SHOP_NAME,
+    }
+    send_mail(
+        subject=render_to_string("popup/emails/question_answered_subject.txt", context).strip(),
+        message=render_to_string("popup/emails/question_answered_body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[question.email],
+    )

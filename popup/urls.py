@@ -49,4 +49,5 @@ urlpatterns = [
     path("<slug:slug>/basket/new/", api.basket_new, name="basket-new"),
     path("<slug:slug>/basket/lines/", api.basket_line, name="basket-line"),
     path("<slug:slug>/waitlist/", api.waitlist_join_view, name="waitlist"),
+    path("<slug:slug>/questions/", api.question_ask_view, name="questions"),
 ]

@@ -176,7 +176,10 @@ OSCAR_DASHBOARD_NAVIGATION = [
     {
         "label": "Pop-ups",
         "icon": "fas fa-store",
-        "url_name": "popup-dashboard:popup-list",
+        "children": [
+            {"label": "Pop-ups", "url_name": "popup-dashboard:popup-list"},
+            {"label": "Shoppers' questions", "url_name": "popup-dashboard:question-list"},
+        ],
     },
 ]
 

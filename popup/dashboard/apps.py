@@ -25,6 +25,8 @@ class PopUpDashboardConfig(OscarDashboardConfig):
         self.settle_view = views.PresaleSettleView
         self.graduate_view = views.PresaleGraduateView
         self.notify_view = views.PresaleNotifyView
+        self.question_list_view = views.QuestionQueueView
+        self.question_action_view = views.QuestionActionView
 
     def get_urls(self):
         urls = [
@@ -39,5 +41,11 @@ class PopUpDashboardConfig(OscarDashboardConfig):
             path("<int:pk>/settle/", self.settle_view.as_view(), name="popup-presale-settle"),
             path("<int:pk>/graduate/", self.graduate_view.as_view(), name="popup-presale-graduate"),
             path("<int:pk>/notify/", self.notify_view.as_view(), name="popup-presale-notify"),
+            path("questions/", self.question_list_view.as_view(), name="question-list"),
+            path(
+                "questions/<int:pk>/",
+                self.question_action_view.as_view(),
+                name="question-action",
+            ),
         ]
         return self.post_process_urls(urls)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.db.models.deletion import ProtectedError, RestrictedError
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -18,8 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views import generic
 
-from ..models import PopUp
-from ..selectors import popup_storefront
+from ..models import PopUp, Question
+from ..selectors import answer_speed, popup_storefront
 from ..services.popups import (
     popup_delete,
     popup_product_terms_sync,
@@ -29,6 +30,7 @@ from ..services.popups import (
     popup_unpublish,
 )
 from ..services.presales import presale_graduate, presale_launch_notify, presale_settle_queue
+from ..services.questions import question_answer, question_hide, question_not_spam
 from .charts import cumulative_chart
 from .forms import PopUpForm, PopUpProductTermsFormSet, PopUpSearchForm, PresaleGraduateForm
 from .selectors import (
@@ -414,3 +416,64 @@ class PresaleNotifyView(PresaleActionView):
             )
         else:
             messages.info(self.request, _("Every paid backer has already had the launch e-mail."))
+
+
+# Questions: the moderation queue -----------------------------------------------------------------
+
+
+class QuestionQueueView(generic.ListView):
+    """Shoppers' questions by status (waiting first); answer, hide, or release from spam."""
+
+    template_name = "popup/dashboard/question_list.html"
+    context_object_name = "questions"
+    paginate_by = 25
+
+    def status(self) -> str:
+        status = self.request.GET.get("status", Question.Status.PENDING)
+        return status if status in Question.Status.values else Question.Status.PENDING
+
+    def get_queryset(self):
+        questions = Question.objects.filter(status=self.status()).select_related("popup", "product")
+        # Waiting questions oldest first: the one waiting longest is answered first.
+        return questions.order_by("created_at" if self.status() == "pending" else "-created_at")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        counts = dict(
+            Question.objects.values("status").annotate(n=Count("pk")).values_list("status", "n")
+        )
+        context["tabs"] = [
+            (value, label, counts.get(value, 0)) for value, label in Question.Status.choices
+        ]
+        context["status"] = self.status()
+        context["speed"] = answer_speed()
+        return context
+
+
+class QuestionActionView(generic.View):
+    """POST only: answer (publishes it and e-mails the asker), hide, or "not spam"."""
+
+    def post(self, request, pk: int):
+        question = get_object_or_404(Question, pk=pk)
+        action = request.POST.get("action")
+        back = f"{reverse('popup-dashboard:question-list')}?status={question.status}"
+        if action == "answer":
+            try:
+                question_answer(
+                    question=question, answer=request.POST.get("answer", ""), by=request.user
+                )
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+                return redirect(back)
+            messages.success(
+                request, _("Answered: the question is shown on the pop-up and the asker e-mailed.")
+            )
+        elif action == "hide":
+            question_hide(question=question)
+            messages.info(request, _("Hidden from the pop-up."))
+        elif action == "not_spam":
+            question_not_spam(question=question)
+            messages.info(request, _("Moved back to the questions waiting for an answer."))
+        else:
+            messages.error(request, _("Unknown action."))
+        return redirect(back)

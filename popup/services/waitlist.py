@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -20,6 +19,7 @@ from oscar.core.loading import get_model
 
 from ..models import PopUp, PopUpProduct
 from ..selectors import popup_storefront
+from .limits import over_limit
 
 ProductAlert = get_model("customer", "ProductAlert")
 
@@ -27,7 +27,6 @@ ProductAlert = get_model("customer", "ProductAlert")
 # connection, far too few for a script filling someone's inbox with confirmation requests.
 SIGNUPS_PER_IP = 10
 SIGNUPS_PER_EMAIL = 5
-WINDOW_SECONDS = 3600
 
 
 @dataclass
@@ -40,16 +39,6 @@ class WaitlistRefused(Exception):
 
     def __str__(self) -> str:
         return self.message
-
-
-def _over_limit(key: str, limit: int) -> bool:
-    # add() then incr(): atomic in Redis, so concurrent sign-ups cannot slip past the count.
-    cache.add(key, 0, WINDOW_SECONDS)
-    try:
-        return cache.incr(key) > limit
-    except ValueError:  # the key expired between add() and incr()
-        cache.add(key, 1, WINDOW_SECONDS)
-        return False
 
 
 def waitlist_join(
@@ -81,7 +70,7 @@ def waitlist_join(
         raise WaitlistRefused(
             _("This product can be bought now: no need to wait for it."), code="available"
         )
-    if _over_limit(f"popup-waitlist:ip:{client_ip}", SIGNUPS_PER_IP) or _over_limit(
+    if over_limit(f"popup-waitlist:ip:{client_ip}", SIGNUPS_PER_IP) or over_limit(
         f"popup-waitlist:email:{email.lower()}", SIGNUPS_PER_EMAIL
     ):
         raise WaitlistRefused(

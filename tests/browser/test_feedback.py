@@ -1,4 +1,4 @@
-""" "Notify me" inside a coming-soon pop-up embedded on another site, with no third-party cookies."""
+""" "Notify me" and questions inside a pop-up embedded on another site, with no third-party cookies."""
 
 from datetime import timedelta
 
@@ -31,3 +31,20 @@ def test_a_shopper_joins_the_waitlist_of_a_drop_from_the_embed(page, store_url, 
     expect(frame.locator("[data-notify-message]")).to_contain_text("confirm your address")
     alert = ProductAlert.objects.get()
     assert (alert.email, alert.status) == ("ada@example.com", ProductAlert.UNCONFIRMED)
+
+
+def test_a_shopper_asks_a_question_from_the_embed(page, store_url, host):
+    from popup.models import Question
+
+    popup = popup_with_products(1, allowed_embed_origins=host.origin)
+    script = f'<script src="{store_url}/popup/embed.js" data-popup="{popup.slug}" async></script>'
+    page.goto(host.serve(f"/{popup.slug}", f"<h1>Atelier Nord</h1>{script}"))
+    frame = page.frame_locator(f'iframe[src*="/popup/{popup.slug}/embed/"]')
+
+    frame.get_by_label("Your question").fill("Does it shrink in the wash?")
+    frame.get_by_label("E-mail (for the answer, never shown)").fill("ada@example.com")
+    frame.get_by_role("button", name="Send my question").click()
+
+    expect(frame.locator("[data-ask-message]")).to_contain_text("We will e-mail you the answer")
+    question = Question.objects.get()
+    assert (question.body, question.status) == ("Does it shrink in the wash?", "pending")

@@ -1,0 +1,73 @@
+// Feedback from the pop-up, without cookies so it works embedded: "notify me" on products not on
+// sale yet or any more (Oscar product alerts), and questions for the merchant.
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-popup]");
+  if (!root || !window.fetch) return;
+  var url = "/popup/" + root.getAttribute("data-popup") + "/waitlist/";
+  var forms = root.querySelectorAll("[data-notify]");
+  for (var i = 0; i < forms.length; i++) {
+    forms[i].hidden = false;
+    forms[i].addEventListener("submit", join);
+  }
+
+  function join(event) {
+    event.preventDefault();
+    var form = event.currentTarget;
+    var product = +form.closest("[data-product]").getAttribute("data-product");
+    var message = form.querySelector("[data-notify-message]");
+    var button = form.querySelector("button");
+    button.disabled = true;
+    message.textContent = "";
+    fetch(url, {
+      method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        product: product, email: form.elements.email.value.trim(), website: form.elements.website.value
+      })
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (answer) {
+        if (!response.ok) throw new Error(answer.error || "Something went wrong, please try again.");
+        message.textContent = answer.message;
+        form.elements.email.disabled = true;
+      });
+    }).catch(function (error) {
+      message.textContent = error.message || "No connection, please try again.";
+      button.disabled = false;
+    });
+  }
+})();
+
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-popup]");
+  var form = document.querySelector("[data-ask]");
+  if (!root || !form || !window.fetch) return;
+  var url = "/popup/" + root.getAttribute("data-popup") + "/questions/";
+  var message = form.querySelector("[data-ask-message]");
+  var button = form.querySelector("button");
+  form.hidden = false;
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    button.disabled = true;
+    message.textContent = "";
+    var fields = form.elements;
+    fetch(url, {
+      method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        body: fields.body.value, name: fields.name.value, email: fields.email.value.trim(),
+        website: fields.website.value
+      })
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (answer) {
+        if (!response.ok) throw new Error(answer.error || "Something went wrong, please try again.");
+        message.textContent = answer.message;
+        fields.body.value = "";
+        button.disabled = false;
+      });
+    }).catch(function (error) {
+      message.textContent = error.message || "No connection, please try again.";
+      button.disabled = false;
+    });
+  });
+})();
