@@ -8,8 +8,10 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from .models import Idea
 from .selectors import BasketSummary, Storefront, basket_get, basket_summary, popup_get_visible
 from .services.holds import HoldRefused, basket_create, hold_set
+from .services.ideas import IdeaRefused, idea_post, idea_vote
 from .services.questions import QuestionRefused, question_ask
 from .services.waitlist import WaitlistRefused, waitlist_join
 
@@ -179,3 +181,62 @@ def question_ask_view(request, slug: str) -> JsonResponse:
     except QuestionRefused as refusal:
         return JsonResponse({"error": refusal.message, "code": refusal.code}, status=refusal.status)
     return JsonResponse({"message": QUESTION_THANKS}, status=202)
+
+
+def _texts(body: dict, names: tuple[str, ...]) -> dict[str, str]:
+    texts = {name: body.get(name) or "" for name in names}
+    if not all(isinstance(value, str) for value in texts.values()):
+        raise BadRequest("Please write it as text.")
+    return texts
+
+
+def _idea_payload(idea: Idea) -> dict:
+    return {"id": idea.pk, "title": idea.title, "votes": idea.votes, "status": idea.status}
+
+
+@csrf_exempt
+@require_POST
+def idea_post_view(request, slug: str) -> JsonResponse:
+    """Suggest an idea: {"title": "...", "body": "", "name": "", "email": "..."} (+ the bot trap)."""
+    popup = popup_get_visible(slug=slug, user=request.user)
+    try:
+        body = _json_body(request)
+        texts = _texts(body, ("title", "body", "name", "email"))
+    except BadRequest as error:
+        return JsonResponse({"error": str(error), "code": "bad_request"}, status=400)
+    if body.get("website"):
+        return JsonResponse({"message": "Thank you for your idea!"}, status=202)
+    try:
+        idea = idea_post(popup=popup, client_ip=request.META.get("REMOTE_ADDR", ""), **texts)
+    except IdeaRefused as refusal:
+        return JsonResponse({"error": refusal.message, "code": refusal.code}, status=refusal.status)
+    message = (
+        "Thank you for your idea!"
+        if idea.status != Idea.Status.SPAM
+        else "Thank you: your idea will appear once we have looked at it."
+    )
+    return JsonResponse({"message": message, "idea": _idea_payload(idea)}, status=201)
+
+
+@csrf_exempt
+@require_POST
+def idea_vote_view(request, slug: str, idea_id: int) -> JsonResponse:
+    """Vote for an idea: {"email": "..."}; one vote per address."""
+    popup = popup_get_visible(slug=slug, user=request.user)
+    idea = Idea.objects.filter(popup=popup, pk=idea_id, status__in=Idea.SHOWN).first()
+    if idea is None:
+        return JsonResponse({"error": "No such idea.", "code": "not_found"}, status=404)
+    try:
+        body = _json_body(request)
+        texts = _texts(body, ("email",))
+    except BadRequest as error:
+        return JsonResponse({"error": str(error), "code": "bad_request"}, status=400)
+    if body.get("website"):
+        return JsonResponse({"idea": _idea_payload(idea), "counted": True})
+    try:
+        idea, counted = idea_vote(
+            idea=idea, email=texts["email"], client_ip=request.META.get("REMOTE_ADDR", "")
+        )
+    except IdeaRefused as refusal:
+        return JsonResponse({"error": refusal.message, "code": refusal.code}, status=refusal.status)
+    return JsonResponse({"idea": _idea_payload(idea), "counted": counted})

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -543,3 +544,60 @@ class Question(models.Model):
     @property
     def answer_time(self):
         return self.answered_at - self.created_at if self.answered_at else None
+
+
+class Idea(models.Model):
+    """A shopper's suggestion in the pop-up's idea box ("a sage-green version!"), with its votes.
+
+    Shown at once, unless it looks like spam; the merchant sets its status, and when it ships
+    everyone who voted for it is told.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        UNDER_REVIEW = "under_review", _("Under review")
+        PLANNED = "planned", _("Planned")
+        DONE = "done", _("Done")
+        DECLINED = "declined", _("Declined")
+        HIDDEN = "hidden", _("Hidden")
+        SPAM = "spam", _("Held as spam")
+
+    SHOWN = (Status.OPEN, Status.UNDER_REVIEW, Status.PLANNED, Status.DONE, Status.DECLINED)
+
+    popup = models.ForeignKey(PopUp, on_delete=models.CASCADE, related_name="ideas")
+    title = models.CharField(_("idea"), max_length=120)
+    body = models.TextField(_("details"), max_length=1000, blank=True)
+    name = models.CharField(_("name"), max_length=60, blank=True)
+    email = models.EmailField(_("e-mail"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    # Kept in step with IdeaVote rows by F() updates, so the board sorts without counting.
+    votes = models.PositiveIntegerField(default=0)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-votes", "-created_at", "-pk"]
+        verbose_name = _("idea")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class IdeaVote(models.Model):
+    """One person's vote for an idea: one per e-mail address, whatever its letter case."""
+
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="idea_votes")
+    email = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When this voter was told the idea shipped: each voter is told once.
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("idea", Lower("email"), name="idea_vote_once_per_email"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Vote for {self.idea_id}"

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 from oscar.core.loading import get_class, get_model
 
-from .models import Pledge, PledgeLine, PopUp, PopUpBasket, PopUpProduct, Question
+from .models import Idea, Pledge, PledgeLine, PopUp, PopUpBasket, PopUpProduct, Question
 
 Product = get_model("catalogue", "Product")
 OrderLine = get_model("order", "Line")
@@ -343,3 +343,9 @@ def popup_questions(*, popup: PopUp, limit: int = 20) -> list[Question]:
     """The pop-up's answered questions, newest first (one query)."""
     published = Question.objects.filter(popup=popup, status=Question.Status.PUBLISHED)
     return list(published.select_related("product").order_by("-answered_at")[:limit])
+
+
+def popup_ideas(*, popup: PopUp, limit: int = 10) -> list[Idea]:
+    """The pop-up's most-voted ideas on show, open ones first (one query)."""
+    shown = Idea.objects.filter(popup=popup, status__in=Idea.SHOWN)
+    return list(shown.order_by("-votes", "-created_at", "-pk")[:limit])

@@ -250,3 +250,42 @@ def question_answered_email_send(question_id: int) -> None:
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[question.email],
     )
+
+
+@shared_task(acks_late=True)
+def idea_shipped_email_send(idea_id: int) -> int:
+    """Tell everyone who voted for an idea that it shipped; each voter once, even if run again."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.db import transaction
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    from .models import Idea, IdeaVote
+
+    idea = Idea.objects.select_related("popup").filter(pk=idea_id).first()
+    if idea is None:
+        return 0
+    context = {
+        "idea": idea,
+        "popup": idea.popup,
+        "popup_url": f"{settings.POPUP_SITE_URL}{idea.popup.get_absolute_url()}",
+        "shop_name": settings.OSCAR_SHOP_NAME,
+    }
+    subject = render_to_string("popup/emails/idea_shipped_subject.txt", context).strip()
+    message = render_to_string("popup/emails/idea_shipped_body.txt", context)
+    sent = 0
+    for vote_id in idea.idea_votes.filter(notified_at__isnull=True).values_list("pk", flat=True):
+        with transaction.atomic():
+            vote = (
+                IdeaVote.objects.select_for_update(skip_locked=True)
+                .filter(pk=vote_id, notified_at__isnull=True)
+                .first()
+            )
+            if vote is None:
+                continue
+            send_mail(subject, message, settings.DEFAULT_FROM_EMAIL, [vote.email])
+            vote.notified_at = timezone.now()
+            vote.save(update_fields=["notified_at"])
+            sent += 1
+    return sent

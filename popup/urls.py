@@ -50,4 +50,6 @@ urlpatterns = [
     path("<slug:slug>/basket/lines/", api.basket_line, name="basket-line"),
     path("<slug:slug>/waitlist/", api.waitlist_join_view, name="waitlist"),
     path("<slug:slug>/questions/", api.question_ask_view, name="questions"),
+    path("<slug:slug>/ideas/", api.idea_post_view, name="ideas"),
+    path("<slug:slug>/ideas/<int:idea_id>/vote/", api.idea_vote_view, name="idea-vote"),
 ]

@@ -10,7 +10,13 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 from .models import PopUp
-from .selectors import answer_speed, popup_get_visible, popup_questions, popup_storefront
+from .selectors import (
+    answer_speed,
+    popup_get_visible,
+    popup_ideas,
+    popup_questions,
+    popup_storefront,
+)
 
 # Only our own scripts run on a pop-up page: no third-party code before checkout.
 SCRIPT_POLICY = "script-src 'self'; object-src 'none'; base-uri 'self'"
@@ -28,6 +34,7 @@ def _render_storefront(request, popup: PopUp, *, template: str, embedded: bool) 
         "embedded": embedded,
         "questions": popup_questions(popup=popup),
         "answer_speed": answer_speed(),
+        "ideas": popup_ideas(popup=popup),
     }
     response = render(request, template, context)
     response["Cache-Control"] = "no-cache"  # units left must be current

@@ -179,6 +179,7 @@ OSCAR_DASHBOARD_NAVIGATION = [
         "children": [
             {"label": "Pop-ups", "url_name": "popup-dashboard:popup-list"},
             {"label": "Shoppers' questions", "url_name": "popup-dashboard:question-list"},
+            {"label": "Ideas", "url_name": "popup-dashboard:idea-list"},
         ],
     },
 ]

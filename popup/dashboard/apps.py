@@ -27,6 +27,8 @@ class PopUpDashboardConfig(OscarDashboardConfig):
         self.notify_view = views.PresaleNotifyView
         self.question_list_view = views.QuestionQueueView
         self.question_action_view = views.QuestionActionView
+        self.idea_list_view = views.IdeaListView
+        self.idea_status_view = views.IdeaStatusView
 
     def get_urls(self):
         urls = [
@@ -42,6 +44,8 @@ class PopUpDashboardConfig(OscarDashboardConfig):
             path("<int:pk>/graduate/", self.graduate_view.as_view(), name="popup-presale-graduate"),
             path("<int:pk>/notify/", self.notify_view.as_view(), name="popup-presale-notify"),
             path("questions/", self.question_list_view.as_view(), name="question-list"),
+            path("ideas/", self.idea_list_view.as_view(), name="idea-list"),
+            path("ideas/<int:pk>/", self.idea_status_view.as_view(), name="idea-status"),
             path(
                 "questions/<int:pk>/",
                 self.question_action_view.as_view(),

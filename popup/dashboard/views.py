@@ -19,8 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views import generic
 
-from ..models import PopUp, Question
+from ..models import Idea, PopUp, Question
 from ..selectors import answer_speed, popup_storefront
+from ..services.ideas import idea_status_set
 from ..services.popups import (
     popup_delete,
     popup_product_terms_sync,
@@ -477,3 +478,52 @@ class QuestionActionView(generic.View):
         else:
             messages.error(request, _("Unknown action."))
         return redirect(back)
+
+
+# Ideas: statuses and moderation ------------------------------------------------------------------
+
+
+class IdeaListView(generic.ListView):
+    """Every pop-up's ideas, most voted first, by status; set a status (voters hear when it's done)."""
+
+    template_name = "popup/dashboard/idea_list.html"
+    context_object_name = "ideas"
+    paginate_by = 25
+
+    def status(self) -> str:
+        status = self.request.GET.get("status", "")
+        return status if status in Idea.Status.values else ""
+
+    def get_queryset(self):
+        ideas = Idea.objects.select_related("popup")
+        if self.status():
+            return ideas.filter(status=self.status())
+        return ideas.filter(status__in=Idea.SHOWN)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["status"] = self.status()
+        context["statuses"] = Idea.Status.choices
+        return context
+
+
+class IdeaStatusView(generic.View):
+    """POST only: move an idea to another status."""
+
+    def post(self, request, pk: int):
+        idea = get_object_or_404(Idea, pk=pk)
+        try:
+            idea = idea_status_set(idea=idea, status=request.POST.get("status", ""))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            note = _(" Its voters are being told.") if idea.status == Idea.Status.DONE else ""
+            messages.success(
+                request,
+                _("“%(title)s” is now %(status)s.")
+                % {"title": idea.title, "status": idea.get_status_display().lower()}
+                + note,
+            )
+        listing = reverse("popup-dashboard:idea-list")
+        back = request.POST.get("next", "")
+        return redirect(back if back.startswith(listing) else listing)  # never off the dashboard

@@ -71,3 +71,63 @@
     });
   });
 })();
+
+// The idea box: suggest an idea, vote for one (one vote per e-mail address, remembered here).
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-popup]");
+  var box = document.querySelector("[data-ideas]");
+  if (!root || !box || !window.fetch) return;
+  var base = "/popup/" + root.getAttribute("data-popup") + "/ideas/";
+  var me = box.querySelector("[data-ideas-me]");
+  var voter = me.querySelector("input");
+  var form = box.querySelector("[data-idea-form]");
+  var message = box.querySelector("[data-ideas-message]");
+  var key = "popup-voter";
+  try { voter.value = localStorage.getItem(key) || ""; } catch (e) { /* storage blocked: ask again */ }
+  me.hidden = false;
+  form.hidden = false;
+
+  function email() {
+    var value = voter.value.trim();
+    try { localStorage.setItem(key, value); } catch (e) { /* fine */ }
+    return value;
+  }
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (answer) {
+        if (!response.ok) throw new Error(answer.error || "Something went wrong, please try again.");
+        return answer;
+      });
+    });
+  }
+
+  box.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-vote]");
+    if (!button) return;
+    var item = button.closest("[data-idea]");
+    message.textContent = "";
+    if (!email()) { message.textContent = "Enter your e-mail above to vote."; voter.focus(); return; }
+    button.disabled = true;
+    post(base + item.getAttribute("data-idea") + "/vote/", { email: email() })
+      .then(function (answer) {
+        item.querySelector("[data-votes]").textContent = answer.idea.votes;
+        message.textContent = answer.counted ? "Thank you for your vote!" : "You have already voted for this one.";
+      })
+      .catch(function (error) { message.textContent = error.message; button.disabled = false; });
+  });
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    message.textContent = "";
+    if (!email()) { message.textContent = "Enter your e-mail above first."; voter.focus(); return; }
+    var fields = form.elements;
+    post(base, { title: fields.title.value, body: fields.body.value, email: email(), website: fields.website.value })
+      .then(function (answer) { message.textContent = answer.message; form.reset(); })
+      .catch(function (error) { message.textContent = error.message; });
+  });
+})();
