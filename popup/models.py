@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 # Path segments under /popup/ that belong to the plugin itself, never to a pop-up.
 RESERVED_SLUGS = frozenset(
-    {"embed", "embed.js", "oembed", "stripe", "static", "api", "checkout", "pledge"}
+    {"embed", "embed.js", "oembed", "stripe", "static", "api", "checkout", "pledge", "review"}
 )
 
 
@@ -601,3 +601,44 @@ class IdeaVote(models.Model):
 
     def __str__(self) -> str:
         return f"Vote for {self.idea_id}"
+
+
+def new_review_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class ReviewInvite(models.Model):
+    """A buyer's invitation, sent some days after a pop-up order, to review what they bought.
+
+    The token in the e-mailed link is the credential: no account is needed, and every review made
+    through it is from someone who really bought the product (the "verified buyer" badge).
+    """
+
+    order = models.OneToOneField(
+        "order.Order", on_delete=models.CASCADE, related_name="review_invite"
+    )
+    popup = models.ForeignKey(PopUp, on_delete=models.CASCADE, related_name="review_invites")
+    token = models.CharField(max_length=64, unique=True, default=new_review_token, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Review invite for order {self.order_id}"
+
+
+class VerifiedReview(models.Model):
+    """An Oscar product review written through a ReviewInvite: by a buyer of that product."""
+
+    invite = models.ForeignKey(ReviewInvite, on_delete=models.CASCADE, related_name="reviews")
+    product = models.ForeignKey("catalogue.Product", on_delete=models.CASCADE, related_name="+")
+    review = models.OneToOneField(
+        "reviews.ProductReview", on_delete=models.CASCADE, related_name="popup_verified"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["invite", "product"], name="verified_review_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Verified review {self.review_id}"

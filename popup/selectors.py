@@ -349,3 +349,17 @@ def popup_ideas(*, popup: PopUp, limit: int = 10) -> list[Idea]:
     """The pop-up's most-voted ideas on show, open ones first (one query)."""
     shown = Idea.objects.filter(popup=popup, status__in=Idea.SHOWN)
     return list(shown.order_by("-votes", "-created_at", "-pk")[:limit])
+
+
+def popup_verified_reviews(*, popup: PopUp, limit: int = 5) -> QuerySet:
+    """The latest approved reviews of the pop-up's products by people who bought them (one query)."""
+    ProductReview = get_model("reviews", "ProductReview")
+    return (
+        ProductReview.objects.filter(
+            product__popup_terms__popup=popup,
+            status=ProductReview.APPROVED,
+            popup_verified__isnull=False,
+        )
+        .select_related("product")
+        .order_by("-date_created", "-pk")[:limit]
+    )

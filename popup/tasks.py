@@ -289,3 +289,54 @@ def idea_shipped_email_send(idea_id: int) -> int:
             vote.save(update_fields=["notified_at"])
             sent += 1
     return sent
+
+
+@shared_task(acks_late=True)
+def review_invites_send() -> int:
+    """Invite the buyers of pop-up orders placed POPUP_REVIEW_REQUEST_DAYS ago (hourly)."""
+    from .services.reviews import review_invites_due
+
+    invite_ids = review_invites_due()
+    for invite_id in invite_ids:
+        review_invite_email_send.delay(invite_id)
+    return len(invite_ids)
+
+
+@shared_task(acks_late=True)
+def review_invite_email_send(invite_id: int) -> None:
+    """E-mail one buyer the link to review what they bought, once."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.db import transaction
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from .models import ReviewInvite
+
+    with transaction.atomic():
+        invite = (
+            ReviewInvite.objects.select_for_update(of=("self",))
+            .select_related("order", "popup")
+            .filter(pk=invite_id, sent_at__isnull=True)
+            .first()
+        )
+        if invite is None:
+            return
+        path = reverse("popup:review", kwargs={"token": invite.token})
+        context = {
+            "invite": invite,
+            "order": invite.order,
+            "popup": invite.popup,
+            "lines": invite.order.lines.all(),
+            "review_url": f"{settings.POPUP_SITE_URL}{path}",
+            "shop_name": settings.OSCAR_SHOP_NAME,
+        }
+        send_mail(
+            subject=render_to_string("popup/emails/review_invite_subject.txt", context).strip(),
+            message=render_to_string("popup/emails/review_invite_body.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[invite.order.guest_email],
+        )
+        invite.sent_at = timezone.now()
+        invite.save(update_fields=["sent_at"])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, checkout_views, pledge_views, views
+from . import api, checkout_views, pledge_views, review_views, views
 
 app_name = "popup"
 
@@ -24,6 +24,12 @@ urlpatterns = [
         name="checkout-pledged",
     ),
     path("checkout/<str:token>/done/", checkout_views.checkout_done, name="checkout-done"),
+    path("review/<str:token>/", review_views.review_page, name="review"),
+    path(
+        "review/<str:token>/<int:product_id>/",
+        review_views.review_submit_view,
+        name="review-submit",
+    ),
     path("pledge/<str:token>/", pledge_views.pledge_page, name="pledge"),
     path(
         "pledge/<str:token>/lines/<int:line_id>/",

@@ -16,6 +16,7 @@ from .selectors import (
     popup_ideas,
     popup_questions,
     popup_storefront,
+    popup_verified_reviews,
 )
 
 # Only our own scripts run on a pop-up page: no third-party code before checkout.
@@ -35,6 +36,7 @@ def _render_storefront(request, popup: PopUp, *, template: str, embedded: bool) 
         "questions": popup_questions(popup=popup),
         "answer_speed": answer_speed(),
         "ideas": popup_ideas(popup=popup),
+        "reviews": popup_verified_reviews(popup=popup),
     }
     response = render(request, template, context)
     response["Cache-Control"] = "no-cache"  # units left must be current

@@ -197,7 +197,12 @@ CELERY_BEAT_SCHEDULE = {
     "popup-presales-sweep": {"task": "popup.tasks.presales_sweep", "schedule": 60},
     # Tells waitlists when a drop opens.
     "popup-openings-announce": {"task": "popup.tasks.popup_openings_announce_run", "schedule": 60},
+    # Asks buyers for a review POPUP_REVIEW_REQUEST_DAYS after their pop-up order.
+    "popup-review-invites": {"task": "popup.tasks.review_invites_send", "schedule": 3600},
 }
+
+# Days between a pop-up order and the e-mail asking the buyer to review what they bought.
+POPUP_REVIEW_REQUEST_DAYS = int(env("POPUP_REVIEW_REQUEST_DAYS", "7"))
 
 # The store's address as backers see it, for the links in e-mails sent by background tasks.
 POPUP_SITE_URL = env("POPUP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -1,0 +1,57 @@
+"""The buyer's review page, reached from the link in the review invitation: one short form per
+product of their order. The token in the URL is the credential (no account, no cookie needed)."""
+
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from .checkout_views import _secure
+from .models import ReviewInvite
+from .services.reviews import ReviewRefused, review_submit
+
+
+def _invite(token: str) -> ReviewInvite:
+    invite = ReviewInvite.objects.select_related("order", "popup").filter(token=token).first()
+    if invite is None:
+        raise Http404("No such invitation.")
+    return invite
+
+
+def _render(request, invite: ReviewInvite, *, error: str = "", status: int = 200):
+    reviewed = {vr.product_id: vr.review for vr in invite.reviews.select_related("review")}
+    lines = [
+        (line, reviewed.get(line.product_id))
+        for line in invite.order.lines.select_related("product")
+        if line.product_id
+    ]
+    context = {"invite": invite, "popup": invite.popup, "lines": lines, "error": error}
+    return _secure(render(request, "popup/review.html", context, status=status))
+
+
+@require_GET
+def review_page(request, token: str):
+    return _render(request, _invite(token))
+
+
+@csrf_exempt  # a plain form; the credential is the token in the URL
+@require_POST
+def review_submit_view(request, token: str, product_id: int):
+    invite = _invite(token)
+    try:
+        score = int(request.POST.get("score", ""))
+    except ValueError:
+        score = 0
+    try:
+        review_submit(
+            invite=invite,
+            product_id=product_id,
+            score=score,
+            title=request.POST.get("title", ""),
+            body=request.POST.get("body", ""),
+            name=request.POST.get("name", ""),
+        )
+    except ReviewRefused as refusal:
+        return _render(request, invite, error=refusal.message, status=400)
+    return redirect(reverse("popup:review", kwargs={"token": token}))
