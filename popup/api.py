@@ -8,10 +8,11 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from .models import Idea
+from .models import Idea, Poll
 from .selectors import BasketSummary, Storefront, basket_get, basket_summary, popup_get_visible
 from .services.holds import HoldRefused, basket_create, hold_set
 from .services.ideas import IdeaRefused, idea_post, idea_vote
+from .services.polls import VoteRefused, poll_vote
 from .services.questions import QuestionRefused, question_ask
 from .services.waitlist import WaitlistRefused, waitlist_join
 
@@ -240,3 +241,34 @@ def idea_vote_view(request, slug: str, idea_id: int) -> JsonResponse:
     except IdeaRefused as refusal:
         return JsonResponse({"error": refusal.message, "code": refusal.code}, status=refusal.status)
     return JsonResponse({"idea": _idea_payload(idea), "counted": counted})
+
+
+POLL_THANKS = "Almost there: confirm your vote from the e-mail we just sent you."
+
+
+@csrf_exempt
+@require_POST
+def poll_vote_view(request, slug: str, poll_id: int) -> JsonResponse:
+    """Vote in a poll: {"option": id, "email": "..."}; it counts once the address is confirmed."""
+    popup = popup_get_visible(slug=slug, user=request.user)
+    poll = Poll.objects.filter(popup=popup, pk=poll_id).first()
+    if poll is None:
+        return JsonResponse({"error": "No such poll.", "code": "not_found"}, status=404)
+    try:
+        body = _json_body(request)
+        option_id = _whole_number(body, "option")
+        texts = _texts(body, ("email",))
+    except BadRequest as error:
+        return JsonResponse({"error": str(error), "code": "bad_request"}, status=400)
+    if body.get("website"):
+        return JsonResponse({"message": POLL_THANKS}, status=202)
+    try:
+        poll_vote(
+            poll=poll,
+            option_id=option_id,
+            email=texts["email"],
+            client_ip=request.META.get("REMOTE_ADDR", ""),
+        )
+    except VoteRefused as refusal:
+        return JsonResponse({"error": refusal.message, "code": refusal.code}, status=refusal.status)
+    return JsonResponse({"message": POLL_THANKS}, status=202)

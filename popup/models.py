@@ -11,7 +11,18 @@ from django.utils.translation import gettext_lazy as _
 
 # Path segments under /popup/ that belong to the plugin itself, never to a pop-up.
 RESERVED_SLUGS = frozenset(
-    {"embed", "embed.js", "oembed", "stripe", "static", "api", "checkout", "pledge", "review"}
+    {
+        "embed",
+        "embed.js",
+        "oembed",
+        "stripe",
+        "static",
+        "api",
+        "checkout",
+        "pledge",
+        "review",
+        "vote",
+    }
 )
 
 
@@ -642,3 +653,56 @@ class VerifiedReview(models.Model):
 
     def __str__(self) -> str:
         return f"Verified review {self.review_id}"
+
+
+class Poll(models.Model):
+    """A question to the pop-up's audience ("Which colour next?"), one confirmed vote per person."""
+
+    popup = models.ForeignKey(PopUp, on_delete=models.CASCADE, related_name="polls")
+    question = models.CharField(_("question"), max_length=200)
+    is_open = models.BooleanField(_("open for votes"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("poll")
+
+    def __str__(self) -> str:
+        return self.question
+
+
+class PollOption(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="options")
+    label = models.CharField(_("option"), max_length=120)
+    # Confirmed votes, kept in step by F() updates when a vote is confirmed.
+    votes = models.PositiveIntegerField(default=0)
+    display_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["display_order", "pk"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def new_vote_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class PollVote(models.Model):
+    """A vote, counted once its e-mail address is confirmed: one per person and poll."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="poll_votes")
+    option = models.ForeignKey(PollOption, on_delete=models.CASCADE, related_name="poll_votes")
+    email = models.EmailField()
+    token = models.CharField(max_length=64, unique=True, default=new_vote_token, editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("poll", Lower("email"), name="poll_vote_once_per_email"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Vote in poll {self.poll_id}"

@@ -12,7 +12,16 @@ from django.http import Http404
 from django.utils import timezone
 from oscar.core.loading import get_class, get_model
 
-from .models import Idea, Pledge, PledgeLine, PopUp, PopUpBasket, PopUpProduct, Question
+from .models import (
+    Idea,
+    Pledge,
+    PledgeLine,
+    Poll,
+    PopUp,
+    PopUpBasket,
+    PopUpProduct,
+    Question,
+)
 
 Product = get_model("catalogue", "Product")
 OrderLine = get_model("order", "Line")
@@ -363,3 +372,9 @@ def popup_verified_reviews(*, popup: PopUp, limit: int = 5) -> QuerySet:
         .select_related("product")
         .order_by("-date_created", "-pk")[:limit]
     )
+
+
+def popup_polls(*, popup: PopUp, limit: int = 2) -> list[Poll]:
+    """The pop-up's latest polls with their options and confirmed counts (two queries)."""
+    polls = Poll.objects.filter(popup=popup).prefetch_related("options").order_by("-created_at")
+    return list(polls[:limit])

@@ -340,3 +340,31 @@ def review_invite_email_send(invite_id: int) -> None:
         )
         invite.sent_at = timezone.now()
         invite.save(update_fields=["sent_at"])
+
+
+@shared_task(acks_late=True)
+def poll_vote_confirmation_send(vote_id: int) -> None:
+    """Ask a voter to confirm their address: the vote counts once they do."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+
+    from .models import PollVote
+
+    vote = PollVote.objects.select_related("poll__popup", "option").filter(pk=vote_id).first()
+    if vote is None or vote.confirmed_at is not None:
+        return
+    path = reverse("popup:poll-vote-confirm", kwargs={"token": vote.token})
+    context = {
+        "vote": vote,
+        "poll": vote.poll,
+        "popup": vote.poll.popup,
+        "confirm_url": f"{settings.POPUP_SITE_URL}{path}",
+    }
+    send_mail(
+        subject=render_to_string("popup/emails/poll_vote_subject.txt", context).strip(),
+        message=render_to_string("popup/emails/poll_vote_body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[vote.email],
+    )

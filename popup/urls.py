@@ -25,6 +25,7 @@ urlpatterns = [
     ),
     path("checkout/<str:token>/done/", checkout_views.checkout_done, name="checkout-done"),
     path("review/<str:token>/", review_views.review_page, name="review"),
+    path("vote/<str:token>/", views.poll_vote_confirm_view, name="poll-vote-confirm"),
     path(
         "review/<str:token>/<int:product_id>/",
         review_views.review_submit_view,
@@ -57,5 +58,6 @@ urlpatterns = [
     path("<slug:slug>/waitlist/", api.waitlist_join_view, name="waitlist"),
     path("<slug:slug>/questions/", api.question_ask_view, name="questions"),
     path("<slug:slug>/ideas/", api.idea_post_view, name="ideas"),
+    path("<slug:slug>/polls/<int:poll_id>/vote/", api.poll_vote_view, name="poll-vote"),
     path("<slug:slug>/ideas/<int:idea_id>/vote/", api.idea_vote_view, name="idea-vote"),
 ]

@@ -3,7 +3,7 @@
 from functools import cache
 
 from django.contrib.staticfiles import finders
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.gzip import gzip_page
@@ -14,10 +14,12 @@ from .selectors import (
     answer_speed,
     popup_get_visible,
     popup_ideas,
+    popup_polls,
     popup_questions,
     popup_storefront,
     popup_verified_reviews,
 )
+from .services.polls import poll_vote_confirm
 
 # Only our own scripts run on a pop-up page: no third-party code before checkout.
 SCRIPT_POLICY = "script-src 'self'; object-src 'none'; base-uri 'self'"
@@ -36,6 +38,7 @@ def _render_storefront(request, popup: PopUp, *, template: str, embedded: bool) 
         "questions": popup_questions(popup=popup),
         "answer_speed": answer_speed(),
         "ideas": popup_ideas(popup=popup),
+        "polls": popup_polls(popup=popup),
         "reviews": popup_verified_reviews(popup=popup),
     }
     response = render(request, template, context)
@@ -75,4 +78,17 @@ def embed_loader(request) -> HttpResponse:
     response = HttpResponse(_loader_source(), content_type="text/javascript; charset=utf-8")
     response["Cache-Control"] = "public, max-age=3600"
     response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def poll_vote_confirm_view(request, token: str) -> HttpResponse:
+    """The link in the voter's e-mail: the vote counts from now on; the results so far."""
+    vote = poll_vote_confirm(token=token)
+    if vote is None:
+        raise Http404("No such vote.")
+    poll = vote.poll
+    context = {"vote": vote, "poll": poll, "popup": poll.popup, "options": poll.options.all()}
+    response = render(request, "popup/poll_vote_confirmed.html", context)
+    response["Referrer-Policy"] = "no-referrer"
     return response

@@ -180,6 +180,7 @@ OSCAR_DASHBOARD_NAVIGATION = [
             {"label": "Pop-ups", "url_name": "popup-dashboard:popup-list"},
             {"label": "Shoppers' questions", "url_name": "popup-dashboard:question-list"},
             {"label": "Ideas", "url_name": "popup-dashboard:idea-list"},
+            {"label": "Polls", "url_name": "popup-dashboard:poll-list"},
         ],
     },
 ]

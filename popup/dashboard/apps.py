@@ -29,6 +29,8 @@ class PopUpDashboardConfig(OscarDashboardConfig):
         self.question_action_view = views.QuestionActionView
         self.idea_list_view = views.IdeaListView
         self.idea_status_view = views.IdeaStatusView
+        self.poll_list_view = views.PollListView
+        self.poll_toggle_view = views.PollToggleView
 
     def get_urls(self):
         urls = [
@@ -46,6 +48,8 @@ class PopUpDashboardConfig(OscarDashboardConfig):
             path("questions/", self.question_list_view.as_view(), name="question-list"),
             path("ideas/", self.idea_list_view.as_view(), name="idea-list"),
             path("ideas/<int:pk>/", self.idea_status_view.as_view(), name="idea-status"),
+            path("polls/", self.poll_list_view.as_view(), name="poll-list"),
+            path("polls/<int:pk>/", self.poll_toggle_view.as_view(), name="poll-toggle"),
             path(
                 "questions/<int:pk>/",
                 self.question_action_view.as_view(),

@@ -339,3 +339,27 @@ class PopUpSearchForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"), required=False, choices=[("", _("Any kind")), *PopUp.Kind.choices]
     )
+
+
+class PollForm(forms.Form):
+    """A new poll: the pop-up, the question, and its choices one per line (2 to 8)."""
+
+    popup = forms.ModelChoiceField(queryset=PopUp.objects.order_by("-opens_at"), label=_("Pop-up"))
+    question = forms.CharField(max_length=200, label=_("Question"))
+    options = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("Choices"),
+        help_text=_("One per line, 2 to 8."),
+    )
+
+    def clean_options(self) -> list[str]:
+        labels = [
+            line.strip() for line in self.cleaned_data["options"].splitlines() if line.strip()
+        ]
+        if not 2 <= len(labels) <= 8:
+            raise forms.ValidationError(_("Give between 2 and 8 choices, one per line."))
+        if any(len(label) > 120 for label in labels):
+            raise forms.ValidationError(_("Keep each choice under 120 characters."))
+        if len({label.lower() for label in labels}) != len(labels):
+            raise forms.ValidationError(_("Each choice must be different."))
+        return labels

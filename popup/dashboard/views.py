@@ -19,9 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views import generic
 
-from ..models import Idea, PopUp, Question
+from ..models import Idea, Poll, PopUp, Question
 from ..selectors import answer_speed, popup_storefront
 from ..services.ideas import idea_status_set
+from ..services.polls import poll_create
 from ..services.popups import (
     popup_delete,
     popup_product_terms_sync,
@@ -33,7 +34,13 @@ from ..services.popups import (
 from ..services.presales import presale_graduate, presale_launch_notify, presale_settle_queue
 from ..services.questions import question_answer, question_hide, question_not_spam
 from .charts import cumulative_chart
-from .forms import PopUpForm, PopUpProductTermsFormSet, PopUpSearchForm, PresaleGraduateForm
+from .forms import (
+    PollForm,
+    PopUpForm,
+    PopUpProductTermsFormSet,
+    PopUpSearchForm,
+    PresaleGraduateForm,
+)
 from .selectors import (
     popup_dashboard_queryset,
     popup_dashboard_rows,
@@ -527,3 +534,39 @@ class IdeaStatusView(generic.View):
         listing = reverse("popup-dashboard:idea-list")
         back = request.POST.get("next", "")
         return redirect(back if back.startswith(listing) else listing)  # never off the dashboard
+
+
+# Polls -------------------------------------------------------------------------------------------
+
+
+class PollListView(generic.FormView):
+    """Every poll with its confirmed results; create one, or close and reopen voting."""
+
+    template_name = "popup/dashboard/poll_list.html"
+    form_class = PollForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["polls"] = Poll.objects.select_related("popup").prefetch_related("options")[:50]
+        return context
+
+    def form_valid(self, form):
+        poll = poll_create(
+            popup=form.cleaned_data["popup"],
+            question=form.cleaned_data["question"],
+            options=form.cleaned_data["options"],
+        )
+        messages.success(
+            self.request, _("Poll “%(q)s” is live on its pop-up.") % {"q": poll.question}
+        )
+        return redirect("popup-dashboard:poll-list")
+
+
+class PollToggleView(generic.View):
+    """POST only: close a poll's voting, or open it again."""
+
+    def post(self, request, pk: int):
+        poll = get_object_or_404(Poll, pk=pk)
+        Poll.objects.filter(pk=pk).update(is_open=not poll.is_open)
+        messages.info(request, _("Voting closed.") if poll.is_open else _("Voting open again."))
+        return redirect("popup-dashboard:poll-list")

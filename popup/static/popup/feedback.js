@@ -131,3 +131,37 @@
       .catch(function (error) { message.textContent = error.message; });
   });
 })();
+
+// Polls: the vote is sent with an e-mail address, and counts once the voter confirms it.
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-popup]");
+  if (!root || !window.fetch) return;
+  var base = "/popup/" + root.getAttribute("data-popup") + "/polls/";
+  var forms = document.querySelectorAll("[data-poll-form]");
+  for (var i = 0; i < forms.length; i++) {
+    forms[i].hidden = false;
+    forms[i].addEventListener("submit", vote);
+  }
+
+  function vote(event) {
+    event.preventDefault();
+    var form = event.currentTarget;
+    var poll = form.closest("[data-poll]").getAttribute("data-poll");
+    var message = form.querySelector("[data-poll-message]");
+    var chosen = form.querySelector("input[name=option]:checked");
+    message.textContent = "";
+    if (!chosen) { message.textContent = "Choose one first."; return; }
+    fetch(base + poll + "/vote/", {
+      method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        option: +chosen.value, email: form.elements.email.value.trim(), website: form.elements.website.value
+      })
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (answer) {
+        if (!response.ok) throw new Error(answer.error || "Something went wrong, please try again.");
+        message.textContent = answer.message;
+      });
+    }).catch(function (error) { message.textContent = error.message || "No connection, please try again."; });
+  }
+})();
