@@ -426,6 +426,8 @@ class Pledge(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     charging_until = models.DateTimeField(null=True, blank=True)
+    # Settlement has queued a charge task for it: not queued again before then, unless it is lost.
+    charge_queued_until = models.DateTimeField(null=True, blank=True)
     first_failed_at = models.DateTimeField(null=True, blank=True)
     next_retry_at = models.DateTimeField(null=True, blank=True, db_index=True)
     failure_code = models.CharField(max_length=80, blank=True)

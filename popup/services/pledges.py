@@ -63,6 +63,9 @@ PaymentError = get_class("payment.exceptions", "PaymentError")
 RETRY_DAYS = (1, 3, 7)
 # How long a worker may take over one off-session charge before another may finish it from Stripe.
 CHARGE_LEASE = timedelta(minutes=2)
+# A charge task queued by settlement is trusted to run within this; after it, a sweep queues the
+# pledge again (its message may have died with a worker that had reserved it).
+QUEUE_GRACE = timedelta(minutes=10)
 # A backer paying from the recovery link may need their bank's 3-D Secure: give them time.
 BACKER_LEASE = timedelta(minutes=PAYMENT_MINUTES)
 
@@ -366,10 +369,15 @@ def pledge_card_changed(*, pledge: Pledge, setup_intent_id: str) -> Pledge:
 
 
 def _due(popup: PopUp, now: datetime):
+    """Pledges to charge now. One already queued is left to its task for QUEUE_GRACE, so repeated
+    sweeps keep the queue as long as the pledges, not longer; a charge whose worker died (its lease
+    ran out) is always due."""
+    not_queued = Q(charge_queued_until__isnull=True) | Q(charge_queued_until__lte=now)
+    waiting = Q(status=Pledge.Status.PLEDGED) | Q(
+        status__in=(Pledge.Status.FAILED, Pledge.Status.RETRYING), next_retry_at__lte=now
+    )
     return Pledge.objects.filter(popup=popup).filter(
-        Q(status=Pledge.Status.PLEDGED)
-        | Q(status__in=(Pledge.Status.FAILED, Pledge.Status.RETRYING), next_retry_at__lte=now)
-        | Q(status=Pledge.Status.CHARGING, charging_until__lte=now)
+        (waiting & not_queued) | Q(status=Pledge.Status.CHARGING, charging_until__lte=now)
     )
 
 
@@ -410,7 +418,14 @@ def presale_settle(*, popup: PopUp, now: datetime | None = None, early: bool = F
         return Settlement(
             outcome=popup.presale_outcome, pledges_due=[], pledges_cancelled=cancelled
         )
-    due = list(_due(popup, now).order_by("pk").values_list("pk", flat=True))
+    with transaction.atomic():
+        due = list(
+            _due(popup, now)
+            .select_for_update(skip_locked=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        Pledge.objects.filter(pk__in=due).update(charge_queued_until=now + QUEUE_GRACE)
     return Settlement(outcome=popup.presale_outcome, pledges_due=due)
 
 

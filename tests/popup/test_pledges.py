@@ -339,3 +339,15 @@ def test_the_limit_per_customer_counts_their_standing_pledges(localstripe):
     with pytest.raises(CheckoutRefused, match="already pledged or bought 2"):
         pledge(popup, candle, localstripe, email="ADA@example.com", units=2)
     pledge(popup, candle, localstripe, email="grace@example.com", units=3)  # someone else
+
+
+def test_repeated_sweeps_queue_a_pledge_once_until_its_message_may_have_been_lost(localstripe):
+    popup, candle = all_or_nothing(presale_goal_units=1)
+    backer = pledge(popup, candle, localstripe)
+    close(popup)
+    now = timezone.now()
+    assert presale_settle(popup=popup, now=now).pledges_due == [backer.pk]
+    # The beat's next sweeps: its charge task is still in the queue, so not queued again...
+    assert presale_settle(popup=popup, now=now + timedelta(minutes=1)).pledges_due == []
+    # ...unless it has waited so long that the worker holding it must have died.
+    assert presale_settle(popup=popup, now=now + timedelta(minutes=11)).pledges_due == [backer.pk]
