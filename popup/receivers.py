@@ -17,15 +17,21 @@ from .tasks import send_product_alerts
 logger = logging.getLogger(__name__)
 
 StockRecord = get_model("partner", "StockRecord")
+ProductAlert = get_model("customer", "ProductAlert")
 PaymentError = get_class("payment.exceptions", "PaymentError")
 
 
 @receiver(post_save, sender=StockRecord, dispatch_uid="popup-product-alerts")
 def queue_product_alerts(sender, instance, raw=False, **kwargs):
-    # Oscar sends these inline on every save when OSCAR_EAGER_ALERTS is on; we send them from Celery.
+    # Oscar sends these inline on every save when OSCAR_EAGER_ALERTS is on; we send them from Celery,
+    # and only when someone waits: every order's stock allocation saves a record too.
     if raw or settings.OSCAR_EAGER_ALERTS:
         return
-    transaction.on_commit(partial(send_product_alerts.delay, instance.product_id))
+    if (instance.net_stock_level or 0) <= 0:
+        return
+    waiting = ProductAlert.objects.filter(product_id=instance.product_id, status=ProductAlert.ACTIVE)
+    if waiting.exists():
+        transaction.on_commit(partial(send_product_alerts.delay, instance.product_id))
 
 
 def _payment_authorised(event) -> None:
