@@ -35,6 +35,7 @@ format: $(BIN)/.installed
 bench: $(BIN)/.installed services
 	$(BIN)/python bench/popup_page.py
 	$(BIN)/python bench/flash_sale.py
+	$(BIN)/python bench/presale_settlement.py
 
 clean:
 	rm -rf $(VENV) var db.sqlite3
