@@ -29,7 +29,9 @@ def queue_product_alerts(sender, instance, raw=False, **kwargs):
         return
     if (instance.net_stock_level or 0) <= 0:
         return
-    waiting = ProductAlert.objects.filter(product_id=instance.product_id, status=ProductAlert.ACTIVE)
+    waiting = ProductAlert.objects.filter(
+        product_id=instance.product_id, status=ProductAlert.ACTIVE
+    )
     if waiting.exists():
         transaction.on_commit(partial(send_product_alerts.delay, instance.product_id))
 
