@@ -14,6 +14,7 @@ from .services.holds import HoldRefused, basket_create, hold_set
 from .services.ideas import IdeaRefused, idea_post, idea_vote
 from .services.polls import VoteRefused, poll_vote
 from .services.questions import QuestionRefused, question_ask
+from .services.stats import stat_count
 from .services.waitlist import WaitlistRefused, waitlist_join
 
 TOKEN_HEADER = "X-Popup-Basket"
@@ -85,7 +86,9 @@ def basket_new(request, slug: str) -> JsonResponse:
         source = _json_body(request).get("source") or ""
     except BadRequest:
         source = ""  # an old loader's empty POST: the basket matters more than the statistic
-    return _respond(request, basket_create(popup=popup, source=source), status=201)
+    basket = basket_create(popup=popup, source=source)
+    stat_count(popup_id=popup.pk, event="baskets")
+    return _respond(request, basket, status=201)
 
 
 @require_GET
@@ -108,6 +111,8 @@ def basket_line(request, slug: str) -> JsonResponse:
     try:
         hold_set(basket=basket, product_id=product_id, quantity=quantity)
     except HoldRefused as refusal:
+        if refusal.code == "not_enough":  # someone wanted more than there was: unmet demand
+            stat_count(popup_id=popup.pk, event="unmet")
         return _respond(
             request,
             basket,

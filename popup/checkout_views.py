@@ -28,6 +28,7 @@ from .services.checkout import (
     checkout_total,
 )
 from .services.pledges import pledge_confirm, pledge_start
+from .services.stats import stat_count_once
 
 PaymentError = get_class("payment.exceptions", "PaymentError")
 UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
@@ -84,6 +85,7 @@ def checkout_page(request, token: str):
     if basket.order_id:
         return redirect(_done_url(basket))
     storefront, summary = basket_summary(basket=basket, strategy=request.strategy)
+    stat_count_once(popup_id=basket.popup_id, event="checkouts", subject=str(basket.pk))
     stripe_js = urlsplit(settings.STRIPE_JS_URL)
     amount, currency = checkout_total(basket=basket, strategy=request.strategy)
     pledging = basket.popup.takes_pledges

@@ -708,3 +708,28 @@ class PollVote(models.Model):
 
     def __str__(self) -> str:
         return f"Vote in poll {self.poll_id}"
+
+
+class PopUpDayStats(models.Model):
+    """A pop-up's first-party funnel for one day: page views, baskets, checkouts, unmet demand.
+
+    Counted without any third-party analytics: popup.services.stats counts in Redis during the
+    day and a beat task adds the counts here.
+    """
+
+    popup = models.ForeignKey(PopUp, on_delete=models.CASCADE, related_name="day_stats")
+    day = models.DateField()
+    views = models.PositiveIntegerField(default=0)
+    embed_views = models.PositiveIntegerField(default=0)
+    baskets = models.PositiveIntegerField(default=0)
+    checkouts = models.PositiveIntegerField(default=0)
+    # Add-to-basket attempts refused because there were not enough units left.
+    unmet = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["popup", "day"], name="popup_day_stats_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.popup_id} on {self.day}"

@@ -368,3 +368,11 @@ def poll_vote_confirmation_send(vote_id: int) -> None:
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[vote.email],
     )
+
+
+@shared_task
+def stats_flush_run() -> int:
+    """Move the funnel counts from Redis into the database (every minute, from the beat schedule)."""
+    from .services.stats import stats_flush
+
+    return stats_flush()

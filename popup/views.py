@@ -20,6 +20,7 @@ from .selectors import (
     popup_verified_reviews,
 )
 from .services.polls import poll_vote_confirm
+from .services.stats import stat_count
 
 # Only our own scripts run on a pop-up page: no third-party code before checkout.
 SCRIPT_POLICY = "script-src 'self'; object-src 'none'; base-uri 'self'"
@@ -31,6 +32,8 @@ def frame_ancestors(popup: PopUp) -> str:
 
 def _render_storefront(request, popup: PopUp, *, template: str, embedded: bool) -> HttpResponse:
     storefront = popup_storefront(popup=popup, strategy=request.strategy)
+    if popup.is_published:  # staff previewing a draft are not an audience
+        stat_count(popup_id=popup.pk, event="embed_views" if embedded else "views")
     context = {
         "popup": popup,
         "storefront": storefront,

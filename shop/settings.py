@@ -200,6 +200,7 @@ CELERY_BEAT_SCHEDULE = {
     "popup-openings-announce": {"task": "popup.tasks.popup_openings_announce_run", "schedule": 60},
     # Asks buyers for a review POPUP_REVIEW_REQUEST_DAYS after their pop-up order.
     "popup-review-invites": {"task": "popup.tasks.review_invites_send", "schedule": 3600},
+    "popup-stats-flush": {"task": "popup.tasks.stats_flush_run", "schedule": 60},
 }
 
 # Days between a pop-up order and the e-mail asking the buyer to review what they bought.

@@ -135,10 +135,12 @@ def test_a_worker_killed_mid_settlement_leaves_no_pledge_charged_twice_or_forgot
     left = statuses(popup)
     assert left["pledged"] + left["charging"] > 0, "the worker finished before it was killed"
 
-    # Time passes: the dead worker's lease on the pledge it was charging runs out.
-    Pledge.objects.filter(popup=popup, status=Pledge.Status.CHARGING).update(
-        charging_until=timezone.now() - timedelta(seconds=1)
-    )
+    # Time passes: the dead worker's lease on the pledge it was charging runs out, and so does the
+    # grace given to queued charges (the message the worker held may have died with it, before
+    # its pledge was even saved as charging).
+    past = timezone.now() - timedelta(seconds=1)
+    Pledge.objects.filter(popup=popup, status=Pledge.Status.CHARGING).update(charging_until=past)
+    Pledge.objects.filter(popup=popup).update(charge_queued_until=past)
     workers.start()
     presale_settle_run.delay(popup.pk)  # what the beat schedule's sweep does every minute
 
