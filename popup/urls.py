@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, checkout_views, pledge_views, review_views, views
+from . import api, checkout_views, feedback_api, pledge_views, review_views, views
 
 app_name = "popup"
 
@@ -55,9 +55,9 @@ urlpatterns = [
     path("<slug:slug>/basket/", api.basket_detail, name="basket"),
     path("<slug:slug>/basket/new/", api.basket_new, name="basket-new"),
     path("<slug:slug>/basket/lines/", api.basket_line, name="basket-line"),
-    path("<slug:slug>/waitlist/", api.waitlist_join_view, name="waitlist"),
-    path("<slug:slug>/questions/", api.question_ask_view, name="questions"),
-    path("<slug:slug>/ideas/", api.idea_post_view, name="ideas"),
-    path("<slug:slug>/polls/<int:poll_id>/vote/", api.poll_vote_view, name="poll-vote"),
-    path("<slug:slug>/ideas/<int:idea_id>/vote/", api.idea_vote_view, name="idea-vote"),
+    path("<slug:slug>/waitlist/", feedback_api.waitlist_join_view, name="waitlist"),
+    path("<slug:slug>/questions/", feedback_api.question_ask_view, name="questions"),
+    path("<slug:slug>/ideas/", feedback_api.idea_post_view, name="ideas"),
+    path("<slug:slug>/polls/<int:poll_id>/vote/", feedback_api.poll_vote_view, name="poll-vote"),
+    path("<slug:slug>/ideas/<int:idea_id>/vote/", feedback_api.idea_vote_view, name="idea-vote"),
 ]
