@@ -31,6 +31,8 @@ class PopUpDashboardConfig(OscarDashboardConfig):
         self.idea_status_view = views.IdeaStatusView
         self.poll_list_view = views.PollListView
         self.poll_toggle_view = views.PollToggleView
+        self.drop_report_view = views.DropReportView
+        self.drop_report_csv_view = views.DropReportCsvView
 
     def get_urls(self):
         urls = [
@@ -49,6 +51,8 @@ class PopUpDashboardConfig(OscarDashboardConfig):
             path("ideas/", self.idea_list_view.as_view(), name="idea-list"),
             path("ideas/<int:pk>/", self.idea_status_view.as_view(), name="idea-status"),
             path("polls/", self.poll_list_view.as_view(), name="poll-list"),
+            path("<int:pk>/drop/", self.drop_report_view.as_view(), name="drop-report"),
+            path("<int:pk>/drop.csv", self.drop_report_csv_view.as_view(), name="drop-report-csv"),
             path("polls/<int:pk>/", self.poll_toggle_view.as_view(), name="poll-toggle"),
             path(
                 "questions/<int:pk>/",

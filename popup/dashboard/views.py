@@ -34,6 +34,7 @@ from ..services.popups import (
 from ..services.presales import presale_graduate, presale_launch_notify, presale_settle_queue
 from ..services.questions import question_answer, question_hide, question_not_spam
 from .charts import cumulative_chart
+from .drop_report import drop_report
 from .forms import (
     PollForm,
     PopUpForm,
@@ -570,3 +571,46 @@ class PollToggleView(generic.View):
         Poll.objects.filter(pk=pk).update(is_open=not poll.is_open)
         messages.info(request, _("Voting closed.") if poll.is_open else _("Voting open again."))
         return redirect("popup-dashboard:poll-list")
+
+
+# The drop report -----------------------------------------------------------------------------------
+
+
+class DropReportView(generic.TemplateView):
+    """Funnel, sales, speed and unmet demand of one pop-up."""
+
+    template_name = "popup/dashboard/drop_report.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        popup = get_object_or_404(PopUp, pk=self.kwargs["pk"])
+        context.update(popup=popup, report=drop_report(popup=popup))
+        return context
+
+
+class DropReportCsvView(generic.View):
+    """The drop report's product table as CSV."""
+
+    def get(self, request, pk: int):
+        popup = get_object_or_404(PopUp, pk=pk)
+        report = drop_report(popup=popup)
+        writer = csv.writer(_Echo())
+
+        def lines():
+            yield writer.writerow(
+                ["product", "offered", "sold", "sell_through_percent", "revenue", "waitlist"]
+            )
+            for product in report.products:
+                row = [
+                    product.title,
+                    product.offered,
+                    product.sold,
+                    product.sell_through,
+                    product.revenue,
+                    product.waitlist,
+                ]
+                yield writer.writerow([_csv_cell(value) for value in row])
+
+        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{popup.slug}-drop.csv"'
+        return response
