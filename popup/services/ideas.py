@@ -2,18 +2,14 @@
 the merchant sets each idea's status, and when one ships, everyone who voted for it is told.
 """
 
-import re
-from dataclasses import dataclass
-
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import Idea, IdeaVote, PopUp
-from .limits import over_limit
+from .shopper_input import Refused, email_or_none, link_count, looks_like_spam, over_limit
 
 IDEAS_PER_IP = 5
 VOTES_PER_IP = 30
@@ -21,30 +17,17 @@ MAX_TITLE = 120
 MAX_BODY = 1000
 MAX_NAME = 60
 VOTABLE = (Idea.Status.OPEN, Idea.Status.UNDER_REVIEW, Idea.Status.PLANNED)
-_LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 
 
-@dataclass
-class IdeaRefused(Exception):
-    """Why the idea or vote was refused, in words for the shopper; `status` is the HTTP status."""
-
-    message: str
-    code: str
-    status: int = 400
-
-    def __str__(self) -> str:
-        return self.message
+class IdeaRefused(Refused):
+    """Why the idea or vote was refused, in words for the shopper."""
 
 
 def _email(value: str) -> str:
-    value = (value or "").strip()
-    try:
-        if len(value) > 254:
-            raise ValidationError("too long")
-        validate_email(value)
-    except ValidationError as error:
-        raise IdeaRefused(_("Please enter a valid e-mail address."), code="email") from error
-    return value
+    email = email_or_none(value)
+    if email is None:
+        raise IdeaRefused(_("Please enter a valid e-mail address."), code="email")
+    return email
 
 
 def idea_post(
@@ -67,7 +50,7 @@ def idea_post(
             code="rate_limited",
             status=429,
         )
-    spam = len(_LINK.findall(f"{title} {body}")) >= 2 or _LINK.search(title)
+    spam = looks_like_spam(f"{title} {body}") or link_count(title) > 0
     with transaction.atomic():
         idea = Idea.objects.create(
             popup=popup,

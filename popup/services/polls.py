@@ -2,40 +2,26 @@
 script cannot stuff the ballot with made-up addresses). Counts are F() updates, exact under load.
 """
 
-from dataclasses import dataclass
-
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import Poll, PollOption, PollVote
-from .limits import over_limit
+from .shopper_input import Refused, email_or_none, over_limit
 
 VOTES_PER_IP = 30
 
 
-@dataclass
-class VoteRefused(Exception):
-    message: str
-    code: str
-    status: int = 400
-
-    def __str__(self) -> str:
-        return self.message
+class VoteRefused(Refused):
+    """Why the vote was refused, in words for the voter."""
 
 
 def poll_vote(*, poll: Poll, option_id: int, email: str, client_ip: str) -> PollVote:
     """Record a vote waiting for its address to be confirmed (a link is e-mailed). Raises VoteRefused."""
-    email = (email or "").strip()
-    try:
-        if len(email) > 254:
-            raise ValidationError("too long")
-        validate_email(email)
-    except ValidationError as error:
-        raise VoteRefused(_("Please enter a valid e-mail address."), code="email") from error
+    email = email_or_none(email)
+    if email is None:
+        raise VoteRefused(_("Please enter a valid e-mail address."), code="email")
     if not poll.is_open:
         raise VoteRefused(_("This poll is closed."), code="closed", status=409)
     option = PollOption.objects.filter(poll=poll, pk=option_id).first()

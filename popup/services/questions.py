@@ -3,42 +3,23 @@ answered question is shown to everyone (the asker is e-mailed). Nothing a shoppe
 before it is answered; what looks like spam is held apart for staff to look at.
 """
 
-import re
-from dataclasses import dataclass
-
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import PopUp, PopUpProduct, Question
-from .limits import over_limit
+from .shopper_input import Refused, email_or_none, looks_like_spam, over_limit
 
 QUESTIONS_PER_IP = 5
 QUESTIONS_PER_EMAIL = 5
 MAX_QUESTION = 1000
 MAX_ANSWER = 2000
 MAX_NAME = 60
-# A real question rarely carries more than one link; spam nearly always does.
-_LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
-SPAM_LINKS = 2
 
 
-@dataclass
-class QuestionRefused(Exception):
-    """Why the question was refused, in words for the shopper; `status` is the HTTP status."""
-
-    message: str
-    code: str
-    status: int = 400
-
-    def __str__(self) -> str:
-        return self.message
-
-
-def _looks_like_spam(text: str) -> bool:
-    return len(_LINK.findall(text)) >= SPAM_LINKS
+class QuestionRefused(Refused):
+    """Why the question was refused, in words for the shopper."""
 
 
 def question_ask(
@@ -61,14 +42,10 @@ def question_ask(
         )
     if len(name) > MAX_NAME:
         raise QuestionRefused(_("Please shorten your name."), code="name")
-    try:
-        if len(email) > 254:
-            raise ValidationError("too long")
-        validate_email(email)
-    except ValidationError as error:
+    if email_or_none(email) is None:
         raise QuestionRefused(
             _("Please enter a valid e-mail address: the answer is sent there."), code="email"
-        ) from error
+        )
     if (
         product_id is not None
         and not PopUpProduct.objects.filter(popup=popup, product_id=product_id).exists()
@@ -82,7 +59,7 @@ def question_ask(
             code="rate_limited",
             status=429,
         )
-    status = Question.Status.SPAM if _looks_like_spam(body) else Question.Status.PENDING
+    status = Question.Status.SPAM if looks_like_spam(body) else Question.Status.PENDING
     return Question.objects.create(
         popup=popup, product_id=product_id, name=name, email=email, body=body, status=status
     )

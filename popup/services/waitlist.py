@@ -6,12 +6,9 @@ work with them. An address is confirmed before anything else is sent to it (doub
 does for anonymous alerts): nobody can sign someone else up for mail.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +16,7 @@ from oscar.core.loading import get_model
 
 from ..models import PopUp, PopUpProduct
 from ..selectors import popup_storefront
-from .limits import over_limit
+from .shopper_input import Refused, email_or_none, over_limit
 
 ProductAlert = get_model("customer", "ProductAlert")
 
@@ -29,16 +26,8 @@ SIGNUPS_PER_IP = 10
 SIGNUPS_PER_EMAIL = 5
 
 
-@dataclass
-class WaitlistRefused(Exception):
-    """Why the sign-up was refused, in words for the shopper; `status` is the HTTP status to answer."""
-
-    message: str
-    code: str
-    status: int = 400
-
-    def __str__(self) -> str:
-        return self.message
+class WaitlistRefused(Refused):
+    """Why the sign-up was refused, in words for the shopper."""
 
 
 def waitlist_join(
@@ -49,13 +38,9 @@ def waitlist_join(
     The alert waits unconfirmed until the shopper follows the link in the confirmation e-mail.
     Signing up again returns the same alert and sends nothing. Raises WaitlistRefused.
     """
-    email = (email or "").strip()
-    try:
-        if len(email) > 254:
-            raise ValidationError("too long")
-        validate_email(email)
-    except ValidationError as error:
-        raise WaitlistRefused(_("Please enter a valid e-mail address."), code="email") from error
+    email = email_or_none(email)
+    if email is None:
+        raise WaitlistRefused(_("Please enter a valid e-mail address."), code="email")
     terms = PopUpProduct.objects.filter(popup=popup, product_id=product_id).first()
     if terms is None:
         raise WaitlistRefused(_("This product is not in this pop-up."), code="product", status=404)

@@ -1,0 +1,57 @@
+"""What everything shoppers send without an account (waitlists, questions, ideas, polls) shares: the
+refusal they get, the e-mail check, the spam heuristic, and the rate limits."""
+
+import re
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+WINDOW_SECONDS = 3600
+# A real question or idea rarely carries more than one link; spam nearly always does.
+_LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
+SPAM_LINKS = 2
+
+
+@dataclass
+class Refused(Exception):
+    """Why the shopper's input was refused, in words for them; `status` is the HTTP status."""
+
+    message: str
+    code: str
+    status: int = 400
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def email_or_none(value) -> str | None:
+    """The address, without surrounding spaces, if it is valid (254 characters at most); else None."""
+    value = (value or "").strip()
+    if len(value) > 254:
+        return None
+    try:
+        validate_email(value)
+    except ValidationError:
+        return None
+    return value
+
+
+def link_count(text: str) -> int:
+    return len(_LINK.findall(text))
+
+
+def looks_like_spam(text: str) -> bool:
+    return link_count(text) >= SPAM_LINKS
+
+
+def over_limit(key: str, limit: int, *, window: int = WINDOW_SECONDS) -> bool:
+    """Count one more use of `key` in the current window; True once it goes past `limit`."""
+    # add() then incr(): atomic in Redis, so concurrent requests cannot slip past the count.
+    cache.add(key, 0, window)
+    try:
+        return cache.incr(key) > limit
+    except ValueError:  # the key expired between add() and incr()
+        cache.add(key, 1, window)
+        return False
