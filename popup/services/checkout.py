@@ -105,6 +105,11 @@ class Quote:
     def currency(self) -> str:
         return self.total.currency
 
+    @property
+    def prices(self) -> dict[int, Decimal]:
+        """Product id -> the unit price charged, as the pop-up priced it."""
+        return self.basket.strategy.prices
+
 
 def basket_holds(basket: PopUpBasket) -> list[Hold]:
     return list(basket.holds.select_related("terms").order_by("terms_id"))
@@ -157,6 +162,14 @@ def units_short(basket: PopUpBasket, holds: list[Hold], now: datetime) -> list[s
     return sorted(set(short))
 
 
+def units_pledged(*, popup, email: str) -> int:
+    """Units `email` has pledged in the pop-up and not cancelled (one query)."""
+    pledged = PledgeLine.objects.filter(
+        pledge__popup=popup, pledge__email__iexact=email, pledge__status__in=Pledge.ACTIVE
+    )
+    return pledged.aggregate(units=Sum("quantity"))["units"] or 0
+
+
 def refuse_beyond_customer_limit(basket: PopUpBasket, holds: list[Hold], email: str) -> None:
     # Baskets are anonymous, so the limit per customer is also counted by email, across orders
     # and the pledges still standing.
@@ -169,14 +182,7 @@ def refuse_beyond_customer_limit(basket: PopUpBasket, holds: list[Hold], email: 
         ).aggregate(units=Sum("quantity"))["units"]
         or 0
     )
-    pledged = (
-        PledgeLine.objects.filter(
-            pledge__popup=basket.popup,
-            pledge__email__iexact=email,
-            pledge__status__in=Pledge.ACTIVE,
-        ).aggregate(units=Sum("quantity"))["units"]
-        or 0
-    )
+    pledged = units_pledged(popup=basket.popup, email=email)
     if bought + pledged + sum(hold.quantity for hold in holds) <= limit:
         return
     if pledged:

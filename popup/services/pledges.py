@@ -31,7 +31,7 @@ from integrations.stripe import facade as stripe_facade
 from integrations.stripe.client import PaymentIntent
 
 from ..models import Pledge, PledgeEvent, PledgeLine, PopUp, PopUpBasket, PopUpProduct
-from ..selectors import basket_summary, presale_progress
+from ..selectors import presale_progress
 from ..tasks import pledge_email_send
 from .checkout import (
     MAX_PAYMENT_ATTEMPTS,
@@ -44,6 +44,7 @@ from .checkout import (
     preorder_note,
     refuse_beyond_customer_limit,
     shipping_address_of,
+    units_pledged,
     units_short,
 )
 
@@ -205,9 +206,8 @@ def pledge_confirm(*, basket_id: int, setup_intent_id: str, strategy=None) -> Pl
             )
         details = ShopperDetails(email=basket.email, **basket.shipping)
         quote = basket_quote(basket, details, strategy=strategy)
+        prices = quote.prices
         quote.basket.delete()
-        _storefront, summary = basket_summary(basket=basket, strategy=strategy)
-        prices = {line.item.product.pk: line.item.price for line in summary.lines}
         pledge = Pledge.objects.create(
             popup=basket.popup,
             basket=basket,
@@ -267,7 +267,7 @@ def pledge_quantity_set(*, pledge: Pledge, line_id: int, quantity: int) -> Pledg
         extra = quantity - line.quantity
         limit = pledge.popup.per_customer_limit
         if limit is not None and extra > 0:
-            pledged = _units_of(pledge.popup, pledge.email)
+            pledged = units_pledged(popup=pledge.popup, email=pledge.email)
             if pledged + extra > limit:
                 raise CheckoutRefused(
                     _("You can have %(limit)d units of this pop-up in all.") % {"limit": limit},
@@ -296,14 +296,6 @@ def pledge_quantity_set(*, pledge: Pledge, line_id: int, quantity: int) -> Pledg
             % {"title": terms.product.get_title(), "before": before, "after": quantity},
         )
     return pledge
-
-
-def _units_of(popup: PopUp, email: str) -> int:
-    return sum(
-        PledgeLine.objects.filter(
-            pledge__popup=popup, pledge__email__iexact=email, pledge__status__in=Pledge.ACTIVE
-        ).values_list("quantity", flat=True)
-    )
 
 
 def _held(terms: PopUpProduct) -> int:
