@@ -314,9 +314,10 @@ def _locked_source(*, order, payment_intent_id: str = ""):
     return source
 
 
-def payment_record_authorisation(*, order, payment_intent: PaymentIntent):
-    """Record an authorised PaymentIntent on `order`: its Stripe Source, Authorise transaction and event."""
+def _record(order, payment_intent: PaymentIntent, *, paid: bool):
+    """The PaymentIntent's Stripe Source on `order`, with its transactions and event, recorded once."""
     amount = amount_from_minor(amount=payment_intent.amount, currency=payment_intent.currency)
+    done_when = Transaction.DEBIT if paid else Transaction.AUTHORISE
     with transaction.atomic():
         source, _ = Source.objects.select_for_update().get_or_create(
             order=order,
@@ -324,12 +325,14 @@ def payment_record_authorisation(*, order, payment_intent: PaymentIntent):
             reference=payment_intent.id,
             defaults={"currency": payment_intent.currency.upper(), "label": "Card (Stripe)"},
         )
-        if not source.transactions.filter(txn_type=Transaction.AUTHORISE).exists():
+        if not source.transactions.filter(txn_type=done_when).exists():
             source.allocate(amount, reference=payment_intent.id, status=payment_intent.status)
+            if paid:
+                source.debit(amount, reference=payment_intent.id, status=payment_intent.status)
             lines, quantities = _all_lines(order)
             EventHandler().create_payment_event(
                 order,
-                _event_type(AUTHORISED),
+                _event_type(PAID if paid else AUTHORISED),
                 amount,
                 lines,
                 quantities,
@@ -338,24 +341,14 @@ def payment_record_authorisation(*, order, payment_intent: PaymentIntent):
     return source
 
 
+def payment_record_authorisation(*, order, payment_intent: PaymentIntent):
+    """Record an authorised PaymentIntent on `order`: its Stripe Source, Authorise transaction and event."""
+    return _record(order, payment_intent, paid=False)
+
+
 def payment_record_charge(*, order, payment_intent: PaymentIntent):
     """Record a PaymentIntent paid in one step (a saved card charged) on `order`, once."""
-    amount = amount_from_minor(amount=payment_intent.amount, currency=payment_intent.currency)
-    with transaction.atomic():
-        source, _ = Source.objects.select_for_update().get_or_create(
-            order=order,
-            source_type=_source_type(),
-            reference=payment_intent.id,
-            defaults={"currency": payment_intent.currency.upper(), "label": "Card (Stripe)"},
-        )
-        if not source.transactions.filter(txn_type=Transaction.DEBIT).exists():
-            source.allocate(amount, reference=payment_intent.id, status=payment_intent.status)
-            source.debit(amount, reference=payment_intent.id, status=payment_intent.status)
-            lines, quantities = _all_lines(order)
-            EventHandler().create_payment_event(
-                order, _event_type(PAID), amount, lines, quantities, reference=payment_intent.id
-            )
-    return source
+    return _record(order, payment_intent, paid=True)
 
 
 def payment_capture(*, order, payment_intent_id: str, amount: Decimal | None = None):
