@@ -73,6 +73,24 @@ def settle(popup, **kwargs):
     return settlement
 
 
+def charged_by_a_worker_that_died(backer):
+    """What a worker killed just after Stripe charged the card leaves behind: a `charging` pledge
+    (its lease still on) with its PaymentIntent saved, paid at Stripe, and no order."""
+    lease = timezone.now() + timedelta(minutes=2)
+    _move(backer, Pledge.Status.CHARGING, "killed", attempts=1, charging_until=lease)
+    intent = facade.payment_charge_create(
+        amount=backer.amount,
+        currency="EUR",
+        customer=backer.stripe_customer_id,
+        payment_method=backer.payment_method_id,
+        idempotency_key=f"killed-{backer.pk}",
+        metadata={"popup_pledge": str(backer.pk), "popup": backer.popup.slug},
+    )
+    Pledge.objects.filter(pk=backer.pk).update(payment_intent_id=intent.id)
+    facade.payment_charge_confirm(payment_intent_id=intent.id, off_session=True)
+    return intent
+
+
 def payment_intents(localstripe, popup) -> list[dict]:
     """Every PaymentIntent localstripe has for this pop-up's pledges."""
     response = requests.get(
@@ -232,20 +250,7 @@ def test_a_worker_that_died_mid_charge_is_finished_from_stripe_without_charging_
     backer = pledge(popup, candle, localstripe)
     close(popup)
     presale_settle(popup=popup)
-    # What a worker killed just after Stripe charged the card leaves behind: a `charging` pledge
-    # with its PaymentIntent saved, paid at Stripe, and no order.
-    lease = timezone.now() + timedelta(minutes=2)
-    _move(backer, Pledge.Status.CHARGING, "killed", attempts=1, charging_until=lease)
-    intent = facade.payment_charge_create(
-        amount=backer.amount,
-        currency="EUR",
-        customer=backer.stripe_customer_id,
-        payment_method=backer.payment_method_id,
-        idempotency_key="killed",
-        metadata={"popup_pledge": str(backer.pk), "popup": popup.slug},
-    )
-    Pledge.objects.filter(pk=backer.pk).update(payment_intent_id=intent.id)
-    facade.payment_charge_confirm(payment_intent_id=intent.id, off_session=True)
+    intent = charged_by_a_worker_that_died(backer)
 
     assert pledge_charge(pledge_id=backer.pk).status == Pledge.Status.CHARGING  # lease still on
     settle(popup, now=timezone.now() + timedelta(minutes=3))
@@ -309,18 +314,7 @@ def test_stripe_s_webhook_records_a_charge_whose_worker_died_before_recording_it
     backer = pledge(popup, candle, localstripe)
     close(popup)
     presale_settle(popup=popup)
-    lease = timezone.now() + timedelta(minutes=2)
-    _move(backer, Pledge.Status.CHARGING, "killed", attempts=1, charging_until=lease)
-    intent = facade.payment_charge_create(
-        amount=backer.amount,
-        currency="EUR",
-        customer=backer.stripe_customer_id,
-        payment_method=backer.payment_method_id,
-        idempotency_key="killed-before-recording",
-        metadata={"popup_pledge": str(backer.pk), "popup": popup.slug},
-    )
-    Pledge.objects.filter(pk=backer.pk).update(payment_intent_id=intent.id)
-    facade.payment_charge_confirm(payment_intent_id=intent.id, off_session=True)
+    intent = charged_by_a_worker_that_died(backer)
 
     # A stranger's claim about another PaymentIntent changes nothing; Stripe's own report does.
     for event_id, payment_intent_id in (("evt_forged", "pi_unknown"), ("evt_paid", intent.id)):
