@@ -36,6 +36,7 @@ bench: $(BIN)/.installed services
 	$(BIN)/python bench/popup_page.py
 	$(BIN)/python bench/flash_sale.py
 	$(BIN)/python bench/presale_settlement.py
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) var db.sqlite3

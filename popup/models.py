@@ -149,6 +149,10 @@ class PopUp(models.Model):
     graduated_at = models.DateTimeField(_("graduated at"), null=True, blank=True)
     # When its waitlist was told the drop is open (popup.tasks.popup_openings_announce), once.
     opening_announced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The pop-up this one was cloned from by the drop report's "relaunch", to compare the two.
+    relaunched_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="relaunches"
+    )
     hold_minutes = models.PositiveSmallIntegerField(
         _("hold minutes"),
         default=10,
@@ -647,6 +651,12 @@ class VerifiedReview(models.Model):
     review = models.OneToOneField(
         "reviews.ProductReview", on_delete=models.CASCADE, related_name="popup_verified"
     )
+    # Optional ratings of one aspect each, 1 to 5 stars, beside Oscar's overall score.
+    quality = models.PositiveSmallIntegerField(_("quality"), null=True, blank=True)
+    value = models.PositiveSmallIntegerField(_("value for money"), null=True, blank=True)
+    as_described = models.PositiveSmallIntegerField(_("as described"), null=True, blank=True)
+
+    ASPECTS = ("quality", "value", "as_described")
 
     class Meta:
         constraints = [
@@ -725,6 +735,8 @@ class PopUpDayStats(models.Model):
     checkouts = models.PositiveIntegerField(default=0)
     # Add-to-basket attempts refused because there were not enough units left.
     unmet = models.PositiveIntegerField(default=0)
+    # Baskets whose holds lapsed without a checkout (counted when the expired rows are tidied away).
+    holds_expired = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

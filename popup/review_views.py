@@ -8,7 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from .checkout_views import _secure
-from .models import ReviewInvite
+from .models import ReviewInvite, VerifiedReview
 from .services.reviews import ReviewRefused, review_submit
 
 
@@ -26,8 +26,28 @@ def _render(request, invite: ReviewInvite, *, error: str = "", status: int = 200
         for line in invite.order.lines.select_related("product")
         if line.product_id
     ]
-    context = {"invite": invite, "popup": invite.popup, "lines": lines, "error": error}
+    aspects = [
+        (aspect, VerifiedReview._meta.get_field(aspect).verbose_name.capitalize())
+        for aspect in VerifiedReview.ASPECTS
+    ]
+    context = {
+        "invite": invite,
+        "popup": invite.popup,
+        "lines": lines,
+        "aspects": aspects,
+        "error": error,
+    }
     return _secure(render(request, "popup/review.html", context, status=status))
+
+
+def _stars(value) -> int:
+    """The stars chosen, 0 when none was, -1 when the value is not a number (refused later)."""
+    if value in (None, ""):
+        return 0
+    try:
+        return int(value)
+    except ValueError:
+        return -1
 
 
 @require_GET
@@ -39,10 +59,10 @@ def review_page(request, token: str):
 @require_POST
 def review_submit_view(request, token: str, product_id: int):
     invite = _invite(token)
-    try:
-        score = int(request.POST.get("score", ""))
-    except ValueError:
-        score = 0
+    score = _stars(request.POST.get("score"))
+    aspects = {
+        aspect: _stars(request.POST.get(f"aspect-{aspect}")) for aspect in VerifiedReview.ASPECTS
+    }
     try:
         review_submit(
             invite=invite,
@@ -51,6 +71,7 @@ def review_submit_view(request, token: str, product_id: int):
             title=request.POST.get("title", ""),
             body=request.POST.get("body", ""),
             name=request.POST.get("name", ""),
+            aspects={aspect: stars for aspect, stars in aspects.items() if stars != 0},
         )
     except ReviewRefused as refusal:
         return _render(request, invite, error=refusal.message, status=400)

@@ -322,6 +322,19 @@ class AnswerSpeed:
     MIN_ANSWERED = 3
 
     @property
+    def median_text(self) -> str:
+        """The median itself, e.g. "2 h 5 min", whatever the number of answers; "" without any."""
+        if self.median is None:
+            return ""
+        minutes = max(1, round(self.median.total_seconds() / 60))
+        if minutes < 60:
+            return f"{minutes} min"
+        hours, minutes = divmod(minutes, 60)
+        if hours < 48:
+            return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+        return f"{round(hours / 24, 1)} days"
+
+    @property
     def label(self) -> str:
         if self.median is None or self.answered < self.MIN_ANSWERED:
             return ""
@@ -334,13 +347,21 @@ class AnswerSpeed:
         return f"Usually answers within {math.ceil(hours / 24)} days"
 
 
-def answer_speed(*, now: datetime | None = None, days: int = 90, sample: int = 200) -> AnswerSpeed:
-    """The store's median answer time over the questions answered in the last `days` (one query)."""
+def answer_speed(
+    *,
+    popup: PopUp | None = None,
+    now: datetime | None = None,
+    days: int = 90,
+    sample: int = 200,
+) -> AnswerSpeed:
+    """The median answer time over the latest `sample` questions answered in the last `days`, the
+    store's or one pop-up's (one query)."""
     since = (now or timezone.now()) - timedelta(days=days)
+    questions = Question.objects.filter(answered_at__gte=since)
+    if popup is not None:
+        questions = questions.filter(popup=popup)
     answered = list(
-        Question.objects.filter(answered_at__gte=since)
-        .order_by("-answered_at")
-        .values_list("created_at", "answered_at")[:sample]
+        questions.order_by("-answered_at").values_list("created_at", "answered_at")[:sample]
     )
     if not answered:
         return AnswerSpeed(median=None, answered=0)

@@ -11,7 +11,7 @@ class PopUpDashboardConfig(OscarDashboardConfig):
     default_permissions = ["is_staff"]
 
     def ready(self):
-        from . import views
+        from . import report_views, views
 
         # Attributes, as in Oscar's own dashboard apps, so a store can swap one view.
         self.list_view = views.PopUpListView
@@ -31,8 +31,10 @@ class PopUpDashboardConfig(OscarDashboardConfig):
         self.idea_status_view = views.IdeaStatusView
         self.poll_list_view = views.PollListView
         self.poll_toggle_view = views.PollToggleView
-        self.drop_report_view = views.DropReportView
-        self.drop_report_csv_view = views.DropReportCsvView
+        self.drop_report_view = report_views.DropReportView
+        self.drop_report_csv_view = report_views.DropReportCsvView
+        self.drop_action_view = report_views.DropActionView
+        self.drop_compare_view = report_views.DropCompareView
 
     def get_urls(self):
         urls = [
@@ -53,6 +55,13 @@ class PopUpDashboardConfig(OscarDashboardConfig):
             path("polls/", self.poll_list_view.as_view(), name="poll-list"),
             path("<int:pk>/drop/", self.drop_report_view.as_view(), name="drop-report"),
             path("<int:pk>/drop.csv", self.drop_report_csv_view.as_view(), name="drop-report-csv"),
+            path(
+                "<int:pk>/drop/<slug:table>.csv",
+                self.drop_report_csv_view.as_view(),
+                name="drop-report-table-csv",
+            ),
+            path("<int:pk>/drop/act/", self.drop_action_view.as_view(), name="drop-action"),
+            path("compare/", self.drop_compare_view.as_view(), name="drop-compare"),
             path("polls/<int:pk>/", self.poll_toggle_view.as_view(), name="poll-toggle"),
             path(
                 "questions/<int:pk>/",

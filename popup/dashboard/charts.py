@@ -1,5 +1,5 @@
 """Charts drawn on the server as inline SVG: no JavaScript, no request elsewhere, nothing for a CSP
-to forbid. Only the geometry is computed here; the template draws it."""
+to forbid. Only the geometry is computed here; the templates draw it."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -24,7 +24,7 @@ class LineChart:
 
 
 def cumulative_chart(
-    days: list[tuple[date, Decimal]],
+    days: list[tuple[date, Decimal]],  # or hours: datetimes are dates too
     *,
     goal: Decimal | None = None,
     width: int = 960,
@@ -64,3 +64,16 @@ def cumulative_chart(
         last=coordinates[-1],
         goal_y=round(bottom - (bottom - top) * float(goal / maximum), 1) if goal else None,
     )
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    width: str  # % of the longest bar, written for SVG whatever the locale ("42.5")
+
+
+def bars(values: list[tuple[str, int]]) -> list[Bar]:
+    """Horizontal bars, the longest spanning the whole width."""
+    longest = max((value for _label, value in values), default=0) or 1
+    return [Bar(label, value, f"{100 * value / longest:.1f}") for label, value in values]

@@ -1,7 +1,6 @@
 """The Pop-ups section of Oscar's dashboard: list, create, edit, terms, publish, delete, and a
 pre-sale's report with its actions (settle now, graduate, announce the launch)."""
 
-import csv
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.db.models.deletion import ProtectedError, RestrictedError
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -18,10 +17,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views import generic
+from oscar.core.loading import get_model
 
 from ..models import Idea, Poll, PopUp, Question
 from ..selectors import answer_speed, popup_storefront
 from ..services.ideas import idea_status_set
+from ..services.merchandising import popup_graduate
 from ..services.polls import poll_create
 from ..services.popups import (
     popup_delete,
@@ -31,10 +32,10 @@ from ..services.popups import (
     popup_save,
     popup_unpublish,
 )
-from ..services.presales import presale_graduate, presale_launch_notify, presale_settle_queue
+from ..services.presales import presale_launch_notify, presale_settle_queue
 from ..services.questions import question_answer, question_hide, question_not_spam
 from .charts import cumulative_chart
-from .drop_report import drop_report
+from .csv_export import csv_response
 from .forms import (
     PollForm,
     PopUpForm,
@@ -51,6 +52,8 @@ from .selectors import (
     presale_report_pledges,
     presale_report_rows,
 )
+
+ProductReview = get_model("reviews", "ProductReview")
 
 
 class PopUpListView(generic.TemplateView):
@@ -283,13 +286,6 @@ class PresaleReportView(generic.TemplateView):
         return context
 
 
-class _Echo:
-    """A file that hands back what is written to it, so csv.writer can feed a streamed response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 CSV_HEADER = [
     "id",
     "created_at",
@@ -305,19 +301,6 @@ CSV_HEADER = [
     "paid_at",
     "order_number",
 ]
-# A spreadsheet runs a cell starting with one of these as a formula; shoppers write e-mails and
-# sources (a utm_source is anything in a URL), so such cells are quoted as text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value) -> str:
-    if value is None:
-        return ""
-    if hasattr(value, "tzinfo"):
-        return timezone.localtime(value).isoformat(timespec="seconds")
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return f"'{value}"
-    return str(value)
 
 
 class PresaleReportCsvView(generic.View):
@@ -325,16 +308,11 @@ class PresaleReportCsvView(generic.View):
 
     def get(self, request, pk):
         popup = _presale_or_404(pk)
-        writer = csv.writer(_Echo())
-
-        def lines():
-            yield writer.writerow(CSV_HEADER)
-            for row in presale_report_rows(popup=popup):
-                yield writer.writerow([_csv_cell(value) for value in row])
-
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{popup.slug}-pledges.csv"'
-        return response
+        return csv_response(
+            header=CSV_HEADER,
+            rows=presale_report_rows(popup=popup),
+            filename=f"{popup.slug}-pledges.csv",
+        )
 
 
 class PresaleActionView(generic.View):
@@ -371,43 +349,49 @@ class PresaleSettleView(PresaleActionView):
         messages.success(self.request, message % {"title": popup.title})
 
 
+def graduate_from_form(request, popup: PopUp) -> None:
+    """Graduate the pop-up with the stock in the POSTed PresaleGraduateForm and say how it went;
+    ValidationError when the form or the rules refuse."""
+    form = PresaleGraduateForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(
+            [
+                f"{form.fields[name].label}: {error}"
+                for name, errors in form.errors.items()
+                for error in errors
+            ]
+        )
+    if popup.graduated_at is not None:
+        messages.info(
+            request,
+            _("“%(title)s” has already graduated: nothing changed.") % {"title": popup.title},
+        )
+        return
+    stock = form.cleaned_data["stock"]
+    popup_graduate(popup=popup, stock=stock)
+    message = _("“%(title)s” graduated: its products are public in the shop.")
+    if stock is not None:
+        message += " " + ngettext(
+            "Each offers %(stock)d unit to new customers.",
+            "Each offers %(stock)d units to new customers.",
+            stock,
+        ) % {"stock": stock}
+    messages.success(request, message % {"title": popup.title})
+    if stock is not None:
+        for product in popup_products_without_stock_record(popup=popup):
+            messages.warning(
+                request,
+                _(
+                    "“%(product)s” has no stock record, so no stock was set: add one under "
+                    "Catalogue › Products before it can be bought."
+                )
+                % {"product": product.get_title()},
+            )
+
+
 class PresaleGraduateView(PresaleActionView):
     def act(self, popup):
-        form = PresaleGraduateForm(self.request.POST)
-        if not form.is_valid():
-            raise ValidationError(
-                [
-                    f"{form.fields[name].label}: {error}"
-                    for name, errors in form.errors.items()
-                    for error in errors
-                ]
-            )
-        if popup.graduated_at is not None:
-            messages.info(
-                self.request,
-                _("“%(title)s” has already graduated: nothing changed.") % {"title": popup.title},
-            )
-            return
-        stock = form.cleaned_data["stock"]
-        presale_graduate(popup=popup, stock=stock)
-        message = _("“%(title)s” graduated: its products are public in the shop.")
-        if stock is not None:
-            message += " " + ngettext(
-                "Each offers %(stock)d unit to new customers.",
-                "Each offers %(stock)d units to new customers.",
-                stock,
-            ) % {"stock": stock}
-        messages.success(self.request, message % {"title": popup.title})
-        if stock is not None:
-            for product in popup_products_without_stock_record(popup=popup):
-                messages.warning(
-                    self.request,
-                    _(
-                        "“%(product)s” has no stock record, so no stock was set: add one under "
-                        "Catalogue › Products before it can be bought."
-                    )
-                    % {"product": product.get_title()},
-                )
+        graduate_from_form(self.request, popup)
 
 
 class PresaleNotifyView(PresaleActionView):
@@ -456,6 +440,10 @@ class QuestionQueueView(generic.ListView):
         ]
         context["status"] = self.status()
         context["speed"] = answer_speed()
+        # Reviews are moderated in Oscar's own reviews dashboard; this says how many wait there.
+        context["reviews_waiting"] = ProductReview.objects.filter(
+            status=ProductReview.FOR_MODERATION, popup_verified__isnull=False
+        ).count()
         return context
 
 
@@ -571,46 +559,3 @@ class PollToggleView(generic.View):
         Poll.objects.filter(pk=pk).update(is_open=not poll.is_open)
         messages.info(request, _("Voting closed.") if poll.is_open else _("Voting open again."))
         return redirect("popup-dashboard:poll-list")
-
-
-# The drop report -----------------------------------------------------------------------------------
-
-
-class DropReportView(generic.TemplateView):
-    """Funnel, sales, speed and unmet demand of one pop-up."""
-
-    template_name = "popup/dashboard/drop_report.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        popup = get_object_or_404(PopUp, pk=self.kwargs["pk"])
-        context.update(popup=popup, report=drop_report(popup=popup))
-        return context
-
-
-class DropReportCsvView(generic.View):
-    """The drop report's product table as CSV."""
-
-    def get(self, request, pk: int):
-        popup = get_object_or_404(PopUp, pk=pk)
-        report = drop_report(popup=popup)
-        writer = csv.writer(_Echo())
-
-        def lines():
-            yield writer.writerow(
-                ["product", "offered", "sold", "sell_through_percent", "revenue", "waitlist"]
-            )
-            for product in report.products:
-                row = [
-                    product.title,
-                    product.offered,
-                    product.sold,
-                    product.sell_through,
-                    product.revenue,
-                    product.waitlist,
-                ]
-                yield writer.writerow([_csv_cell(value) for value in row])
-
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{popup.slug}-drop.csv"'
-        return response

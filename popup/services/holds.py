@@ -5,6 +5,7 @@ racing for the last unit are served one after the other, and counts the other ba
 not expired. An expired hold counts for nothing without any job having run.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +18,7 @@ from oscar.core.loading import get_class
 
 from ..models import Hold, PopUp, PopUpBasket, PopUpProduct
 from ..selectors import popup_products, storefront_item
+from .stats import day_stats_add
 
 Selector = get_class("partner.strategy", "Selector")
 
@@ -128,9 +130,28 @@ def hold_set(
     return hold
 
 
+@transaction.atomic
 def holds_delete_expired(*, older_than: timedelta = timedelta(hours=1)) -> int:
-    """Delete hold rows expired for a while (they already reserve nothing); returns how many."""
-    deleted, _by_model = Hold.objects.filter(
-        reserved_until__lt=timezone.now() - older_than
-    ).delete()
+    """Delete hold rows expired for a while (they already reserve nothing); returns how many.
+
+    Each basket whose holds lapsed is counted in its pop-up's `holds_expired` for the day they
+    lapsed: a basket that checked out has no holds left to expire. Rows locked by a concurrent run
+    are skipped, so no basket is counted twice.
+    """
+    expired = list(
+        Hold.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(reserved_until__lt=timezone.now() - older_than)
+        .values_list("pk", "basket_id", "basket__popup_id", "reserved_until")
+    )
+    first_lapse = {}
+    for _pk, basket_id, popup_id, until in expired:
+        key = (popup_id, basket_id)
+        first_lapse[key] = min(until, first_lapse.get(key, until))
+    lapsed = Counter(
+        (popup_id, timezone.localdate(until))
+        for (popup_id, _basket_id), until in first_lapse.items()
+    )
+    deleted, _by_model = Hold.objects.filter(pk__in=[row[0] for row in expired]).delete()
+    for (popup_id, day), count in lapsed.items():
+        day_stats_add(popup_id=popup_id, day=day, event="holds_expired", count=count)
     return deleted

@@ -1,8 +1,8 @@
-"""A pre-sale once the merchant takes over: settling it early, graduating it, announcing the launch.
+"""A pre-sale once the merchant takes over: settling it early and announcing the launch.
 
 Pledges themselves (saving cards, charging, retrying) live in popup.services.pledges; this module
-only starts settlement there, then turns a funded pre-sale into regular catalogue products and tells
-its paid backers, each exactly once.
+only starts settlement there, and tells its paid backers of the launch, each exactly once. Graduating
+a funded pre-sale's products is popup.services.merchandising.popup_graduate.
 """
 
 from datetime import datetime
@@ -10,7 +10,7 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
@@ -65,39 +65,6 @@ def presale_settle_queue(*, popup: PopUp, now: datetime | None = None) -> bool:
         )
     transaction.on_commit(partial(presale_settle_run.delay, popup.pk, early=True))
     return goal_met
-
-
-@transaction.atomic
-def presale_graduate(*, popup: PopUp, stock: int | None, now: datetime | None = None) -> PopUp:
-    """Make the funded pre-sale's products regular, public catalogue products; once only.
-
-    With `stock`, each of their stock records offers that many units to new customers, on top of
-    the units already allocated to orders (the pre-sale's own orders among them).
-    """
-    now = now or timezone.now()
-    popup = PopUp.objects.select_for_update().get(pk=popup.pk)
-    if popup.graduated_at is not None:
-        return popup
-    goal_met = presale_progress(popup=popup).goal_met
-    if popup.kind != PopUp.Kind.PRESALE or (
-        presale_outcome_now(popup=popup, goal_met=goal_met, now=now) != PopUp.Outcome.FUNDED
-    ):
-        raise ValidationError(
-            _("Only a funded pre-sale can graduate: its goal met, and settled or closed.")
-        )
-    product_ids = list(popup.product_terms.values_list("product_id", flat=True))
-    products = Product.objects.filter(Q(pk__in=product_ids) | Q(children__in=product_ids))
-    # Parents too: Oscar lists a variant only under a public parent.
-    Product.objects.filter(pk__in=products.values("pk")).update(is_public=True, date_updated=now)
-    if stock is not None:
-        records = StockRecord.objects.select_for_update().filter(product_id__in=product_ids)
-        for record in records.order_by("pk"):
-            record.num_in_stock = (record.num_allocated or 0) + stock
-            # Saved one by one: back-in-stock alerts go out from the save signal.
-            record.save(update_fields=["num_in_stock", "date_updated"])
-    popup.graduated_at = now
-    popup.save(update_fields=["graduated_at", "updated_at"])
-    return popup
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@ bought. Reviews are Oscar's own (ProductReview, its moderation setting and dashb
 rating); the link only proves the reviewer bought the product.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
 from ..models import ReviewInvite, VerifiedReview
+from .shopper_input import looks_like_spam
 
 Order = get_model("order", "Order")
 ProductReview = get_model("reviews", "ProductReview")
@@ -61,18 +63,38 @@ def review_invites_due(*, now: datetime | None = None) -> list[int]:
 
 
 def review_submit(
-    *, invite: ReviewInvite, product_id: int, score: int, title: str, body: str, name: str
+    *,
+    invite: ReviewInvite,
+    product_id: int,
+    score: int,
+    title: str,
+    body: str,
+    name: str,
+    aspects: Mapping[str, int | None] | None = None,
 ) -> ProductReview:
-    """Record the buyer's review of one product of their order, once per product. Raises ReviewRefused."""
+    """Record the buyer's review of one product of their order, once per product. Raises ReviewRefused.
+
+    `aspects` rates quality, value and "as described" from 1 to 5, each optional. A review that looks
+    like spam waits for moderation in Oscar's reviews dashboard, whatever OSCAR_MODERATE_REVIEWS says.
+    """
     title, body, name = (title or "").strip(), (body or "").strip(), (name or "").strip()
+    aspects = {aspect: value for aspect, value in (aspects or {}).items() if value is not None}
     if not invite.order.lines.filter(product_id=product_id).exists():
         raise ReviewRefused(_("This product is not in your order."), code="product")
     if score not in range(1, 6):
         raise ReviewRefused(_("Choose a rating from 1 to 5 stars."), code="score")
+    if any(
+        aspect not in VerifiedReview.ASPECTS or value not in range(1, 6)
+        for aspect, value in aspects.items()
+    ):
+        raise ReviewRefused(
+            _("Rate each aspect from 1 to 5 stars, or leave it out."), code="aspect"
+        )
     if not title or not body:
         raise ReviewRefused(_("Please give your review a title and a few words."), code="text")
     if len(title) > MAX_TITLE or len(body) > MAX_BODY or len(name) > 60:
         raise ReviewRefused(_("Please shorten your review."), code="length")
+    text = f"{title} {body}"
     try:
         with transaction.atomic():
             review = ProductReview.objects.create(
@@ -82,8 +104,11 @@ def review_submit(
                 body=body,
                 name=name or _("A buyer"),
                 email=invite.order.guest_email,
+                **({"status": ProductReview.FOR_MODERATION} if looks_like_spam(text) else {}),
             )
-            VerifiedReview.objects.create(invite=invite, product_id=product_id, review=review)
+            VerifiedReview.objects.create(
+                invite=invite, product_id=product_id, review=review, **aspects
+            )
     except IntegrityError as error:
         raise ReviewRefused(_("You have already reviewed this product."), code="done") from error
     return review

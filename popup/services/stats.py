@@ -32,7 +32,8 @@ def _key(popup_id: int, day: date, event: str) -> str:
     return f"{PREFIX}:{popup_id}:{day.isoformat()}:{event}"
 
 
-def _add(popup_id: int, day: date, event: str, count: int) -> None:
+def day_stats_add(*, popup_id: int, day: date, event: str, count: int) -> None:
+    """Add `count` to the pop-up's `event` column for that day, by an F() update."""
     stats, _ = PopUpDayStats.objects.get_or_create(popup_id=popup_id, day=day)
     PopUpDayStats.objects.filter(pk=stats.pk).update(**{event: F(event) + count})
 
@@ -43,7 +44,7 @@ def stat_count(*, popup_id: int, event: str) -> None:
         raise ValueError(f"Unknown event {event!r}")
     day = timezone.localdate()
     if not settings.REDIS_URL:
-        _add(popup_id, day, event, 1)
+        day_stats_add(popup_id=popup_id, day=day, event=event, count=1)
         return
     connection = _redis(settings.REDIS_URL)
     key = _key(popup_id, day, event)
@@ -70,6 +71,8 @@ def stats_flush() -> int:
         # GETDEL: a count made while this runs lands in a new key, flushed next time.
         count = int(connection.getdel(key) or 0)
         if count and event in EVENTS and PopUp.objects.filter(pk=popup_id).exists():
-            _add(int(popup_id), date.fromisoformat(day), event, count)
+            day_stats_add(
+                popup_id=int(popup_id), day=date.fromisoformat(day), event=event, count=count
+            )
             moved += 1
     return moved

@@ -1,8 +1,11 @@
-""" "Notify me" and questions inside a pop-up embedded on another site, with no third-party cookies."""
+""" "Notify me", questions, ideas and polls inside a pop-up embedded on another site, with no
+third-party cookies."""
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from oscar.core.loading import get_model
 from playwright.sync_api import expect
@@ -66,3 +69,28 @@ def test_a_shopper_votes_and_suggests_in_the_idea_box_of_the_embed(page, store_u
     frame.get_by_role("button", name="Suggest it").click()
     expect(frame.locator("[data-ideas-message]")).to_contain_text("Thank you for your idea!")
     assert Idea.objects.get(title="Matching mittens").email == "grace@example.com"
+
+
+def test_a_shopper_votes_in_a_poll_of_the_embed_and_confirms_by_e_mail(page, store_url, host):
+    from popup.models import Poll, PollOption
+
+    popup = popup_with_products(1, allowed_embed_origins=host.origin)
+    poll = Poll.objects.create(popup=popup, question="Which colour next?")
+    PollOption.objects.create(poll=poll, label="Sage", display_order=0)
+    PollOption.objects.create(poll=poll, label="Rust", display_order=1)
+    script = f'<script src="{store_url}/popup/embed.js" data-popup="{popup.slug}" async></script>'
+    page.goto(host.serve(f"/{popup.slug}", f"<h1>Atelier Nord</h1>{script}"))
+    frame = page.frame_locator(f'iframe[src*="/popup/{popup.slug}/embed/"]')
+
+    frame.get_by_label("Rust").check()
+    frame.get_by_label("Your e-mail (to confirm your vote, one per person)").fill("ada@example.com")
+    frame.get_by_role("button", name="Vote", exact=True).click()
+
+    expect(frame.locator("[data-poll-message]")).to_contain_text("confirm")
+    assert PollOption.objects.get(label="Rust").votes == 0  # not before the address is confirmed
+    (confirmation,) = mail.outbox
+    link = re.search(r"https?://[^/\s]+(/\S+)", confirmation.body).group(1)
+    page.goto(f"{store_url}{link}")
+    assert PollOption.objects.get(label="Rust").votes == 1
+    page.goto(host.serve(f"/{popup.slug}", f"<h1>Atelier Nord</h1>{script}"))
+    expect(frame.locator("[data-poll] li", has_text="Rust")).to_contain_text("1 vote")

@@ -7,8 +7,9 @@ import pytest
 from django.core.cache import cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from oscar.test.factories import create_basket, create_order
 
-from popup.models import Idea, Poll, PollOption, Question
+from popup.models import Idea, Poll, PollOption, Question, ReviewInvite
 from tests.factories import popup_with_products
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -68,6 +69,32 @@ def test_no_input_makes_a_feedback_endpoint_fail(client, site, payload, target):
     assert response.status_code < 500, response.content[:300]
 
 
+@pytest.fixture
+def invite(site):
+    popup, _poll, _idea = site
+    product = popup.product_terms.get().product
+    basket = create_basket(empty=True)
+    basket.add_product(product)
+    order = create_order(basket=basket, guest_email="ada@example.com")
+    return ReviewInvite.objects.create(order=order, popup=popup), product
+
+
+REVIEW_FIELDS = ("score", "title", "body", "name", "aspect-quality", "aspect-value")
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(form=st.fixed_dictionaries({}, optional={name: texts for name in REVIEW_FIELDS}))
+def test_no_form_makes_the_review_page_fail_or_show_markup(client, invite, form):
+    invite, product = invite
+    response = client.post(f"/popup/review/{invite.token}/{product.pk}/", form)
+    assert response.status_code in (302, 400), response.content[:300]
+    assert ATTACK not in client.get(f"/popup/review/{invite.token}/").content.decode()
+
+
 def test_stored_fuzz_never_reaches_a_page_as_markup(client, admin_client, site):
     popup, _poll, _idea = site
     for text in (ATTACK, f"x{ATTACK}", f"{ATTACK}\n{ATTACK}"):
@@ -94,6 +121,7 @@ def test_stored_fuzz_never_reaches_a_page_as_markup(client, admin_client, site):
         admin_client.get("/dashboard/popups/questions/?status=published"),
         admin_client.get("/dashboard/popups/ideas/"),
         admin_client.get("/dashboard/popups/polls/"),
+        admin_client.get(f"/dashboard/popups/{popup.pk}/drop/"),
     ]
     for page in pages:
         assert page.status_code == 200

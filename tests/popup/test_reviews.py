@@ -83,6 +83,8 @@ def test_a_buyer_is_invited_once_after_the_delay_and_reviews_as_a_verified_buyer
         ({"score": "x", "title": "t", "body": "b"}, "from 1 to 5 stars"),
         ({"score": "4", "title": " ", "body": "b"}, "a title and a few words"),
         ({"score": "4", "title": "t" * 256, "body": "b"}, "shorten your review"),
+        ({"score": "4", "title": "t", "body": "b", "aspect-quality": "9"}, "each aspect from 1"),
+        ({"score": "4", "title": "t", "body": "b", "aspect-value": "x"}, "each aspect from 1"),
     ],
 )
 def test_bad_reviews_get_a_clear_error_and_store_nothing(localstripe, client, form, message):
@@ -111,3 +113,24 @@ def test_old_orders_are_not_invited_when_the_feature_arrives(localstripe, settin
     settings.POPUP_REVIEW_REQUEST_DAYS = 7
     bought(localstripe, days_ago=90)
     assert review_invites_send.delay().result == 0
+
+
+def test_aspects_are_optional_and_a_review_with_links_waits_for_moderation(
+    localstripe, client, admin_client, settings
+):
+    settings.OSCAR_MODERATE_REVIEWS = False
+    popup, order = bought(localstripe, days_ago=8)
+    invite = ReviewInvite.objects.create(order=order, popup=popup)
+    link = f"/popup/review/{invite.token}/"
+    assert 'name="aspect-as_described"' in client.get(link).content.decode()
+    product_id = order.lines.get().product_id
+    form = {"score": "5", "title": "Great", "body": "Buy at http://a.example and www.b.example"}
+    client.post(f"{link}{product_id}/", {**form, "aspect-quality": "4", "aspect-value": ""})
+
+    verified = VerifiedReview.objects.select_related("review").get()
+    assert (verified.quality, verified.value, verified.as_described) == (4, None, None)
+    assert verified.review.status == ProductReview.FOR_MODERATION
+    assert "Great" not in client.get(f"/popup/{popup.slug}/").content.decode()
+    queue = admin_client.get("/dashboard/popups/questions/").content.decode()
+    assert "1 verified review waits for moderation" in queue
+    assert "/dashboard/reviews/?status=0" in queue

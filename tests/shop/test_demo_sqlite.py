@@ -1,4 +1,5 @@
-"""`make demo` runs on SQLite: its pages must work there too, not only on the tests' PostgreSQL."""
+"""`make demo` runs on SQLite: its pages (the shopper's, and the merchant's drop reports) must work
+there too, not only on the tests' PostgreSQL."""
 
 import os
 import subprocess
@@ -11,15 +12,27 @@ PAGES = """
 import django
 django.setup()
 from django.core.management import call_command
+from django.contrib.auth import get_user_model
 from django.test import Client
+from popup.dashboard.report_views import TABLES
 from popup.models import PopUp
 call_command("demo", "--seed-only", verbosity=0)
 client = Client(HTTP_HOST="127.0.0.1")
-for popup in PopUp.objects.all():
+staff = Client(HTTP_HOST="127.0.0.1")
+staff.force_login(get_user_model().objects.create_superuser("bench", "b@example.com", "x"))
+popups = list(PopUp.objects.all())
+for popup in popups:
     for url in (popup.get_absolute_url(), popup.get_embed_url()):
         status = client.get(url).status_code
         assert status == 200, (url, status)
-print("ok", PopUp.objects.count())
+    drop = f"/dashboard/popups/{popup.pk}/drop/"
+    for url in [drop] + [f"{drop}{table}.csv" for table in TABLES]:
+        response = staff.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        b"".join(response.streaming_content) if response.streaming else response.content
+compare = f"/dashboard/popups/compare/?a={popups[0].pk}&b={popups[1].pk}"
+assert staff.get(compare).status_code == 200
+print("ok", len(popups))
 """
 
 
