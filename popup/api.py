@@ -4,12 +4,13 @@ another site's form, so these endpoints need no CSRF cookie either."""
 
 import json
 
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from .selectors import BasketSummary, Storefront, basket_get, basket_summary, popup_get_visible
 from .services.holds import HoldRefused, basket_create, hold_set
+from .services.placements import basket_attribute
 from .services.stats import stat_count
 
 TOKEN_HEADER = "X-Popup-Basket"
@@ -70,32 +71,77 @@ def _respond(request, basket, *, status=200, **extra) -> JsonResponse:
     return response
 
 
+def _basket_of(request, slug: str):
+    """The shopper's open basket in the pop-up; in an event-only pop-up, only an unlocked one."""
+    popup = popup_get_visible(slug=slug, user=request.user, unlock=None)
+    basket = basket_get(popup=popup, token=request.headers.get(TOKEN_HEADER, ""))
+    if popup.event_only and not (basket.unlocked or request.user.is_staff):
+        raise Http404("No such pop-up.")
+    return popup, basket
+
+
+def _text(body: dict, name: str) -> str:
+    value = body.get(name)
+    return value if isinstance(value, str) else ""
+
+
 @csrf_exempt
 @require_POST
 def basket_new(request, slug: str) -> JsonResponse:
-    """A new basket; the body may say where the shopper came from: {"source": "linktr.ee"}."""
-    popup = popup_get_visible(slug=slug, user=request.user)
+    """A new basket; the body may say where the shopper came from:
+    {"source": "linktr.ee", "placement": "ab3k9x2m", "utm": {"source": "...", ...}, "unlock": "..."}.
+    """
     try:
-        source = json_body(request).get("source") or ""
+        body = json_body(request)
     except BadRequest:
-        source = ""  # an old loader's empty POST: the basket matters more than the statistic
-    basket = basket_create(popup=popup, source=source)
+        body = {}  # an old loader's empty POST: the basket matters more than the statistic
+    popup = popup_get_visible(slug=slug, user=request.user, unlock=_text(body, "unlock"))
+    basket = basket_create(popup=popup, source=_text(body, "source"))
+    basket_attribute(
+        basket=basket,
+        placement_code=_text(body, "placement"),
+        utm=body.get("utm"),
+        unlock=_text(body, "unlock"),
+    )
     stat_count(popup_id=popup.pk, event="baskets")
     return _respond(request, basket, status=201)
 
 
+@csrf_exempt
+@require_POST
+def basket_attribution(request, slug: str) -> JsonResponse:
+    """The shopper came back by another placement, campaign or code: {"placement", "utm", "unlock"}.
+
+    The basket's attribution follows the last arrival until its checkout starts.
+    """
+    popup = popup_get_visible(slug=slug, user=request.user, unlock=None)
+    basket = basket_get(popup=popup, token=request.headers.get(TOKEN_HEADER, ""))
+    try:
+        body = json_body(request)
+    except BadRequest as error:
+        return JsonResponse({"error": str(error), "code": "bad_request"}, status=400)
+    basket_attribute(
+        basket=basket,
+        placement_code=_text(body, "placement"),
+        utm=body.get("utm"),
+        unlock=_text(body, "unlock"),
+    )
+    if popup.event_only and not (basket.unlocked or request.user.is_staff):
+        raise Http404("No such pop-up.")
+    return _respond(request, basket)
+
+
 @require_GET
 def basket_detail(request, slug: str) -> JsonResponse:
-    popup = popup_get_visible(slug=slug, user=request.user)
-    return _respond(request, basket_get(popup=popup, token=request.headers.get(TOKEN_HEADER, "")))
+    _popup, basket = _basket_of(request, slug)
+    return _respond(request, basket)
 
 
 @csrf_exempt
 @require_POST
 def basket_line(request, slug: str) -> JsonResponse:
     """Set how many units of a product the basket holds: {"product": id, "quantity": n}."""
-    popup = popup_get_visible(slug=slug, user=request.user)
-    basket = basket_get(popup=popup, token=request.headers.get(TOKEN_HEADER, ""))
+    popup, basket = _basket_of(request, slug)
     try:
         body = json_body(request)
         product_id, quantity = whole_number(body, "product"), whole_number(body, "quantity")

@@ -27,8 +27,9 @@ from .services.checkout import (
     checkout_pay,
     checkout_total,
 )
+from .services.placements import basket_checkout_mark
 from .services.pledges import pledge_confirm, pledge_start
-from .services.stats import stat_count_once
+from .services.stats import stat_count
 
 PaymentError = get_class("payment.exceptions", "PaymentError")
 UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
@@ -85,7 +86,8 @@ def checkout_page(request, token: str):
     if basket.order_id:
         return redirect(_done_url(basket))
     storefront, summary = basket_summary(basket=basket, strategy=request.strategy)
-    stat_count_once(popup_id=basket.popup_id, event="checkouts", subject=str(basket.pk))
+    if basket_checkout_mark(basket=basket):  # once per basket, however often the page reloads
+        stat_count(popup_id=basket.popup_id, event="checkouts")
     stripe_js = urlsplit(settings.STRIPE_JS_URL)
     amount, currency = checkout_total(basket=basket, strategy=request.strategy)
     pledging = basket.popup.takes_pledges
@@ -100,7 +102,10 @@ def checkout_page(request, token: str):
         "basket": basket,
         "summary": summary,
         "storefront": storefront,
-        "form": CheckoutForm(requires_shipping=_requires_shipping(summary.lines)),
+        "form": CheckoutForm(
+            requires_shipping=_requires_shipping(summary.lines),
+            countries=basket.popup.shipping_countries,
+        ),
         "requires_shipping": _requires_shipping(summary.lines),
         "stripe_js_url": settings.STRIPE_JS_URL,
         "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,

@@ -21,15 +21,23 @@ class CheckoutForm(forms.Form):
         r"^pm_\w+$", max_length=255, required=False, widget=forms.HiddenInput
     )
 
-    def __init__(self, *args, requires_shipping: bool = True, card_needed: bool = True, **kwargs):
+    def __init__(
+        self,
+        *args,
+        requires_shipping: bool = True,
+        card_needed: bool = True,
+        countries: list[str] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         # A pledge saves the card after the details are checked, so it arrives later.
         self.card_needed = card_needed
+        offered = Country.objects.filter(is_shipping_country=True)
+        if countries:  # the pop-up ships only there
+            offered = offered.filter(iso_3166_1_a2__in=countries)
         self.fields["country"].choices = [("", "")] + [
             (country.iso_3166_1_a2, country.printable_name)
-            for country in Country.objects.filter(is_shipping_country=True).order_by(
-                "display_order", "printable_name"
-            )
+            for country in offered.order_by("display_order", "printable_name")
         ]
         self.requires_shipping = requires_shipping
         if not requires_shipping:

@@ -1,5 +1,5 @@
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,6 +22,9 @@ RESERVED_SLUGS = frozenset(
         "pledge",
         "review",
         "vote",
+        "p",
+        "feeds",
+        "ambassador",
     }
 )
 
@@ -188,6 +191,31 @@ class PopUp(models.Model):
         blank=True,
         validators=[RegexValidator(r"^[A-Za-z0-9._]+$", _("Letters, digits, dots, underscores."))],
     )
+    # Events: a code given out at a venue reveals an event-only pop-up and its event prices.
+    unlock_code = models.CharField(
+        _("unlock code"),
+        max_length=40,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9-]+$", _("Letters, digits and dashes only."))],
+        help_text=_("Shoppers who enter it see event prices (and the pop-up, if event-only)."),
+    )
+    event_only = models.BooleanField(
+        _("event only"),
+        default=False,
+        help_text=_("Hidden from anyone without the unlock code: not listed, not in feeds."),
+    )
+    ship_to_countries = models.CharField(
+        _("ships only to"),
+        max_length=400,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^\s*([A-Za-z]{2}\s*(,\s*[A-Za-z]{2}\s*)*)?$",
+                _("Two-letter country codes separated by commas, e.g. FR, BE, LU."),
+            )
+        ],
+        help_text=_("Two-letter country codes, comma separated. Empty: wherever the store ships."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -227,6 +255,18 @@ class PopUp(models.Model):
             self.presale_goal_units or self.presale_goal_amount
         ):
             raise ValidationError({"presale_goal_units": _("A pre-sale needs a goal.")})
+        if self.event_only and not self.unlock_code:
+            raise ValidationError({"unlock_code": _("An event-only pop-up needs an unlock code.")})
+
+    @property
+    def shipping_countries(self) -> list[str]:
+        """The ISO 3166-1 codes it ships to, upper case; empty: no restriction of its own."""
+        return [code.strip().upper() for code in self.ship_to_countries.split(",") if code.strip()]
+
+    def unlocks_with(self, code: str) -> bool:
+        return bool(self.unlock_code) and secrets.compare_digest(
+            code.strip().upper(), self.unlock_code.upper()
+        )
 
     @property
     def embed_origins(self) -> list[str]:
@@ -257,9 +297,17 @@ class PopUp(models.Model):
     def whatsapp_url(self) -> str:
         return f"https://wa.me/{self.whatsapp_number.lstrip('+')}" if self.whatsapp_number else ""
 
+    def whatsapp_message_url(self, text: str) -> str:
+        """A wa.me link that opens a chat with the shop, `text` already typed in."""
+        return f"{self.whatsapp_url}?{urlencode({'text': text})}" if self.whatsapp_number else ""
+
     @property
     def messenger_url(self) -> str:
         return f"https://m.me/{self.messenger_username}" if self.messenger_username else ""
+
+    def messenger_ref_url(self, ref: str) -> str:
+        """An m.me link whose `ref` the page's Messenger inbox receives (which pop-up, which placement)."""
+        return f"{self.messenger_url}?{urlencode({'ref': ref})}" if self.messenger_username else ""
 
     @property
     def instagram_url(self) -> str:
@@ -288,6 +336,14 @@ class PopUpProduct(models.Model):
         blank=True,
         help_text=_("Empty: the regular price."),
     )
+    event_price = models.DecimalField(
+        _("event price"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("The price for shoppers who entered the pop-up's unlock code."),
+    )
     display_order = models.PositiveSmallIntegerField(_("display order"), default=0)
 
     class Meta:
@@ -304,6 +360,10 @@ class PopUpProduct(models.Model):
             models.CheckConstraint(
                 condition=models.Q(price__isnull=True) | models.Q(price__gte=0),
                 name="popup_product_price_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(event_price__isnull=True) | models.Q(event_price__gte=0),
+                name="popup_product_event_price_not_negative",
             ),
         ]
 
@@ -349,6 +409,17 @@ class PopUpBasket(models.Model):
     )
     # Where the shopper came from: the page that embedded the pop-up, or a campaign's utm_source.
     source = models.CharField(max_length=120, blank=True, default="")
+    # The placement (and through it the ambassador) the shopper arrived by, and the landing URL's
+    # utm_* parameters (keys without the prefix). Set when the basket is made, never changed after
+    # the checkout started.
+    placement = models.ForeignKey(
+        "Placement", on_delete=models.SET_NULL, null=True, blank=True, related_name="baskets"
+    )
+    utm = models.JSONField(default=dict, blank=True)
+    # Entered the pop-up's unlock code: event prices apply.
+    unlocked = models.BooleanField(default=False)
+    # When the shopper first reached the checkout page: counted once per basket, whatever reloads.
+    checkout_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -745,3 +816,132 @@ class PopUpDayStats(models.Model):
 
     def __str__(self) -> str:
         return f"{self.popup_id} on {self.day}"
+
+
+def new_placement_code() -> str:
+    """Eight characters of an alphabet without look-alikes (0/O, 1/l/I): short, and typed from print."""
+    alphabet = "23456789abcdefghjkmnpqrstuvwxyz"
+    return "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def new_ambassador_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Ambassador(models.Model):
+    """A fan or a reseller who sells for the store: a code, an optional discount, a commission.
+
+    They need no account: their private page is reached by an unguessable token in a link.
+    """
+
+    class Kind(models.TextChoices):
+        FAN = "fan", _("Fan")
+        RESELLER = "reseller", _("Reseller")
+
+    name = models.CharField(_("name"), max_length=80)
+    email = models.EmailField(_("e-mail"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.FAN)
+    code = models.CharField(
+        _("code"),
+        max_length=20,
+        validators=[RegexValidator(r"^[A-Z0-9]+$", _("Capital letters and digits only."))],
+        help_text=_("Shoppers type it at checkout, e.g. SOPHIE10."),
+    )
+    discount_percent = models.DecimalField(
+        _("discount for their audience (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(90)],
+    )
+    commission_percent = models.DecimalField(
+        _("commission (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=10,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    token = models.CharField(
+        max_length=64, unique=True, default=new_ambassador_token, editable=False
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    invited_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("ambassador")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="ambassador_email_once"),
+            models.UniqueConstraint(fields=["code"], name="ambassador_code_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("popup:ambassador", kwargs={"token": self.token})
+
+
+class Placement(models.Model):
+    """Where a pop-up is placed: a post, a bio link, a newsletter, an ambassador's page, a poster.
+
+    Each has its own short link and embed snippet; what comes through it is counted first-party.
+    """
+
+    popup = models.ForeignKey(PopUp, on_delete=models.CASCADE, related_name="placements")
+    name = models.CharField(_("name"), max_length=80, help_text=_("e.g. Instagram bio"))
+    code = models.CharField(max_length=12, unique=True, default=new_placement_code, editable=False)
+    ambassador = models.ForeignKey(
+        Ambassador,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="placements",
+    )
+    # Short-link clicks and page views through it (popup.services.stats counts, then adds here).
+    clicks = models.PositiveIntegerField(default=0, editable=False)
+    views = models.PositiveIntegerField(default=0, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("placement")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["popup", "ambassador"],
+                condition=models.Q(ambassador__isnull=False),
+                name="placement_one_per_ambassador_and_popup",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.popup})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("popup:short-link", kwargs={"code": self.code})
+
+
+class Commission(models.Model):
+    """What an ambassador earned on one order, fixed when the order was placed."""
+
+    ambassador = models.ForeignKey(Ambassador, on_delete=models.PROTECT, related_name="commissions")
+    order = models.OneToOneField(
+        "order.Order", on_delete=models.PROTECT, related_name="popup_commission"
+    )
+    placement = models.ForeignKey(Placement, on_delete=models.PROTECT, related_name="commissions")
+    basis = models.DecimalField(max_digits=12, decimal_places=2)  # goods, tax incl., no shipping
+    rate = models.DecimalField(max_digits=5, decimal_places=2)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    paid_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    paid_reference = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("commission")
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} to {self.ambassador} on {self.order_id}"

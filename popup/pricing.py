@@ -1,6 +1,6 @@
 """Oscar prices for a pop-up's basket: the store's own strategy, with the pop-up's prices on top."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from oscar.core.loading import get_class
@@ -8,6 +8,8 @@ from oscar.core.loading import get_class
 PurchaseInfo = get_class("partner.strategy", "PurchaseInfo")
 FixedPrice = get_class("partner.prices", "FixedPrice")
 Available = get_class("partner.availability", "Available")
+
+CENT = Decimal("0.01")
 
 
 class PopUpPricing:
@@ -38,3 +40,18 @@ class PopUpPricing:
 
     def fetch_for_line(self, line, stockrecord=None):
         return self.fetch_for_product(line.product, stockrecord or line.stockrecord)
+
+
+def ambassador_discount(basket) -> Decimal:
+    """The percentage off the basket's ambassador gives their audience (0 without one)."""
+    placement = basket.placement
+    if placement is None or placement.ambassador is None or not placement.ambassador.is_active:
+        return Decimal("0")
+    return placement.ambassador.discount_percent
+
+
+def price_discounted(price: Decimal, percent: Decimal) -> Decimal:
+    """`price` less `percent` per cent, to the cent, rounded half up."""
+    if not percent:
+        return price
+    return (price * (100 - percent) / 100).quantize(CENT, rounding=ROUND_HALF_UP)

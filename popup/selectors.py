@@ -1,19 +1,22 @@
 """Reads of pop-ups: what a shopper sees, computed at request time from the schedule and stock."""
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
 from django.utils import timezone
 from oscar.core.loading import get_class, get_model
 
 from .models import (
+    Ambassador,
+    Commission,
     Idea,
+    Placement,
     Pledge,
     PledgeLine,
     Poll,
@@ -22,6 +25,7 @@ from .models import (
     PopUpProduct,
     Question,
 )
+from .pricing import ambassador_discount, price_discounted
 
 Product = get_model("catalogue", "Product")
 OrderLine = get_model("order", "Line")
@@ -112,10 +116,17 @@ class Storefront:
         return min(priced, key=lambda item: item.price) if priced else None
 
 
-def popup_get_visible(*, slug: str, user=None) -> PopUp:
-    """The pop-up with this slug if the user may see it: published, or any to staff. 404 otherwise."""
+def popup_get_visible(*, slug: str, user=None, unlock: str | None = "") -> PopUp:
+    """The pop-up with this slug if the user may see it: published, or any to staff. 404 otherwise.
+
+    An event-only pop-up also needs its `unlock` code (staff excepted); with `unlock=None` the
+    caller checks that itself.
+    """
     popup = PopUp.objects.select_related("range").filter(slug=slug).first()
-    if popup is None or not (popup.is_published or (user is not None and user.is_staff)):
+    staff = user is not None and user.is_staff
+    if popup is None or not (popup.is_published or staff):
+        raise Http404("No such pop-up.")
+    if popup.event_only and unlock is not None and not (staff or popup.unlocks_with(unlock)):
         raise Http404("No such pop-up.")
     return popup
 
@@ -172,8 +183,11 @@ def product_units_left(
     return max(0, min(caps) - held)
 
 
-def storefront_item(*, popup: PopUp, product, strategy) -> StorefrontItem:
-    """One product as the pop-up sells it; `product` comes from popup_products (prefetched)."""
+def storefront_item(*, popup: PopUp, product, strategy, unlocked: bool = False) -> StorefrontItem:
+    """One product as the pop-up sells it; `product` comes from popup_products (prefetched).
+
+    `unlocked`: the shopper entered the pop-up's unlock code, so event prices apply.
+    """
     terms = product.popup_terms_here[0] if product.popup_terms_here else None
     info = strategy.fetch_for_product(product)
     if info.price.exists:
@@ -183,6 +197,8 @@ def storefront_item(*, popup: PopUp, product, strategy) -> StorefrontItem:
     else:
         regular, currency = None, settings.OSCAR_DEFAULT_CURRENCY
     price = terms.price if terms is not None and terms.price is not None else regular
+    if unlocked and terms is not None and terms.event_price is not None:
+        price = terms.event_price
     images = product.ordered_images
     if not images and product.parent_id:
         images = product.parent.ordered_images
@@ -197,12 +213,14 @@ def storefront_item(*, popup: PopUp, product, strategy) -> StorefrontItem:
     )
 
 
-def popup_storefront(*, popup: PopUp, strategy=None, now: datetime | None = None) -> Storefront:
+def popup_storefront(
+    *, popup: PopUp, strategy=None, now: datetime | None = None, unlocked: bool = False
+) -> Storefront:
     """The pop-up as a shopper sees it now: items in display order with honest prices and units left."""
     now = now or timezone.now()
     strategy = strategy or Selector().strategy()
     items = [
-        storefront_item(popup=popup, product=product, strategy=strategy)
+        storefront_item(popup=popup, product=product, strategy=strategy, unlocked=unlocked)
         for product in popup_products(popup=popup, now=now)
     ]
     items.sort(key=lambda item: (item.terms.display_order if item.terms else 1000, item.title))
@@ -294,10 +312,23 @@ def basket_get(*, popup: PopUp, token: str) -> PopUpBasket:
 
 
 def basket_summary(*, basket: PopUpBasket, strategy=None, now: datetime | None = None):
-    """What the basket holds now, priced as the pop-up sells it; expired holds are flagged."""
+    """What the basket holds now, priced as the pop-up sells it to this basket; expired holds flagged.
+
+    Its prices are the event prices if the basket was unlocked, less its ambassador's discount.
+    """
     now = now or timezone.now()
-    storefront = popup_storefront(popup=basket.popup, strategy=strategy, now=now)
-    items = {item.product.pk: item for item in storefront.items}
+    storefront = popup_storefront(
+        popup=basket.popup, strategy=strategy, now=now, unlocked=basket.unlocked
+    )
+    discount = ambassador_discount(basket)
+    items = {
+        item.product.pk: (
+            replace(item, price=price_discounted(item.price, discount))
+            if discount and item.price is not None
+            else item
+        )
+        for item in storefront.items
+    }
     lines = [
         BasketLine(
             item=items[hold.terms.product_id],
@@ -399,3 +430,86 @@ def popup_polls(*, popup: PopUp, limit: int = 2) -> list[Poll]:
     """The pop-up's latest polls with their options and confirmed counts (two queries)."""
     polls = Poll.objects.filter(popup=popup).prefetch_related("options").order_by("-created_at")
     return list(polls[:limit])
+
+
+# Channels: placements and ambassadors ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelFigures:
+    """What came through a placement (or all of an ambassador's): first-party, from our own rows."""
+
+    clicks: int = 0
+    views: int = 0
+    baskets: int = 0
+    checkouts: int = 0
+    orders: int = 0
+    units: int = 0
+    revenue: Decimal = Decimal("0.00")
+    commission: Decimal = Decimal("0.00")
+    commission_due: Decimal = Decimal("0.00")
+
+    @property
+    def commission_paid(self) -> Decimal:
+        return self.commission - self.commission_due
+
+    @property
+    def conversion(self) -> Decimal | None:
+        """Orders per 100 views, to one decimal; None before any view."""
+        if not self.views:
+            return None
+        return (Decimal(self.orders * 100) / self.views).quantize(Decimal("0.1"))
+
+
+def channel_figures(*, by: str, ids) -> dict[int, ChannelFigures]:
+    """Figures per placement (`by="placement"`) or per ambassador (`by="ambassador"`), in 4 queries.
+
+    Baskets, checkouts and orders are counted from the baskets themselves (a checkout is a basket
+    with `checkout_at`, an order a basket with its order), so nothing is ever counted twice.
+    """
+    if by not in ("placement", "ambassador"):
+        raise ValueError(f"Unknown grouping {by!r}")
+    ids = list(ids)
+    if not ids:
+        return {}
+    # The path from a placement, a basket and a commission to what is grouped by.
+    own, key = ("pk", "placement") if by == "placement" else ("ambassador", "placement__ambassador")
+    rows: dict[int, dict] = {pk: {} for pk in ids}
+    placements = Placement.objects.filter(**{f"{own}__in": ids}).order_by().values(own)
+    for row in placements.annotate(clicks_sum=Sum("clicks"), views_sum=Sum("views")):
+        rows[row[own]].update(clicks=row["clicks_sum"] or 0, views=row["views_sum"] or 0)
+    baskets = PopUpBasket.objects.filter(**{f"{key}__in": ids}).order_by().values(key)
+    for row in baskets.annotate(
+        basket_count=Count("pk"),
+        checkout_count=Count("pk", filter=Q(checkout_at__isnull=False)),
+        order_count=Count("order"),
+        revenue_sum=Sum("order__total_incl_tax"),
+    ):
+        rows[row[key]].update(
+            baskets=row["basket_count"],
+            checkouts=row["checkout_count"],
+            orders=row["order_count"],
+            revenue=row["revenue_sum"] or Decimal("0.00"),
+        )
+    line_key = f"order__popup_basket__{key}"
+    lines = OrderLine.objects.filter(**{f"{line_key}__in": ids}).order_by().values(line_key)
+    for row in lines.annotate(unit_sum=Sum("quantity")):
+        rows[row[line_key]]["units"] = row["unit_sum"] or 0
+    commissions = Commission.objects.filter(**{f"{by}__in": ids}).order_by().values(by)
+    for row in commissions.annotate(
+        total=Sum("amount"), due=Sum("amount", filter=Q(paid_at__isnull=True))
+    ):
+        rows[row[by]].update(
+            commission=row["total"] or Decimal("0.00"), commission_due=row["due"] or Decimal("0.00")
+        )
+    return {pk: ChannelFigures(**values) for pk, values in rows.items()}
+
+
+def ambassador_by_token(*, token: str) -> Ambassador:
+    """The active ambassador with this private-page token; 404 for anything else."""
+    if not token or len(token) > 64:
+        raise Http404("No such page.")
+    ambassador = Ambassador.objects.filter(token=token, is_active=True).first()
+    if ambassador is None:
+        raise Http404("No such page.")
+    return ambassador

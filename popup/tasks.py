@@ -376,3 +376,35 @@ def stats_flush_run() -> int:
     from .services.stats import stats_flush
 
     return stats_flush()
+
+
+@shared_task(acks_late=True)
+def ambassador_invite_email_send(ambassador_id: int, placement_id: int) -> None:
+    """Send an ambassador their link, code and private stats page for one pop-up."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+
+    from .models import Placement
+
+    placement = (
+        Placement.objects.select_related("popup", "ambassador")
+        .filter(pk=placement_id, ambassador_id=ambassador_id)
+        .first()
+    )
+    if placement is None or not placement.ambassador.is_active:
+        return
+    site = settings.POPUP_SITE_URL
+    context = {
+        "ambassador": placement.ambassador,
+        "popup": placement.popup,
+        "link": f"{site}{placement.get_absolute_url()}",
+        "page_url": f"{site}{placement.ambassador.get_absolute_url()}",
+        "shop_name": settings.OSCAR_SHOP_NAME,
+    }
+    send_mail(
+        subject=render_to_string("popup/emails/ambassador_invite_subject.txt", context).strip(),
+        message=render_to_string("popup/emails/ambassador_invite_body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[placement.ambassador.email],
+    )

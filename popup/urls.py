@@ -6,6 +6,9 @@ app_name = "popup"
 
 urlpatterns = [
     path("embed.js", views.embed_loader, name="embed-loader"),
+    path("p/<str:code>/", views.short_link, name="short-link"),
+    path("ambassador/<str:token>/", views.ambassador_page, name="ambassador"),
+    path("p/<str:code>/embed/", views.short_link, {"embed": True}, name="short-link-embed"),
     path("checkout/<str:token>/", checkout_views.checkout_page, name="checkout"),
     path("checkout/<str:token>/pay/", checkout_views.checkout_pay_view, name="checkout-pay"),
     path(
@@ -55,6 +58,7 @@ urlpatterns = [
     path("<slug:slug>/basket/", api.basket_detail, name="basket"),
     path("<slug:slug>/basket/new/", api.basket_new, name="basket-new"),
     path("<slug:slug>/basket/lines/", api.basket_line, name="basket-line"),
+    path("<slug:slug>/basket/attribution/", api.basket_attribution, name="basket-attribution"),
     path("<slug:slug>/waitlist/", feedback_api.waitlist_join_view, name="waitlist"),
     path("<slug:slug>/questions/", feedback_api.question_ask_view, name="questions"),
     path("<slug:slug>/ideas/", feedback_api.idea_post_view, name="ideas"),

@@ -181,6 +181,7 @@ OSCAR_DASHBOARD_NAVIGATION = [
             {"label": "Shoppers' questions", "url_name": "popup-dashboard:question-list"},
             {"label": "Ideas", "url_name": "popup-dashboard:idea-list"},
             {"label": "Polls", "url_name": "popup-dashboard:poll-list"},
+            {"label": "Ambassadors", "url_name": "popup-dashboard:ambassador-list"},
         ],
     },
 ]

@@ -71,7 +71,7 @@ def share_card_build(*, storefront: Storefront, shop_name: str) -> ShareCard:
     picture, is_hero = _share_picture(storefront)
     return ShareCard(
         title=popup.title,
-        price_text=_price_text(storefront),
+        price_text=storefront_price_text(storefront=storefront),
         status_text=_status_text(storefront),
         shop_name=shop_name,
         accent_colour=popup.accent_colour,
@@ -107,7 +107,7 @@ def share_image_get(*, storefront: Storefront, shop_name: str, width: int = WIDT
     content = cache.get(key)
     if content is None:
         picture, _is_hero = _share_picture(storefront)
-        content = share_image_render(card=card, picture=_read(picture), width=width)
+        content = share_image_render(card=card, picture=picture_read(picture=picture), width=width)
         cache.set(key, content, SHARE_IMAGE_CACHE_SECONDS)
     return SharePNG(etag=f'"{fingerprint}-{width}"', content=content)
 
@@ -231,18 +231,20 @@ def _share_picture(storefront: Storefront) -> tuple[FieldFile | None, bool]:
     return None, False
 
 
-def _read(picture: FieldFile | None) -> bytes | None:
+def picture_read(*, picture: FieldFile | None) -> bytes | None:
+    """The stored picture's bytes; None when there is none or it cannot be read (logged)."""
     if picture is None:
         return None
     try:
         with picture.storage.open(picture.name, "rb") as source:
             return source.read()
     except OSError:
-        logger.warning("Share image drawn without its picture %s: unreadable.", picture.name)
+        logger.warning("Drawn without its picture %s: unreadable.", picture.name)
         return None
 
 
-def _price_text(storefront: Storefront) -> str:
+def storefront_price_text(*, storefront: Storefront) -> str:
+    """The lowest price, as “from €25.00” when the prices differ; empty when nothing has one."""
     lowest = storefront.lowest_price
     if lowest is None:
         return ""

@@ -1,4 +1,7 @@
-"""The share image of a pop-up, drawn with Pillow: data in, PNG bytes out, no Django and no I/O but fonts."""
+"""The share image of a pop-up, drawn with Pillow: data in, PNG bytes out, no Django and no I/O but fonts.
+
+The drawing helpers (fonts, colours, pictures, fitted text) are public: the QR posters use them too.
+"""
 
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,48 +45,57 @@ class ShareCard:
 
 def share_image_render(*, card: ShareCard, picture: bytes | None, width: int = WIDTH) -> bytes:
     """The card drawn as a 1200x630 PNG (scaled down to `width`); an unreadable picture is left out."""
-    accent = _colour(card.accent_colour)
+    accent = colour_parse(card.accent_colour)
     canvas = Image.new("RGB", (WIDTH, HEIGHT), accent)
-    photo = _decode(picture)
+    photo = picture_decode(picture)
     if photo is not None and card.picture_is_hero:
         canvas.paste(ImageOps.fit(photo, (WIDTH, HEIGHT), Image.Resampling.LANCZOS))
         _darken_towards_bottom(canvas)
         text_colour, text_right = WHITE, WIDTH - MARGIN
-        pill_fill, pill_text = accent, _contrasting(accent)
+        pill_fill, pill_text = accent, colour_contrasting(accent)
     else:
         text_right = WIDTH - MARGIN
         if photo is not None:
             panel = ImageOps.fit(photo, (PICTURE_PANEL, HEIGHT), Image.Resampling.LANCZOS)
             canvas.paste(panel, (WIDTH - PICTURE_PANEL, 0))
             text_right = WIDTH - PICTURE_PANEL - MARGIN
-        text_colour = _contrasting(accent)
+        text_colour = colour_contrasting(accent)
         pill_fill, pill_text = text_colour, accent
 
     draw = ImageDraw.Draw(canvas)
     text_width = text_right - MARGIN
-    small = _font(False, 30)
+    small = font_load(False, 30)
     draw.text(
-        (MARGIN, 52), _ellipsize(card.shop_name, small, text_width), font=small, fill=text_colour
+        (MARGIN, 52),
+        text_ellipsize(card.shop_name, small, text_width),
+        font=small,
+        fill=text_colour,
     )
 
     # Stack from the bottom up: status pill, price, title.
     y = HEIGHT - 56
     if card.status_text:
-        font = _font(True, 34)
-        label = _ellipsize(card.status_text, font, text_width - 48)
+        font = font_load(True, 34)
+        label = text_ellipsize(card.status_text, font, text_width - 48)
         left, top, right, bottom = draw.textbbox((0, 0), label, font=font, anchor="ls")
         pill = (MARGIN, y - 56, MARGIN + (right - left) + 48, y)
         draw.rounded_rectangle(pill, radius=28, fill=pill_fill)
         draw.text((MARGIN + 24, y - 28), label, font=font, fill=pill_text, anchor="lm")
         y -= 56 + 28
     if card.price_text:
-        font = _font(True, 52)
-        price = _ellipsize(card.price_text, font, text_width)
+        font = font_load(True, 52)
+        price = text_ellipsize(card.price_text, font, text_width)
         draw.text((MARGIN, y), price, font=font, fill=text_colour, anchor="ls")
         y -= 52 + 36
     title_top_limit = 52 + 30 + 40
-    size, lines = _fit_title(card.title, width=text_width, height=y - title_top_limit)
-    font, line_height = _font(True, size), round(size * 1.15)
+    size, lines = text_fit(
+        card.title,
+        width=text_width,
+        height=y - title_top_limit,
+        sizes=TITLE_SIZES,
+        max_lines=TITLE_MAX_LINES,
+    )
+    font, line_height = font_load(True, size), round(size * 1.15)
     for index, line in enumerate(reversed(lines)):
         draw.text((MARGIN, y - index * line_height), line, font=font, fill=text_colour, anchor="ls")
 
@@ -106,21 +118,23 @@ def share_image_height(width: int) -> int:
 
 
 @lru_cache(maxsize=32)
-def _font(bold: bool, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def font_load(bold: bool, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """DejaVu Sans (bold or regular) at `size` px; Pillow's own scalable font without it."""
     path = BOLD_FONT if bold else REGULAR_FONT
     if path.exists():
         return ImageFont.truetype(str(path), size)
     return ImageFont.load_default(size=size)
 
 
-def _colour(value: str) -> tuple[int, int, int]:
+def colour_parse(value: str) -> tuple[int, int, int]:
+    """A "#rrggbb" colour as RGB; the default accent for anything unreadable."""
     try:
         return ImageColor.getrgb(value)[:3]
     except ValueError:
         return DEFAULT_ACCENT
 
 
-def _contrasting(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
+def colour_contrasting(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
     """White or ink, whichever reads better on `rgb` (WCAG relative luminance)."""
 
     def channel(value: int) -> float:
@@ -132,12 +146,15 @@ def _contrasting(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
     return INK if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else WHITE
 
 
-def _decode(picture: bytes | None) -> Image.Image | None:
+def picture_decode(
+    picture: bytes | None, *, size: tuple[int, int] = (WIDTH, HEIGHT)
+) -> Image.Image | None:
+    """The picture as an RGB image at least about `size` big; None when absent or unreadable."""
     if not picture:
         return None
     try:
         image = Image.open(BytesIO(picture))
-        image.draft("RGB", (WIDTH, HEIGHT))  # JPEGs decode at a reduced scale: faster, less memory
+        image.draft("RGB", size)  # JPEGs decode at a reduced scale: faster, less memory
         return ImageOps.exif_transpose(image).convert("RGB")
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None
@@ -150,7 +167,8 @@ def _darken_towards_bottom(canvas: Image.Image) -> None:
     canvas.paste(Image.new("RGB", (WIDTH, HEIGHT), (0, 0, 0)), (0, 0), shade)
 
 
-def _wrap(text: str, font, width: int) -> list[str]:
+def text_wrap(text: str, font, width: int) -> list[str]:
+    """The words of `text` in lines no wider than `width`; a word too long for one is broken."""
     lines: list[str] = []
     for word in text.split():
         candidate = f"{lines[-1]} {word}" if lines else word
@@ -168,25 +186,36 @@ def _wrap(text: str, font, width: int) -> list[str]:
     return lines
 
 
-def _fit_title(title: str, *, width: int, height: int) -> tuple[int, list[str]]:
-    """The largest size at which the wrapped title fits; at the smallest, an ellipsis ends it."""
-    title = " ".join(title.split()) or " "
-    for size in TITLE_SIZES:
-        font = _font(True, size)
-        lines = _wrap(title, font, width)
-        if len(lines) <= TITLE_MAX_LINES and len(lines) * round(size * 1.15) <= height:
+def text_fit(
+    text: str,
+    *,
+    width: int,
+    height: int,
+    sizes: range,
+    max_lines: int,
+    bold: bool = True,
+    leading: float = 1.15,
+) -> tuple[int, list[str]]:
+    """The largest of `sizes` at which the wrapped text fits the box; at the smallest, an ellipsis
+    ends it. Lines are `round(size * leading)` px apart."""
+    text = " ".join(text.split()) or " "
+    for size in sizes:
+        font = font_load(bold, size)
+        lines = text_wrap(text, font, width)
+        if len(lines) <= max_lines and len(lines) * round(size * leading) <= height:
             return size, lines
-    size = TITLE_SIZES[-1]
-    font = _font(True, size)
-    max_lines = max(1, min(TITLE_MAX_LINES, height // round(size * 1.15)))
-    lines = _wrap(title, font, width)
+    size = sizes[-1]
+    font = font_load(bold, size)
+    max_lines = max(1, min(max_lines, height // round(size * leading)))
+    lines = text_wrap(text, font, width)
     if len(lines) > max_lines:
         lines = lines[:max_lines]
-        lines[-1] = _ellipsize(lines[-1] + "…", font, width)
+        lines[-1] = text_ellipsize(lines[-1] + "…", font, width)
     return size, lines
 
 
-def _ellipsize(text: str, font, width: int) -> str:
+def text_ellipsize(text: str, font, width: int) -> str:
+    """`text` cut to `width` with an ellipsis, or as it is when it fits."""
     if font.getlength(text) <= width:
         return text
     while text and font.getlength(text.rstrip() + "…") > width:

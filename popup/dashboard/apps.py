@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from django.utils.translation import gettext_lazy as _
 from oscar.core.application import OscarDashboardConfig
 
@@ -11,7 +11,7 @@ class PopUpDashboardConfig(OscarDashboardConfig):
     default_permissions = ["is_staff"]
 
     def ready(self):
-        from . import report_views, views
+        from . import channel_views, poster_views, report_views, views
 
         # Attributes, as in Oscar's own dashboard apps, so a store can swap one view.
         self.list_view = views.PopUpListView
@@ -35,6 +35,13 @@ class PopUpDashboardConfig(OscarDashboardConfig):
         self.drop_report_csv_view = report_views.DropReportCsvView
         self.drop_action_view = report_views.DropActionView
         self.drop_compare_view = report_views.DropCompareView
+        self.placement_create_view = channel_views.PlacementCreateView
+        self.placement_toggle_view = channel_views.PlacementToggleView
+        self.ambassador_invite_view = channel_views.AmbassadorInviteView
+        self.ambassador_list_view = channel_views.AmbassadorListView
+        self.ambassador_paid_view = channel_views.AmbassadorPaidView
+        self.ambassador_toggle_view = channel_views.AmbassadorToggleView
+        self.poster_view = poster_views.PosterView
 
     def get_urls(self):
         urls = [
@@ -62,6 +69,37 @@ class PopUpDashboardConfig(OscarDashboardConfig):
             ),
             path("<int:pk>/drop/act/", self.drop_action_view.as_view(), name="drop-action"),
             path("compare/", self.drop_compare_view.as_view(), name="drop-compare"),
+            path(
+                "<int:pk>/placements/",
+                self.placement_create_view.as_view(),
+                name="placement-create",
+            ),
+            path(
+                "<int:pk>/placements/<int:placement_id>/toggle/",
+                self.placement_toggle_view.as_view(),
+                name="placement-toggle",
+            ),
+            path(
+                "<int:pk>/ambassadors/invite/",
+                self.ambassador_invite_view.as_view(),
+                name="ambassador-invite",
+            ),
+            path("ambassadors/", self.ambassador_list_view.as_view(), name="ambassador-list"),
+            path(
+                "ambassadors/<int:pk>/paid/",
+                self.ambassador_paid_view.as_view(),
+                name="ambassador-paid",
+            ),
+            path(
+                "ambassadors/<int:pk>/toggle/",
+                self.ambassador_toggle_view.as_view(),
+                name="ambassador-toggle",
+            ),
+            re_path(
+                r"^(?P<pk>\d+)/poster\.(?P<fmt>png|pdf)$",
+                self.poster_view.as_view(),
+                name="popup-poster",
+            ),
             path("polls/<int:pk>/", self.poll_toggle_view.as_view(), name="poll-toggle"),
             path(
                 "questions/<int:pk>/",

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from oscar.core.loading import get_class, get_model
 
-from ..models import Pledge, PopUp, PopUpProduct
+from ..models import Ambassador, Pledge, PopUp, PopUpProduct
 from ..services.popups import (
     HERO_IMAGE_FORMATS,
     popup_hero_image_prepare,
@@ -99,6 +99,11 @@ class PopUpForm(forms.ModelForm):
                 "instagram_username",
             ],
         ),
+        (
+            "popup_events",
+            _("Events and countries"),
+            ["unlock_code", "event_only", "ship_to_countries"],
+        ),
     ]
 
     class Meta:
@@ -125,6 +130,9 @@ class PopUpForm(forms.ModelForm):
             "messenger_username",
             "whatsapp_number",
             "instagram_username",
+            "unlock_code",
+            "event_only",
+            "ship_to_countries",
         ]
         field_classes = {
             "opens_at": StoreDateTimeField,
@@ -280,10 +288,11 @@ class PopUpForm(forms.ModelForm):
 class PopUpProductTermsForm(forms.ModelForm):
     class Meta:
         model = PopUpProduct
-        fields = ["units_offered", "price", "display_order"]
+        fields = ["units_offered", "price", "event_price", "display_order"]
         widgets = {
             "units_offered": forms.NumberInput(attrs={"min": 0}),
             "price": forms.NumberInput(attrs={"min": 0, "step": "0.01"}),
+            "event_price": forms.NumberInput(attrs={"min": 0, "step": "0.01"}),
             "display_order": forms.NumberInput(attrs={"min": 0}),
         }
 
@@ -292,9 +301,10 @@ class PopUpProductTermsForm(forms.ModelForm):
         for field in self.fields.values():
             field.help_text = ""  # explained once under the table, not on every row
         # The database refuses a negative price too; the form says it in words first.
-        price = self.fields["price"]
-        price.min_value = Decimal("0")
-        price.validators.append(MinValueValidator(Decimal("0")))
+        for name in ("price", "event_price"):
+            price = self.fields[name]
+            price.min_value = Decimal("0")
+            price.validators.append(MinValueValidator(Decimal("0")))
 
 
 class BasePopUpProductTermsFormSet(forms.BaseModelFormSet):
@@ -363,3 +373,48 @@ class PollForm(forms.Form):
         if len({label.lower() for label in labels}) != len(labels):
             raise forms.ValidationError(_("Each choice must be different."))
         return labels
+
+
+class PlacementForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=80,
+        help_text=_("Where it goes, e.g. Instagram bio, Facebook post 12 May, newsletter."),
+    )
+
+
+class AmbassadorInviteForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=80)
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Ambassador.Kind.choices)
+    code = forms.RegexField(
+        r"^[A-Za-z0-9]{1,20}$",
+        label=_("Code"),
+        max_length=20,
+        required=False,
+        help_text=_("Letters and digits; empty: made from the name. Kept for a known ambassador."),
+    )
+    discount_percent = forms.DecimalField(
+        label=_("Discount for their audience (%)"),
+        min_value=0,
+        max_value=90,
+        decimal_places=2,
+        initial=0,
+    )
+    commission_percent = forms.DecimalField(
+        label=_("Commission (%)"), min_value=0, max_value=100, decimal_places=2, initial=10
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-control"
+
+
+class CommissionPaidForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Payment reference"),
+        max_length=120,
+        required=False,
+        help_text=_("e.g. the bank transfer's reference."),
+    )

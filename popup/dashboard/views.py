@@ -34,9 +34,11 @@ from ..services.popups import (
 )
 from ..services.presales import presale_launch_notify, presale_settle_queue
 from ..services.questions import question_answer, question_hide, question_not_spam
+from .channel_views import placement_rows
 from .charts import cumulative_chart
 from .csv_export import csv_response
 from .forms import (
+    AmbassadorInviteForm,
     PollForm,
     PopUpForm,
     PopUpProductTermsFormSet,
@@ -202,6 +204,8 @@ class PopUpDetailView(generic.DetailView):
         context["link_snippet"] = format_html(
             '<a data-popup-link href="{}">{}</a>', public_url, popup.title
         )
+        context["placements"] = placement_rows(self.request, popup)
+        context["invite_form"] = AmbassadorInviteForm(auto_id="id_invite_%s")
         return context
 
 

@@ -33,6 +33,7 @@ from ..models import Hold, Pledge, PledgeLine, PopUpBasket, PopUpProduct
 from ..pricing import PopUpPricing
 from ..selectors import basket_summary
 from ..tasks import checkout_lost_email_send, order_placed_email_send
+from .placements import order_attribute, payment_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -195,6 +196,18 @@ def refuse_beyond_customer_limit(basket: PopUpBasket, holds: list[Hold], email: 
     raise CheckoutRefused(message % {"limit": limit, "had": bought + pledged}, code="limit")
 
 
+def refuse_outside_shipping_countries(basket: PopUpBasket, details: ShopperDetails) -> None:
+    """Refuse an address outside the countries the pop-up is sold to (when it has such a list)."""
+    countries = basket.popup.shipping_countries
+    if not countries or not details.country or details.country.upper() in countries:
+        return
+    names = Country.objects.filter(iso_3166_1_a2__in=countries).order_by("printable_name")
+    listed = ", ".join(country.printable_name for country in names) or ", ".join(countries)
+    raise CheckoutRefused(
+        _("This pop-up ships only to: %(countries)s.") % {"countries": listed}, code="country"
+    )
+
+
 def oscar_basket_priced(lines, *, strategy) -> "Basket":
     """A frozen Oscar basket of (product, quantity, price) lines, priced at those prices."""
     prices = {product.pk: price for product, _quantity, price in lines}
@@ -285,6 +298,7 @@ def checkout_pay(
         if not holds:
             raise CheckoutRefused(_("Your basket is empty."), code="empty")
         refuse_beyond_customer_limit(basket, holds, details.email)
+        refuse_outside_shipping_countries(basket, details)
         # A line whose hold lapsed stays if its units are still free: nothing silently drops out.
         short = units_short(basket, holds, now)
         if short:
@@ -308,7 +322,7 @@ def checkout_pay(
         payment_method=payment_method,  # from a wallet (Apple Pay, Google Pay) instead of a card
         email=details.email,
         description=f"{basket.popup.title} (basket {basket.pk})",
-        metadata={"popup_basket": str(basket.pk), "popup": basket.popup.slug},
+        metadata=payment_metadata(basket),
     )
     PopUpBasket.objects.filter(pk=basket.pk).update(payment_intent_id=intent.id)
     if not intent.is_authorised:
@@ -414,5 +428,6 @@ def _order_place(
     basket.status = PopUpBasket.Status.ORDERED
     basket.order = order
     basket.save(update_fields=["status", "order", "updated_at"])
+    order_attribute(basket=basket, order=order)
     transaction.on_commit(lambda: order_placed_email_send.delay(order.pk))
     return order, ""

@@ -43,10 +43,12 @@ from .checkout import (
     oscar_basket_priced,
     preorder_note,
     refuse_beyond_customer_limit,
+    refuse_outside_shipping_countries,
     shipping_address_of,
     units_pledged,
     units_short,
 )
+from .placements import order_attribute, payment_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +124,8 @@ def _release_units(pledge: Pledge) -> None:
 
 
 def _metadata(pledge: Pledge) -> dict[str, str]:
-    return {"popup_pledge": str(pledge.pk), "popup": pledge.popup.slug}
+    origin = payment_metadata(pledge.basket) if pledge.basket_id else {}
+    return {**origin, "popup_pledge": str(pledge.pk), "popup": pledge.popup.slug}
 
 
 # Pledging -------------------------------------------------------------------------------------
@@ -148,6 +151,7 @@ def pledge_start(*, basket: PopUpBasket, details: ShopperDetails) -> CardSetup:
         if not holds:
             raise CheckoutRefused(_("Your basket is empty."), code="empty")
         refuse_beyond_customer_limit(basket, holds, details.email)
+        refuse_outside_shipping_countries(basket, details)
         short = units_short(basket, holds, now)
         if short:
             raise CheckoutRefused(
@@ -162,7 +166,7 @@ def pledge_start(*, basket: PopUpBasket, details: ShopperDetails) -> CardSetup:
     setup = stripe_facade.card_save_start(
         idempotency_key=f"popup-basket-{basket.pk}-pledge-{basket.payment_attempts}",
         email=details.email,
-        metadata={"popup_basket": str(basket.pk), "popup": basket.popup.slug},
+        metadata=payment_metadata(basket),
     )
     # The basket's payment under way is this card setup: only it can become the pledge.
     PopUpBasket.objects.filter(pk=basket.pk).update(payment_intent_id=setup.id)
@@ -620,6 +624,7 @@ def _order_place(pledge: Pledge, intent: PaymentIntent) -> "Order":
         PopUpBasket.objects.filter(pk=pledge.basket_id).update(
             order=order, status=PopUpBasket.Status.ORDERED
         )
+        order_attribute(basket=pledge.basket, order=order)
     return order
 
 

@@ -1,4 +1,5 @@
-"""First-party funnel counters: page views, baskets, checkouts and unmet demand, per pop-up and day.
+"""First-party funnel counters: page views, baskets, checkouts and unmet demand, per pop-up and day,
+and short-link clicks and page views per placement.
 
 No third-party analytics. During a drop thousands of shoppers view the same pop-up in the same
 minute, so a count is a Redis INCR (atomic, no row lock to queue on), and `stats_flush` (beat, every
@@ -11,14 +12,16 @@ from functools import cache
 
 import redis
 from django.conf import settings
-from django.core.cache import cache as django_cache
 from django.db.models import F
 from django.utils import timezone
 
-from ..models import PopUp, PopUpDayStats
+from ..models import Placement, PopUp, PopUpDayStats
 
 EVENTS = ("views", "embed_views", "baskets", "checkouts", "unmet")
 PREFIX = "popup-stats"
+# A placement's short-link clicks and page views; its baskets, checkouts and orders are rows.
+PLACEMENT_EVENTS = ("clicks", "views")
+PLACEMENT_PREFIX = "placement-stats"
 # Counts left in Redis this long (the flush runs every minute) are dropped rather than kept forever.
 KEEP_SECONDS = 3 * 24 * 3600
 
@@ -54,10 +57,19 @@ def stat_count(*, popup_id: int, event: str) -> None:
     pipeline.execute()
 
 
-def stat_count_once(*, popup_id: int, event: str, subject: str) -> None:
-    """Count `event` once per `subject` (e.g. a checkout per basket, however often it is reloaded)."""
-    if django_cache.add(f"popup-stats-seen:{event}:{subject}", 1, KEEP_SECONDS):
-        stat_count(popup_id=popup_id, event=event)
+def placement_count(*, placement_id: int, event: str) -> None:
+    """Count one short-link click or page view through the placement."""
+    if event not in PLACEMENT_EVENTS:
+        raise ValueError(f"Unknown placement event {event!r}")
+    if not settings.REDIS_URL:
+        Placement.objects.filter(pk=placement_id).update(**{event: F(event) + 1})
+        return
+    connection = _redis(settings.REDIS_URL)
+    key = f"{PLACEMENT_PREFIX}:{placement_id}:{event}"
+    pipeline = connection.pipeline()
+    pipeline.incr(key)
+    pipeline.expire(key, KEEP_SECONDS)
+    pipeline.execute()
 
 
 def stats_flush() -> int:
@@ -74,5 +86,11 @@ def stats_flush() -> int:
             day_stats_add(
                 popup_id=int(popup_id), day=date.fromisoformat(day), event=event, count=count
             )
+            moved += 1
+    for key in connection.scan_iter(f"{PLACEMENT_PREFIX}:*", count=500):
+        _prefix, placement_id, event = key.decode().split(":")
+        count = int(connection.getdel(key) or 0)
+        if count and event in PLACEMENT_EVENTS:
+            Placement.objects.filter(pk=placement_id).update(**{event: F(event) + count})
             moved += 1
     return moved

@@ -53,11 +53,21 @@
     return framed ? "embed" : "direct";
   }
 
+  // How this visit arrived (placement, campaign, unlock code), as the server read it from the URL.
+  var arrival = {
+    placement: root.getAttribute("data-placement") || "",
+    unlock: root.getAttribute("data-unlock") || "",
+    utm: JSON.parse(root.getAttribute("data-utm") || "{}")
+  };
+  var arrived = arrival.placement || arrival.unlock || Object.keys(arrival.utm).length;
+
   function token() {
     if (store.get()) return Promise.resolve();
     return fetch(base + "new/", {
       method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ source: source() })
+      body: JSON.stringify({
+        source: source(), placement: arrival.placement, unlock: arrival.unlock, utm: arrival.utm
+      })
     })
       .then(function (response) { return response.json(); })
       .then(function (data) { store.set(data.basket.token); handOver(data.basket.token); render(data.basket); });
@@ -148,7 +158,10 @@
 
   function refresh() {
     if (!store.get()) return render({ units: 0, lines: [], total: "0", seconds_left: 0, units_left: {} });
-    call("").then(function (result) {
+    // A basket from an earlier visit follows this visit's placement until its checkout starts.
+    var asked = arrived ? call("attribution/", arrival) : call("");
+    arrived = false;
+    asked.then(function (result) {
       if (result.status === 404) { store.drop(); handOver(""); return refresh(); }
       if (result.data.basket) render(result.data.basket);
     });

@@ -1,4 +1,4 @@
-/* django-oscar-popup loader: turns <script data-popup="slug"> and <a data-popup-link> into pop-up iframes. */
+/* django-oscar-popup loader: turns <script data-popup="slug" [data-placement="code"]> and <a data-popup-link> into pop-up iframes. */
 (function (w, d) {
   "use strict";
   var me = d.currentScript || d.querySelector("script[src*='/popup/embed.js']");
@@ -18,12 +18,12 @@
     } catch (e) {}
   }
 
-  function mount(slug, query, title, place, link) {
-    var f = d.createElement("iframe"), token = saved(slug);
+  // `key` names the basket kept for this frame: the pop-up's slug, or "p/<code>" for a placement's link.
+  function mount(key, path, query, title, place, link) {
+    var f = d.createElement("iframe"), token = saved(key);
     f.__link = link;
-    f.__slug = slug;
-    f.src = origin + "/popup/" + encodeURIComponent(slug) + "/embed/" + (query || "") +
-      (token ? "#basket=" + encodeURIComponent(token) : "");
+    f.__slug = key;
+    f.src = origin + path + (query || "") + (token ? "#basket=" + encodeURIComponent(token) : "");
     f.title = title || "Pop-up shop";
     f.setAttribute("allow", "payment; web-share; clipboard-write");
     f.style.cssText = "display:block;width:100%;max-width:40rem;height:0;border:0;margin:0 auto;visibility:hidden";
@@ -35,7 +35,9 @@
   if (slug && !me.__popup) {
     me.__popup = 1;
     var target = me.getAttribute("data-target") && d.querySelector(me.getAttribute("data-target"));
-    mount(slug, "", me.getAttribute("data-title"), function (f) {
+    var placement = me.getAttribute("data-placement");
+    mount(slug, "/popup/" + encodeURIComponent(slug) + "/embed/",
+      placement ? "?pl=" + encodeURIComponent(placement) : "", me.getAttribute("data-title"), function (f) {
       if (target) target.appendChild(f);
       else me.parentNode.insertBefore(f, me.nextSibling);
     });
@@ -45,10 +47,11 @@
     var links = d.querySelectorAll("a[data-popup-link]");
     for (var i = 0; i < links.length; i++) {
       var a = links[i], url = new URL(a.href, location.href);
-      var match = url.pathname.match(/^\/popup\/([\w-]+)\/$/);
+      // A pop-up's page, /popup/<slug>/, or a placement's short link, /popup/p/<code>/.
+      var match = url.pathname.match(/^\/popup\/((p\/)?[\w-]+)\/$/);
       if (url.origin !== origin || !match || a.__popup) continue;
       a.__popup = 1;
-      mount(match[1], url.search, a.textContent.trim(), function (f) {
+      mount(match[1], match[0] + "embed/", url.search, a.textContent.trim(), function (f) {
         a.parentNode.insertBefore(f, a);
       }, a);
     }

@@ -1,4 +1,4 @@
-// Keeps countdowns ticking and, inside an iframe, tells the embedding page our height.
+// Keeps countdowns ticking, runs the share buttons and, inside an iframe, tells the embedding page our height.
 (function () {
   "use strict";
   function pad(n) { return (n < 10 ? "0" : "") + n; }
@@ -22,6 +22,34 @@
     }
   }
   if (clocks.length) { tick(); setInterval(tick, 1000); }
+
+  // Share buttons: the link they share carries the placement the shopper came by.
+  var share = document.querySelector("[data-share]");
+  if (share) {
+    var url = share.getAttribute("data-share-url"), title = share.getAttribute("data-share-title");
+    var status = share.querySelector("[data-share-status]");
+    var native = share.querySelector("[data-share-native]");
+    if (navigator.share) {
+      native.hidden = false;
+      native.addEventListener("click", function () {
+        navigator.share({ title: title, url: url }).catch(function () {});
+      });
+    }
+    share.querySelector("[data-share-copy]").addEventListener("click", function () {
+      function done() { status.textContent = "Link copied."; }
+      function fallback() {
+        var field = document.createElement("input");
+        field.value = url;
+        share.appendChild(field);
+        field.select();
+        try { document.execCommand("copy"); done(); } catch (e) { status.textContent = url; }
+        field.remove();
+      }
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(url).then(done, fallback);
+      } else fallback();
+    });
+  }
 
   var root = document.querySelector("[data-embedded]");
   if (!root || window.parent === window) return;

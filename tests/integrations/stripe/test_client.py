@@ -122,7 +122,11 @@ def test_description_and_receipt_email_are_accepted(localstripe):
 
 def test_every_change_sends_our_idempotency_key(localstripe):
     """Checked in localstripe's access log: what the SDK really sent, not what we meant to send."""
-    logged_before = len(localstripe.requests_logged())
+    # The server writes a line after it answers: let the test before's last lines land first.
+    logged_before = -1
+    while logged_before != len(localstripe.requests_logged()):
+        logged_before = len(localstripe.requests_logged())
+        time.sleep(0.2)
     token = card_token(localstripe)
     intent = client.payment_intent_create(
         amount=2500, currency="EUR", card_token=token, idempotency_key="order-1-authorise"

@@ -1,0 +1,206 @@
+"""The Pop-ups dashboard's channels: a pop-up's placements, and the store's ambassadors with what
+they sold, their commission due, its CSV and "mark paid"."""
+
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.views import generic
+
+from ..models import Ambassador, Placement, PopUp
+from ..selectors import channel_figures
+from ..services.placements import ambassador_invite, commissions_mark_paid, placement_create
+from ..services.shopper_input import Refused
+from .csv_export import csv_response
+from .forms import AmbassadorInviteForm, CommissionPaidForm, PlacementForm
+
+
+def placement_snippets(request, placement: Placement) -> dict[str, str]:
+    """The placement's short link and its two embed snippets, as a merchant pastes them."""
+    short_link = request.build_absolute_uri(placement.get_absolute_url())
+    loader_url = request.build_absolute_uri(reverse("popup:embed-loader"))
+    return {
+        "short_link": short_link,
+        "script": format_html(
+            '<script src="{}" data-popup="{}" data-placement="{}" async></script>',
+            loader_url,
+            placement.popup.slug,
+            placement.code,
+        ),
+        "link": format_html(
+            '<a data-popup-link href="{}">{}</a>', short_link, placement.popup.title
+        ),
+    }
+
+
+def placement_rows(request, popup: PopUp) -> list[dict]:
+    """Each of the pop-up's placements with its figures and snippets, newest first."""
+    placements = list(popup.placements.select_related("ambassador", "popup"))
+    figures = channel_figures(by="placement", ids=[placement.pk for placement in placements])
+    return [
+        {"placement": placement, "figures": figures[placement.pk]}
+        | placement_snippets(request, placement)
+        for placement in placements
+    ]
+
+
+def _back_to_placements(popup: PopUp) -> HttpResponseRedirect:
+    url = reverse("popup-dashboard:popup-detail", kwargs={"pk": popup.pk})
+    return HttpResponseRedirect(f"{url}#popup_placements")
+
+
+class PlacementCreateView(generic.View):
+    """Adds a named placement to the pop-up."""
+
+    def post(self, request, pk: int):
+        popup = get_object_or_404(PopUp, pk=pk)
+        form = PlacementForm(request.POST)
+        if form.is_valid():
+            placement = placement_create(popup=popup, name=form.cleaned_data["name"])
+            messages.success(request, _("Placement “%(name)s” added.") % {"name": placement.name})
+        else:
+            messages.error(request, _("Give the placement a name (80 characters at most)."))
+        return _back_to_placements(popup)
+
+
+class PlacementToggleView(generic.View):
+    """Switches a placement's attribution off (its link still opens the pop-up) or back on."""
+
+    def post(self, request, pk: int, placement_id: int):
+        placement = get_object_or_404(Placement, pk=placement_id, popup_id=pk)
+        Placement.objects.filter(pk=placement.pk).update(is_active=not placement.is_active)
+        if placement.is_active:
+            messages.info(
+                request,
+                _("“%(name)s” switched off: its link still opens the pop-up, unattributed.")
+                % {"name": placement.name},
+            )
+        else:
+            messages.success(request, _("“%(name)s” switched on.") % {"name": placement.name})
+        return _back_to_placements(placement.popup)
+
+
+class AmbassadorInviteView(generic.View):
+    """Invites a fan or a reseller to sell the pop-up: their placement, code and e-mail."""
+
+    def post(self, request, pk: int):
+        popup = get_object_or_404(PopUp, pk=pk)
+        form = AmbassadorInviteForm(request.POST)
+        if not form.is_valid():
+            for field, errors in form.errors.items():
+                label = form.fields[field].label if field in form.fields else ""
+                messages.error(request, f"{label}: {' '.join(errors)}" if label else errors[0])
+            return _back_to_placements(popup)
+        try:
+            placement = ambassador_invite(popup=popup, **form.cleaned_data)
+        except Refused as refusal:
+            messages.error(request, refusal.message)
+        else:
+            messages.success(
+                request,
+                _(
+                    "%(name)s is invited: an e-mail with their link, code %(code)s and private page is on its way."
+                )
+                % {"name": placement.ambassador.name, "code": placement.ambassador.code},
+            )
+        return _back_to_placements(popup)
+
+
+CSV_HEADER = [
+    "ambassador",
+    "email",
+    "kind",
+    "code",
+    "discount_percent",
+    "commission_percent",
+    "clicks",
+    "views",
+    "baskets",
+    "checkouts",
+    "orders",
+    "units",
+    "revenue",
+    "commission",
+    "commission_paid",
+    "commission_due",
+    "active",
+]
+
+
+class AmbassadorListView(generic.TemplateView):
+    """Every ambassador with attributed orders, revenue and commission due; ?format=csv for all."""
+
+    template_name = "popup/dashboard/ambassador_list.html"
+
+    def rows(self):
+        ambassadors = list(Ambassador.objects.order_by("name", "pk"))
+        figures = channel_figures(
+            by="ambassador", ids=[ambassador.pk for ambassador in ambassadors]
+        )
+        return [(ambassador, figures[ambassador.pk]) for ambassador in ambassadors]
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("format") == "csv":
+            return csv_response(
+                header=CSV_HEADER,
+                rows=(
+                    [
+                        ambassador.name,
+                        ambassador.email,
+                        ambassador.kind,
+                        ambassador.code,
+                        ambassador.discount_percent,
+                        ambassador.commission_percent,
+                        figures.clicks,
+                        figures.views,
+                        figures.baskets,
+                        figures.checkouts,
+                        figures.orders,
+                        figures.units,
+                        figures.revenue,
+                        figures.commission,
+                        figures.commission_paid,
+                        figures.commission_due,
+                        "yes" if ambassador.is_active else "no",
+                    ]
+                    for ambassador, figures in self.rows()
+                ),
+                filename="ambassadors",
+            )
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["rows"] = self.rows()
+        context["paid_form"] = CommissionPaidForm()
+        return context
+
+
+class AmbassadorPaidView(generic.View):
+    """Marks everything due to an ambassador as paid, with the payment's reference."""
+
+    def post(self, request, pk: int):
+        ambassador = get_object_or_404(Ambassador, pk=pk)
+        form = CommissionPaidForm(request.POST)
+        reference = form.cleaned_data["reference"] if form.is_valid() else ""
+        count, amount = commissions_mark_paid(ambassador=ambassador, reference=reference)
+        if count:
+            messages.success(
+                request,
+                _("%(count)d commissions to %(name)s, %(amount)s in all, marked paid.")
+                % {"count": count, "name": ambassador.name, "amount": amount},
+            )
+        else:
+            messages.info(request, _("Nothing is due to %(name)s.") % {"name": ambassador.name})
+        return HttpResponseRedirect(reverse("popup-dashboard:ambassador-list"))
+
+
+class AmbassadorToggleView(generic.View):
+    """Switches an ambassador off (no discount, no new commission, private page gone) or back on."""
+
+    def post(self, request, pk: int):
+        ambassador = get_object_or_404(Ambassador, pk=pk)
+        Ambassador.objects.filter(pk=pk).update(is_active=not ambassador.is_active)
+        return HttpResponseRedirect(reverse("popup-dashboard:ambassador-list"))

@@ -1,0 +1,77 @@
+"""A placement's short link inside a fan's page: the shopper buys, and the merchant sees the order
+attributed to that placement and to the ambassador in the dashboard."""
+
+import pytest
+from oscar.core.loading import get_model
+from playwright.sync_api import expect
+
+from popup.models import Commission
+from popup.services.placements import ambassador_invite
+
+from .support import live_popup
+from .test_checkout import pay, to_checkout, wait_for
+from .test_drop_report import signed_in_as_staff
+
+Country = get_model("address", "Country")
+Order = get_model("order", "Order")
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("stripe_settings")]
+
+
+def test_a_sale_through_an_ambassadors_short_link_is_theirs_in_the_dashboard(
+    page, context, store_url, host, localstripe
+):
+    Country.objects.update_or_create(
+        iso_3166_1_a2="FR",
+        defaults={"name": "France", "printable_name": "France", "is_shipping_country": True},
+    )
+    popup = live_popup(2, units_offered=5, allowed_embed_origins=host.origin)
+    placement = ambassador_invite(
+        popup=popup, name="Sophie", email="sophie@example.com", code="SOPHIE"
+    )
+    short_link = f"{store_url}/popup/p/{placement.code}/?utm_source=blog&utm_medium=embed"
+    html = (
+        "<h1>Sophie's picks</h1>"
+        f'<p><a data-popup-link href="{short_link}">{popup.title}</a></p>'
+        f'<script src="{store_url}/popup/embed.js" async></script>'
+    )
+
+    page.goto(host.serve("/sophies-picks", html))
+
+    # The loader turned the short link into the embedded shop, through the placement.
+    expect(page.locator("a[data-popup-link]")).to_have_count(0)
+    frame = page.frame_locator(f'iframe[src*="/popup/p/{placement.code}/embed/"]')
+    expect(frame.locator("h1")).to_have_text(popup.title)
+    checkout = to_checkout(page, frame)
+    pay(checkout, "4242424242424242")
+    expect(checkout.get_by_role("heading", name="Thank you!")).to_be_visible()
+
+    order = Order.objects.get()
+    basket = order.popup_basket
+    assert (basket.placement, basket.utm) == (placement, {"source": "blog", "medium": "embed"})
+    wait_for(lambda: Commission.objects.filter(order=order).exists())
+    assert Commission.objects.get(order=order).amount == 8  # 10% of €80.00
+
+    signed_in_as_staff(context, store_url)
+    merchant = context.new_page()
+    merchant.goto(f"{store_url}/dashboard/popups/{popup.pk}/")
+    row = merchant.locator(f'#placements tr[data-placement="{placement.code}"]')
+    expect(row).to_contain_text("Ambassador: Sophie")
+    expect(row.locator("[data-orders]")).to_have_text("1")
+    expect(row.locator("[data-revenue]")).to_have_text("80.00")
+
+    merchant.goto(f"{store_url}/dashboard/popups/ambassadors/")
+    sophie = merchant.locator(f'tr[data-ambassador="{placement.ambassador_id}"]')
+    expect(sophie.locator("[data-orders]")).to_have_text("1")
+    expect(sophie.locator("[data-due]")).to_have_text("8.00")
+    sophie.get_by_label("Payment reference").fill("SEPA-2026-11")
+    sophie.get_by_role("button", name="Mark paid").click()
+    expect(merchant.locator(".alert-success")).to_contain_text("marked paid")
+    expect(sophie.locator("[data-due]")).to_have_text("0.00")
+
+    # Oscar's own order page says where the order came from.
+    merchant.goto(f"{store_url}/dashboard/orders/{order.number}/")
+    merchant.get_by_role("link", name="Notes").click()
+    expect(
+        merchant.get_by_text(f"Placement: Ambassador: Sophie ({placement.code}).")
+    ).to_be_visible()
