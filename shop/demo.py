@@ -12,7 +12,8 @@ from django.utils import timezone
 from oscar.apps.catalogue.categories import create_from_breadcrumbs
 from oscar.core.loading import get_model
 
-from popup.models import PopUp, PopUpProduct
+from popup.models import Ambassador, PopUp, PopUpProduct
+from popup.services.placements import placement_create
 
 from .demo_images import hero_photo, product_photo
 
@@ -323,4 +324,23 @@ def demo_seed(*, site_domain: str, host_origins: list[str]) -> list[PopUp]:
         products[spec.upc] = _product(partner, classes, spec, seed)
         products[spec.upc].demo_colour = spec.colour
     origins = "\n".join(host_origins)
-    return [_popup(spec, products, seed, origins) for seed, spec in enumerate(POPUPS)]
+    popups = [_popup(spec, products, seed, origins) for seed, spec in enumerate(POPUPS)]
+    _channels(popups[0])
+    return popups
+
+
+def _channels(popup: PopUp) -> None:
+    """A placement and an ambassador for the live drop, to try the short links and the attribution."""
+    if not popup.placements.filter(name="Instagram bio").exists():
+        placement_create(popup=popup, name="Instagram bio")
+    sophie, _ = Ambassador.objects.get_or_create(
+        email="sophie@example.com",
+        defaults={
+            "name": "Sophie",
+            "kind": Ambassador.Kind.RESELLER,
+            "code": "SOPHIE10",
+            "discount_percent": Decimal("10"),
+            "commission_percent": Decimal("15"),
+        },
+    )
+    placement_create(popup=popup, name="Ambassador: Sophie", ambassador=sophie)

@@ -247,14 +247,21 @@ def ambassador_invite(
             raise Refused(
                 _("The code %(code)s is taken; choose another.") % {"code": code}, code="taken"
             )
-        ambassador = Ambassador.objects.create(
-            name=name.strip()[:80] or email,
-            email=email,
-            kind=kind,
-            code=code,
-            discount_percent=discount_percent,
-            commission_percent=commission_percent,
-        )
+        try:
+            with transaction.atomic():
+                ambassador = Ambassador.objects.create(
+                    name=name.strip()[:80] or email,
+                    email=email,
+                    kind=kind,
+                    code=code,
+                    discount_percent=discount_percent,
+                    commission_percent=commission_percent,
+                )
+        except IntegrityError as error:  # the same code or address, invited a moment ago
+            raise Refused(
+                _("That code or address was just taken; check the ambassadors list."),
+                code="taken",
+            ) from error
     placement = placement_create(
         popup=popup,
         name=_("Ambassador: %(name)s") % {"name": ambassador.name},

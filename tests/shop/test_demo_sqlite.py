@@ -32,6 +32,18 @@ for popup in popups:
         b"".join(response.streaming_content) if response.streaming else response.content
 compare = f"/dashboard/popups/compare/?a={popups[0].pk}&b={popups[1].pk}"
 assert staff.get(compare).status_code == 200
+from popup.models import Ambassador, Placement
+for popup in popups:
+    assert staff.get(f"/dashboard/popups/{popup.pk}/").status_code == 200
+for url in ("/dashboard/popups/ambassadors/", "/dashboard/popups/ambassadors/?format=csv"):
+    response = staff.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    b"".join(response.streaming_content) if response.streaming else response.content
+placement = Placement.objects.filter(ambassador__isnull=False).get()
+landing = client.get(placement.get_absolute_url())
+assert landing.status_code == 302, landing.status_code
+assert client.get(landing["Location"]).status_code == 200
+assert client.get(Ambassador.objects.get().get_absolute_url()).status_code == 200
 print("ok", len(popups))
 """
 

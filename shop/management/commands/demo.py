@@ -169,6 +169,12 @@ class Command(BaseCommand):
         for popup in popups:
             state = popup_storefront(popup=popup).state.label
             lines.append(f"  {state + ':':<36}{store}{popup.get_absolute_url()}")
+        placements = popups[0].placements.select_related("ambassador").order_by("pk")
+        for placement in placements:
+            lines.append(f"  {placement.name + ':':<36}{store}{placement.get_absolute_url()}")
+            if placement.ambassador:
+                ambassador = placement.ambassador
+                lines.append(f"  {'Their private page:':<36}{store}{ambassador.get_absolute_url()}")
         lines += [
             "",
             f"  Social page embedding two pop-ups:  http://127.0.0.1:{host_port}/",
