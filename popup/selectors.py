@@ -453,13 +453,6 @@ class ChannelFigures:
     def commission_paid(self) -> Decimal:
         return self.commission - self.commission_due
 
-    @property
-    def conversion(self) -> Decimal | None:
-        """Orders per 100 views, to one decimal; None before any view."""
-        if not self.views:
-            return None
-        return (Decimal(self.orders * 100) / self.views).quantize(Decimal("0.1"))
-
 
 def channel_figures(*, by: str, ids) -> dict[int, ChannelFigures]:
     """Figures per placement (`by="placement"`) or per ambassador (`by="ambassador"`), in 4 queries.

@@ -1,14 +1,17 @@
 """A placement's short link inside a fan's page: the shopper buys, and the merchant sees the order
 attributed to that placement and to the ambassador in the dashboard."""
 
+import re
+
 import pytest
+from django.core.cache import cache
 from oscar.core.loading import get_model
 from playwright.sync_api import expect
 
 from popup.models import Commission
-from popup.services.placements import ambassador_invite
+from popup.services.placements import ambassador_invite, placement_create
 
-from .support import live_popup
+from .support import card_fill, live_popup
 from .test_checkout import pay, to_checkout, wait_for
 from .test_drop_report import signed_in_as_staff
 
@@ -75,3 +78,58 @@ def test_a_sale_through_an_ambassadors_short_link_is_theirs_in_the_dashboard(
     expect(
         merchant.get_by_text(f"Placement: Ambassador: Sophie ({placement.code}).")
     ).to_be_visible()
+
+
+def test_a_guest_at_the_event_unlocks_the_pop_up_and_pays_the_event_price(
+    page, context, store_url, localstripe
+):
+    Country.objects.update_or_create(
+        iso_3166_1_a2="FR",
+        defaults={"name": "France", "printable_name": "France", "is_shipping_country": True},
+    )
+    cache.clear()  # unlock codes are tried at most 30 times an hour from one address
+    popup = live_popup(2, units_offered=5, unlock_code="GALA26", event_only=True)
+    popup.product_terms.filter(product__title="Product 000").update(event_price=30)
+
+    page.goto(f"{store_url}/popup/{popup.slug}/")
+    expect(page.get_by_role("heading", name="This pop-up opens with a code")).to_be_visible()
+    page.get_by_label("Code").fill("gala25")
+    page.get_by_role("button", name="Open").click()
+    expect(page.get_by_role("alert")).to_contain_text("does not open this pop-up")
+    page.get_by_label("Code").fill("gala26")
+    page.get_by_role("button", name="Open").click()
+
+    expect(page.get_by_text("Event prices unlocked.")).to_be_visible()
+    page.get_by_role("button", name="Add Product 000 to basket").click()
+    expect(page.locator("[data-basket]")).to_contain_text("1 item in your basket · €30.00")
+    page.get_by_role("link", name="Checkout").click()
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("First name").fill("Ada")
+    page.get_by_label("Last name").fill("Lovelace")
+    page.get_by_label("Address", exact=True).fill("12 rue des Lilas")
+    page.get_by_label("Postcode").fill("69001")
+    page.get_by_label("City").fill("Lyon")
+    page.get_by_label("Country").select_option("FR")
+    card_fill(page, "4242424242424242")
+    page.get_by_role("button", name=re.compile(r"^Pay €30\.00$")).click()
+
+    expect(page.get_by_role("heading", name="Thank you!")).to_be_visible()
+    assert Order.objects.get().total_incl_tax == 30
+
+
+def test_the_share_buttons_copy_the_placements_short_link(page, context, store_url):
+    popup = live_popup(1)
+    placement = placement_create(popup=popup, name="Story")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=store_url)
+
+    page.goto(f"{store_url}/popup/p/{placement.code}/")
+    page.get_by_role("button", name="Copy link").click()
+
+    expect(page.locator("[data-share-status]")).to_have_text("Link copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == (
+        f"{store_url}/popup/p/{placement.code}/"
+    )
+    whatsapp = page.locator(".share a", has_text="WhatsApp")
+    expect(whatsapp).to_have_attribute(
+        "href", re.compile(rf"^https://wa\.me/\?text=.*%2Fpopup%2Fp%2F{placement.code}%2F$")
+    )
