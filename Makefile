@@ -37,6 +37,7 @@ bench: $(BIN)/.installed services
 	$(BIN)/python bench/flash_sale.py
 	$(BIN)/python bench/presale_settlement.py
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/feeds.py
 
 clean:
 	rm -rf $(VENV) var db.sqlite3

@@ -110,7 +110,8 @@ def seed() -> dict:
     from django.core.management import call_command
     from oscar.core.loading import get_model
 
-    from popup.models import PopUpProduct
+    from popup.models import Ambassador, PopUpProduct
+    from popup.services.placements import placement_create
     from tests.factories import PopUpFactory, create_product
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -127,7 +128,14 @@ def seed() -> dict:
     popup.range.add_product(drop)
     PopUpProduct.objects.create(popup=popup, product=drop, units_offered=UNITS)
     stock_oscar = create_product(title="Oscar scarf", price=Decimal("40.00"), stock=UNITS)
+    # Buyers arrive through two placements, one of them an ambassador's (10% commission).
+    bio = placement_create(popup=popup, name="Instagram bio")
+    ambassador = Ambassador.objects.create(
+        name="Sophie", email="sophie@example.com", code="SOPHIE", commission_percent=10
+    )
+    sophie = placement_create(popup=popup, name="Sophie", ambassador=ambassador)
     return {
+        "placements": [bio.code, sophie.code],
         "slug": popup.slug,
         "popup_product": drop.pk,
         "oscar_product": stock_oscar.pk,
@@ -171,10 +179,22 @@ def popup_buyer(store: str, stripe_url: str, sale: dict):
     def buy(number: int, start: threading.Barrier) -> dict:
         session, slug = requests.Session(), sale["slug"]
         result: dict = {"hold": None, "pay": None}
+        placement = result["placement"] = sale["placements"][number % 2]
         start.wait()
         try:
-            response = session.post(f"{store}/popup/{slug}/basket/new/", timeout=TIMEOUT)
-            token = response.json()["basket"]["token"]
+            # The placement's short link (its click counted; the page it leads to is popup_page.py's
+            # business), then the basket made on that page.
+            landing = session.get(
+                f"{store}/popup/p/{placement}/", allow_redirects=False, timeout=TIMEOUT
+            )
+            if landing.status_code != 302:
+                raise requests.HTTPError(f"short link answered {landing.status_code}")
+            response = session.post(
+                f"{store}/popup/{slug}/basket/new/",
+                json={"placement": placement, "utm": {"source": "bench"}},
+                timeout=TIMEOUT,
+            )
+            token = result["token"] = response.json()["basket"]["token"]
             began = result["hold_sent"] = time.perf_counter()
             response = session.post(
                 f"{store}/popup/{slug}/basket/lines/",
@@ -186,6 +206,8 @@ def popup_buyer(store: str, stripe_url: str, sale: dict):
             result["hold_done"] = time.perf_counter()
             if response.status_code != 200 or checkout_missing.is_set():
                 return result
+            for _reload in range(2):  # a checkout page opened twice is one checkout
+                session.get(f"{store}/popup/checkout/{token}/", timeout=TIMEOUT)
             response = session.post(
                 f"{store}/popup/checkout/{token}/pay/",
                 json={
@@ -206,7 +228,7 @@ def popup_buyer(store: str, stripe_url: str, sale: dict):
                 checkout_missing.set()  # no such URL (yet): an HTML 404, not the view's answer
                 return result
             body = response.json()
-            result.update(pay=response.status_code, pay_status=body.get("status"), token=token)
+            result.update(pay=response.status_code, pay_status=body.get("status"))
             result["order"] = body.get("order")
         except (requests.RequestException, ValueError, KeyError) as error:
             result["error"] = type(error).__name__
@@ -264,6 +286,45 @@ def charged_without_order(stripe_url: str, results: list[dict]) -> int:
     return orphans
 
 
+def attribution_errors(sale: dict, results: list[dict]) -> dict:
+    """What the placements' first-party figures say, against what the buyers really did.
+
+    Each buyer knows their placement, whether they held a unit and opened the checkout, and their
+    order; the figures come from the database as the dashboard reads them. Returns the counts
+    that differ (empty: exact), and the ambassador's commission against 10% of their revenue.
+    """
+    from oscar.core.loading import get_model
+
+    from popup.models import Commission, Placement
+    from popup.selectors import channel_figures
+
+    Order = get_model("order", "Order")
+    placements = {p.code: p for p in Placement.objects.filter(code__in=sale["placements"])}
+    figures = channel_figures(by="placement", ids=[p.pk for p in placements.values()])
+    errors = {}
+    for code, placement in placements.items():
+        mine = [r for r in results if r["placement"] == code]
+        ordered = [r["order"] for r in mine if r.get("order")]
+        truth = {
+            "clicks": len(mine),
+            "baskets": sum(bool(r.get("token")) for r in mine),
+            "checkouts": sum(r.get("hold") == 200 for r in mine),
+            "orders": len(ordered),
+        }
+        counted = figures[placement.pk]
+        for name, value in truth.items():
+            if getattr(counted, name) != value:
+                errors[f"{placement.name} {name}"] = [getattr(counted, name), value]
+        if placement.ambassador_id:
+            revenue = sum(o.basket_total_incl_tax for o in Order.objects.filter(number__in=ordered))
+            due = sum(c.amount for c in Commission.objects.filter(placement=placement))
+            if Commission.objects.filter(placement=placement).count() != len(ordered):
+                errors["commissions"] = [len(ordered), "orders"]
+            if due != (revenue / 10).quantize(Decimal("0.01")):
+                errors["commission"] = [str(due), str(revenue / 10)]
+    return errors
+
+
 def phase_popup(store: str, stripe_url: str, sale: dict) -> dict:
     from django.db.models import Sum
     from oscar.core.loading import get_model
@@ -290,6 +351,7 @@ def phase_popup(store: str, stripe_url: str, sale: dict) -> dict:
         "units_ordered": units_ordered,
         "oversold": max(0, max(units_sold, units_ordered) - UNITS),
         "charged_without_order": charged_without_order(stripe_url, results),
+        "attribution_errors": attribution_errors(sale, results),
         "holds": sum(r["hold"] == 200 for r in results),
         "holds_per_s": round(len(hold_ms) / holds_span, 1),
         "hold_p50_ms": round(statistics.median(hold_ms), 1),

@@ -202,6 +202,8 @@ CELERY_BEAT_SCHEDULE = {
     # Asks buyers for a review POPUP_REVIEW_REQUEST_DAYS after their pop-up order.
     "popup-review-invites": {"task": "popup.tasks.review_invites_send", "schedule": 3600},
     "popup-stats-flush": {"task": "popup.tasks.stats_flush_run", "schedule": 60},
+    # Rewrites catalogue feeds whose pop-ups opened or closed, or older than POPUP_FEED_MAX_AGE.
+    "popup-feeds-refresh": {"task": "integrations.social.tasks.feeds_refresh_run", "schedule": 60},
 }
 
 # Days between a pop-up order and the e-mail asking the buyer to review what they bought.
@@ -209,6 +211,9 @@ POPUP_REVIEW_REQUEST_DAYS = int(env("POPUP_REVIEW_REQUEST_DAYS", "7"))
 
 # The store's address as backers see it, for the links in e-mails sent by background tasks.
 POPUP_SITE_URL = env("POPUP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# The secret catalogue feed URLs are derived from (default: SECRET_KEY); change it to revoke them all.
+POPUP_FEED_SECRET = env("POPUP_FEED_SECRET", "")
 
 # The country of the Stripe account, which Apple Pay and Google Pay sheets need.
 POPUP_WALLET_COUNTRY = env("POPUP_WALLET_COUNTRY", "FR")

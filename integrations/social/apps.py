@@ -5,3 +5,6 @@ class SocialConfig(AppConfig):
     name = "integrations.social"
     label = "popup_social"
     verbose_name = "Pop-up social previews"
+
+    def ready(self):
+        from . import receivers  # noqa: F401

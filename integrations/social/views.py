@@ -1,12 +1,16 @@
-"""Social surfaces of a pop-up: its share image and the oEmbed provider. Parse, call, respond."""
+"""Social surfaces of a pop-up: its share image, the oEmbed provider and the catalogue feeds.
+Parse, call, respond."""
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
 from popup.selectors import popup_get_visible, popup_storefront
 
+from .feed_files import feed_file_open
+from .feeds import feed_scope_resolve
 from .oembed import (
     CACHE_AGE,
     OEmbedRequestError,
@@ -69,4 +73,24 @@ def oembed(request) -> HttpResponse:
     response = JsonResponse(payload)
     response["Cache-Control"] = f"public, max-age={CACHE_AGE}"
     response["Access-Control-Allow-Origin"] = "*"  # consumers may fetch it from the browser
+    return response
+
+
+@require_safe
+def feed(request, token: str, platform: str, fmt: str, slug: str | None = None) -> HttpResponse:
+    popup = feed_scope_resolve(token=token, slug=slug)
+    feed_file = feed_file_open(popup=popup, platform=platform, fmt=fmt)
+    last_modified = int(feed_file.generated_at.timestamp())
+    not_modified = get_conditional_response(request, last_modified=last_modified)
+    if not_modified is not None:
+        feed_file.file.close()
+        response = not_modified
+    else:
+        response = FileResponse(
+            feed_file.file, content_type=feed_file.content_type, filename=f"{platform}.{fmt}"
+        )
+    response["Last-Modified"] = http_date(last_modified)
+    # Fetchers ask again each time (cheap: 304 until it changes); no shared cache keeps it.
+    response["Cache-Control"] = "private, no-cache"
+    response["X-Robots-Tag"] = "noindex"
     return response

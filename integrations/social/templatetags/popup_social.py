@@ -5,8 +5,10 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.safestring import SafeString, mark_safe
 
+from popup.models import PopUp
 from popup.selectors import Storefront
 
+from ..feeds import feed_links
 from ..previews import SocialPreview, social_preview_build
 
 register = template.Library()
@@ -23,6 +25,12 @@ def popup_social_preview(context, storefront: Storefront) -> SocialPreview:
     return social_preview_build(
         request=context["request"], storefront=storefront, shop_name=shop_name
     )
+
+
+@register.inclusion_tag("popup/dashboard/partials/feed_links.html", takes_context=True)
+def popup_feed_links(context, popup: PopUp | None = None) -> dict:
+    """The catalogue feed URLs for Google and Meta, the pop-up's or (without one) the store's."""
+    return {"popup": popup, "feed_links": feed_links(popup=popup, request=context.get("request"))}
 
 
 @register.filter
