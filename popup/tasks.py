@@ -2,6 +2,20 @@ from celery import shared_task
 from oscar.core.loading import get_class, get_model
 
 
+def _email_send(*, template: str, context: dict, to: str) -> None:
+    """Send popup/emails/<template>_subject.txt and _body.txt, rendered with `context`, to `to`."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+
+    send_mail(
+        subject=render_to_string(f"popup/emails/{template}_subject.txt", context).strip(),
+        message=render_to_string(f"popup/emails/{template}_body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[to],
+    )
+
+
 @shared_task(acks_late=True)
 def send_product_alerts(product_id: int) -> None:
     """Email the customers waiting for this product; Oscar's dispatcher skips alerts already sent."""
@@ -36,9 +50,6 @@ def order_placed_email_send(order_id: int) -> None:
 @shared_task(acks_late=True)
 def checkout_lost_email_send(basket_id: int, reason: str) -> None:
     """Tell a shopper whose paid-for units were lost that nothing was charged."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
 
     from .models import PopUpBasket
 
@@ -46,12 +57,7 @@ def checkout_lost_email_send(basket_id: int, reason: str) -> None:
     if basket is None or not basket.email:
         return
     context = {"basket": basket, "popup": basket.popup, "reason": reason}
-    send_mail(
-        subject=render_to_string("popup/emails/checkout_lost_subject.txt", context).strip(),
-        message=render_to_string("popup/emails/checkout_lost_body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[basket.email],
-    )
+    _email_send(template="checkout_lost", context=context, to=basket.email)
 
 
 @shared_task(acks_late=True)
@@ -140,8 +146,6 @@ def _launch_email_send_once(pledge_id: int) -> None:
 
 def _pledge_email(pledge, kind: str) -> None:
     from django.conf import settings
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
     from django.urls import reverse
 
     path = reverse("popup:pledge", kwargs={"token": pledge.token})
@@ -152,12 +156,7 @@ def _pledge_email(pledge, kind: str) -> None:
         "manage_url": f"{settings.POPUP_SITE_URL}{path}",
         "popup_url": f"{settings.POPUP_SITE_URL}{pledge.popup.get_absolute_url()}",
     }
-    send_mail(
-        subject=render_to_string(f"popup/emails/pledge_{kind}_subject.txt", context).strip(),
-        message=render_to_string(f"popup/emails/pledge_{kind}_body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[pledge.email],
-    )
+    _email_send(template=f"pledge_{kind}", context=context, to=pledge.email)
 
 
 @shared_task(acks_late=True)
@@ -170,8 +169,6 @@ def popup_openings_announce_run() -> int:
 
 def _waitlist_email(alert, popup, kind: str) -> None:
     from django.conf import settings
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
 
     site = settings.POPUP_SITE_URL
     context = {
@@ -182,12 +179,7 @@ def _waitlist_email(alert, popup, kind: str) -> None:
         "cancel_url": f"{site}{alert.get_cancel_url()}",
         "popup_url": f"{site}{popup.get_absolute_url()}" if popup else site,
     }
-    send_mail(
-        subject=render_to_string(f"popup/emails/waitlist_{kind}_subject.txt", context).strip(),
-        message=render_to_string(f"popup/emails/waitlist_{kind}_body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[alert.email],
-    )
+    _email_send(template=f"waitlist_{kind}", context=context, to=alert.email)
 
 
 @shared_task(acks_late=True)
@@ -229,8 +221,6 @@ def waitlist_opening_email_send(alert_id: int, popup_id: int) -> None:
 def question_answered_email_send(question_id: int) -> None:
     """Send the asker the merchant's answer, with the link to the pop-up where it is shown."""
     from django.conf import settings
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
 
     from .models import Question
 
@@ -244,12 +234,7 @@ def question_answered_email_send(question_id: int) -> None:
         "popup_url": f"{site}{question.popup.get_absolute_url()}",
         "shop_name": settings.OSCAR_SHOP_NAME,
     }
-    send_mail(
-        subject=render_to_string("popup/emails/question_answered_subject.txt", context).strip(),
-        message=render_to_string("popup/emails/question_answered_body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[question.email],
-    )
+    _email_send(template="question_answered", context=context, to=question.email)
 
 
 @shared_task(acks_late=True)
@@ -306,9 +291,7 @@ def review_invites_send() -> int:
 def review_invite_email_send(invite_id: int) -> None:
     """E-mail one buyer the link to review what they bought, once."""
     from django.conf import settings
-    from django.core.mail import send_mail
     from django.db import transaction
-    from django.template.loader import render_to_string
     from django.urls import reverse
     from django.utils import timezone
 
@@ -332,12 +315,7 @@ def review_invite_email_send(invite_id: int) -> None:
             "review_url": f"{settings.POPUP_SITE_URL}{path}",
             "shop_name": settings.OSCAR_SHOP_NAME,
         }
-        send_mail(
-            subject=render_to_string("popup/emails/review_invite_subject.txt", context).strip(),
-            message=render_to_string("popup/emails/review_invite_body.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[invite.order.guest_email],
-        )
+        _email_send(template="review_invite", context=context, to=invite.order.guest_email)
         invite.sent_at = timezone.now()
         invite.save(update_fields=["sent_at"])
 
@@ -346,8 +324,6 @@ def review_invite_email_send(invite_id: int) -> None:
 def poll_vote_confirmation_send(vote_id: int) -> None:
     """Ask a voter to confirm their address: the vote counts once they do."""
     from django.conf import settings
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
     from django.urls import reverse
 
     from .models import PollVote
@@ -362,12 +338,7 @@ def poll_vote_confirmation_send(vote_id: int) -> None:
         "popup": vote.poll.popup,
         "confirm_url": f"{settings.POPUP_SITE_URL}{path}",
     }
-    send_mail(
-        subject=render_to_string("popup/emails/poll_vote_subject.txt", context).strip(),
-        message=render_to_string("popup/emails/poll_vote_body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[vote.email],
-    )
+    _email_send(template="poll_vote", context=context, to=vote.email)
 
 
 @shared_task
@@ -382,8 +353,6 @@ def stats_flush_run() -> int:
 def ambassador_invite_email_send(ambassador_id: int, placement_id: int) -> None:
     """Send an ambassador their link, code and private stats page for one pop-up."""
     from django.conf import settings
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
 
     from .models import Placement
 
@@ -402,9 +371,4 @@ def ambassador_invite_email_send(ambassador_id: int, placement_id: int) -> None:
         "page_url": f"{site}{placement.ambassador.get_absolute_url()}",
         "shop_name": settings.OSCAR_SHOP_NAME,
     }
-    send_mail(
-        subject=render_to_string("popup/emails/ambassador_invite_subject.txt", context).strip(),
-        message=render_to_string("popup/emails/ambassador_invite_body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[placement.ambassador.email],
-    )
+    _email_send(template="ambassador_invite", context=context, to=placement.ambassador.email)

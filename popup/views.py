@@ -8,6 +8,7 @@ from django.contrib.staticfiles import finders
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
@@ -132,6 +133,24 @@ def short_link(request, code: str, embed: bool = False) -> HttpResponse:
     return response
 
 
+def placement_snippets(request, placement: Placement) -> dict[str, str]:
+    """The placement's short link and its two embed snippets, as a merchant pastes them."""
+    short_link = request.build_absolute_uri(placement.get_absolute_url())
+    loader_url = request.build_absolute_uri(reverse("popup:embed-loader"))
+    return {
+        "short_link": short_link,
+        "script": format_html(
+            '<script src="{}" data-popup="{}" data-placement="{}" async></script>',
+            loader_url,
+            placement.popup.slug,
+            placement.code,
+        ),
+        "link": format_html(
+            '<a data-popup-link href="{}">{}</a>', short_link, placement.popup.title
+        ),
+    }
+
+
 @cache
 def _loader_source() -> bytes:
     with open(finders.find("popup/embed.js"), "rb") as source:
@@ -169,17 +188,9 @@ def ambassador_page(request, token: str) -> HttpResponse:
         ambassador.placements.select_related("popup").filter(popup__is_published=True)
     )
     figures = channel_figures(by="placement", ids=[placement.pk for placement in placements])
-    loader_url = request.build_absolute_uri(reverse("popup:embed-loader"))
     rows = [
-        {
-            "placement": placement,
-            "figures": figures[placement.pk],
-            "short_link": request.build_absolute_uri(placement.get_absolute_url()),
-            "script": (
-                f'<script src="{loader_url}" data-popup="{placement.popup.slug}" '
-                f'data-placement="{placement.code}" async></script>'
-            ),
-        }
+        {"placement": placement, "figures": figures[placement.pk]}
+        | placement_snippets(request, placement)
         for placement in placements
     ]
     totals = channel_figures(by="ambassador", ids=[ambassador.pk])[ambassador.pk]

@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from tests.localstripe_server import localstripe, stripe_settings  # noqa: F401
@@ -9,3 +10,10 @@ def _real_database(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         if connection.vendor != "postgresql":
             pytest.exit("The tests run on PostgreSQL: set DATABASE_URL to a PostgreSQL database.")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: rate limits counted per IP address (every test comes
+    from 127.0.0.1) would otherwise carry over from other tests and earlier runs."""
+    cache.clear()

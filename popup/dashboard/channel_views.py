@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views import generic
 
@@ -13,26 +12,9 @@ from ..models import Ambassador, Placement, PopUp
 from ..selectors import channel_figures
 from ..services.placements import ambassador_invite, commissions_mark_paid, placement_create
 from ..services.shopper_input import Refused
+from ..views import placement_snippets
 from .csv_export import csv_response
 from .forms import AmbassadorInviteForm, CommissionPaidForm, PlacementForm
-
-
-def placement_snippets(request, placement: Placement) -> dict[str, str]:
-    """The placement's short link and its two embed snippets, as a merchant pastes them."""
-    short_link = request.build_absolute_uri(placement.get_absolute_url())
-    loader_url = request.build_absolute_uri(reverse("popup:embed-loader"))
-    return {
-        "short_link": short_link,
-        "script": format_html(
-            '<script src="{}" data-popup="{}" data-placement="{}" async></script>',
-            loader_url,
-            placement.popup.slug,
-            placement.code,
-        ),
-        "link": format_html(
-            '<a data-popup-link href="{}">{}</a>', short_link, placement.popup.title
-        ),
-    }
 
 
 def placement_rows(request, popup: PopUp) -> list[dict]:

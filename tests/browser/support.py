@@ -88,6 +88,17 @@ def eventually(page: Page, check: Callable[[], object], *, timeout: float = 5.0)
             page.wait_for_timeout(100)
 
 
+def shopper_details_fill(page: Page) -> None:
+    """Who pays and where it ships, as a shopper types it on the checkout or pledge page."""
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("First name").fill("Ada")
+    page.get_by_label("Last name").fill("Lovelace")
+    page.get_by_label("Address", exact=True).fill("12 rue des Lilas")
+    page.get_by_label("Postcode").fill("69001")
+    page.get_by_label("City").fill("Lyon")
+    page.get_by_label("Country").select_option("FR")
+
+
 def card_fill(page: Page, number: str) -> None:
     """Type a test card into localstripe's card Element (five plain inputs, no iframe)."""
     card = page.locator("#card")

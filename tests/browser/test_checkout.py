@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from integrations.stripe.models import StripeEvent
 from popup.models import Hold, PopUpProduct
 
-from .support import card_fill, live_popup
+from .support import card_fill, live_popup, shopper_details_fill
 
 Country = get_model("address", "Country")
 Order = get_model("order", "Order")
@@ -45,13 +45,7 @@ def to_checkout(page: Page, frame) -> Page:
 
 
 def pay(checkout: Page, number: str) -> None:
-    checkout.get_by_label("Email").fill("ada@example.com")
-    checkout.get_by_label("First name").fill("Ada")
-    checkout.get_by_label("Last name").fill("Lovelace")
-    checkout.get_by_label("Address", exact=True).fill("12 rue des Lilas")
-    checkout.get_by_label("Postcode").fill("69001")
-    checkout.get_by_label("City").fill("Lyon")
-    checkout.get_by_label("Country").select_option("FR")
+    shopper_details_fill(checkout)
     card_fill(checkout, number)
     checkout.get_by_role("button", name=re.compile(r"^Pay €80\.00$")).click()
 

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from popup.models import Pledge, PopUp
 from tests.popup.test_pledges import close, settle
 
-from .support import card_fill, live_popup
+from .support import card_fill, live_popup, shopper_details_fill
 
 Country = get_model("address", "Country")
 
@@ -48,13 +48,7 @@ def back(page: Page, frame, number: str) -> Page:
     checkout.wait_for_load_state()
     expect(checkout.get_by_role("heading", name="Back this pre-sale")).to_be_visible()
     expect(checkout.locator("[data-pledge-terms]")).to_contain_text("Nothing is charged today.")
-    checkout.get_by_label("Email").fill("ada@example.com")
-    checkout.get_by_label("First name").fill("Ada")
-    checkout.get_by_label("Last name").fill("Lovelace")
-    checkout.get_by_label("Address", exact=True).fill("12 rue des Lilas")
-    checkout.get_by_label("Postcode").fill("69001")
-    checkout.get_by_label("City").fill("Lyon")
-    checkout.get_by_label("Country").select_option("FR")
+    shopper_details_fill(checkout)
     card_fill(checkout, number)
     checkout.get_by_role("button", name=re.compile(r"^Pledge €")).click()
     return checkout

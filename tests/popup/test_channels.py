@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.db import connection
 from oscar.core.loading import get_model
 
@@ -33,11 +32,6 @@ from .test_checkout import SHOPPER, basket_holding, france  # noqa: F401
 OrderNote = get_model("order", "OrderNote")
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("stripe_settings")]
-
-
-@pytest.fixture(autouse=True)
-def fresh_limits():
-    cache.clear()  # the unlock-code guessing limit is counted per IP address, in Redis
 
 
 def new_basket(client, popup, **body) -> PopUpBasket:

@@ -6,7 +6,6 @@ import threading
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
@@ -16,11 +15,6 @@ from tests.factories import popup_with_products
 pytestmark = pytest.mark.django_db(transaction=True)
 
 IDEAS_URL = "/dashboard/popups/ideas/"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
 
 
 def post(client, url, body):

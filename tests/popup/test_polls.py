@@ -5,7 +5,6 @@ import re
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 
 from popup.models import Poll, PollOption, PollVote
 from tests.factories import popup_with_products
@@ -13,11 +12,6 @@ from tests.factories import popup_with_products
 pytestmark = pytest.mark.django_db(transaction=True)
 
 POLLS_URL = "/dashboard/popups/polls/"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
 
 
 def vote(client, poll, option, email="ada@example.com", **extra):

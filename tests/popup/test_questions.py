@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -18,11 +17,6 @@ from tests.factories import popup_with_products
 pytestmark = pytest.mark.django_db(transaction=True)
 
 QUEUE_URL = "/dashboard/popups/questions/"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
 
 
 def ask(client, popup, body="Is the wool itchy?", email="ada@example.com", **extra):
