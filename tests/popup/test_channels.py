@@ -4,6 +4,7 @@ message and share links."""
 
 import json
 import threading
+from urllib.parse import quote_plus
 from decimal import Decimal
 
 import pytest
@@ -226,6 +227,8 @@ def test_an_ambassador_code_discounts_the_basket_and_earns_commission(localstrip
     commission = Commission.objects.get(order=order)
     assert (commission.ambassador, commission.basis) == (placement.ambassador, Decimal("67.50"))
     assert commission.amount == Decimal("13.50")
+    page = client.get(placement.ambassador.get_absolute_url()).content.decode()
+    assert "<td data-orders>1</td>" in page and "<td data-due>€13.50</td>" in page
     assert commissions_mark_paid(ambassador=placement.ambassador, reference="SEPA 42") == (
         1,
         Decimal("13.50"),
@@ -350,7 +353,11 @@ def test_message_and_share_links_name_the_pop_up_and_carry_the_placement(client)
     page = client.get(f"/popup/{popup.slug}/?pl={placement.code}").content.decode()
 
     short = f"http%3A%2F%2Ftestserver%2Fpopup%2Fp%2F{placement.code}%2F"
-    assert "https://wa.me/33612345678?text=Hi%21+A+question+about+" in page
+    assert (
+        f"https://wa.me/33612345678?text=Hi%21+A+question+about+{quote_plus(popup.title)}" in page
+    )
+    product = quote_plus(f"Indigo scarf in {popup.title}")
+    assert f"https://wa.me/33612345678?text=Hi%21+A+question+about+{product}" in page
     assert f"https://m.me/maison.indigo?ref=popup-{popup.slug}-{placement.code}" in page
     assert f"https://www.facebook.com/sharer/sharer.php?u={short}" in page
     assert "https://x.com/intent/post?text=" in page and short in page
