@@ -4,8 +4,8 @@ message and share links."""
 
 import json
 import threading
-from urllib.parse import quote_plus
 from decimal import Decimal
+from urllib.parse import quote_plus
 
 import pytest
 from django.core import mail
