@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .selectors import BasketSummary, Storefront, basket_get, basket_summary, popup_get_visible
 from .services.holds import HoldRefused, basket_create, hold_set
-from .services.placements import basket_attribute
+from .services.placements import basket_attribute, unlock_try
 from .services.stats import stat_count
 
 TOKEN_HEADER = "X-Popup-Basket"
@@ -73,7 +73,7 @@ def _respond(request, basket, *, status=200, **extra) -> JsonResponse:
 
 def _basket_of(request, slug: str):
     """The shopper's open basket in the pop-up; in an event-only pop-up, only an unlocked one."""
-    popup = popup_get_visible(slug=slug, user=request.user, unlock=None)
+    popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
     basket = basket_get(popup=popup, token=request.headers.get(TOKEN_HEADER, ""))
     if popup.event_only and not (basket.unlocked or request.user.is_staff):
         raise Http404("No such pop-up.")
@@ -85,24 +85,39 @@ def _text(body: dict, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _unlocked(request, popup, body: dict) -> bool:
+    """Whether the body carries the pop-up's unlock code (wrong ones count against the address)."""
+    code = _text(body, "unlock")[:40]
+    client_ip = request.META.get("REMOTE_ADDR", "")
+    return bool(code) and unlock_try(popup=popup, code=code, client_ip=client_ip)
+
+
+def _attribute(basket, body: dict, *, unlocked: bool) -> None:
+    basket_attribute(
+        basket=basket,
+        placement_code=_text(body, "placement"),
+        utm=body.get("utm"),
+        unlocked=unlocked,
+    )
+
+
 @csrf_exempt
 @require_POST
 def basket_new(request, slug: str) -> JsonResponse:
     """A new basket; the body may say where the shopper came from:
     {"source": "linktr.ee", "placement": "ab3k9x2m", "utm": {"source": "...", ...}, "unlock": "..."}.
+    In an event-only pop-up, a basket is only made with the right unlock code.
     """
     try:
         body = json_body(request)
     except BadRequest:
         body = {}  # an old loader's empty POST: the basket matters more than the statistic
-    popup = popup_get_visible(slug=slug, user=request.user, unlock=_text(body, "unlock"))
+    popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
+    unlocked = _unlocked(request, popup, body)
+    if popup.event_only and not (unlocked or request.user.is_staff):
+        raise Http404("No such pop-up.")
     basket = basket_create(popup=popup, source=_text(body, "source"))
-    basket_attribute(
-        basket=basket,
-        placement_code=_text(body, "placement"),
-        utm=body.get("utm"),
-        unlock=_text(body, "unlock"),
-    )
+    _attribute(basket, body, unlocked=unlocked)
     stat_count(popup_id=popup.pk, event="baskets")
     return _respond(request, basket, status=201)
 
@@ -114,18 +129,13 @@ def basket_attribution(request, slug: str) -> JsonResponse:
 
     The basket's attribution follows the last arrival until its checkout starts.
     """
-    popup = popup_get_visible(slug=slug, user=request.user, unlock=None)
+    popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
     basket = basket_get(popup=popup, token=request.headers.get(TOKEN_HEADER, ""))
     try:
         body = json_body(request)
     except BadRequest as error:
         return JsonResponse({"error": str(error), "code": "bad_request"}, status=400)
-    basket_attribute(
-        basket=basket,
-        placement_code=_text(body, "placement"),
-        utm=body.get("utm"),
-        unlock=_text(body, "unlock"),
-    )
+    _attribute(basket, body, unlocked=_unlocked(request, popup, body))
     if popup.event_only and not (basket.unlocked or request.user.is_staff):
         raise Http404("No such pop-up.")
     return _respond(request, basket)

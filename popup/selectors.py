@@ -116,17 +116,17 @@ class Storefront:
         return min(priced, key=lambda item: item.price) if priced else None
 
 
-def popup_get_visible(*, slug: str, user=None, unlock: str | None = "") -> PopUp:
+def popup_get_visible(*, slug: str, user=None, event_only_too: bool = False) -> PopUp:
     """The pop-up with this slug if the user may see it: published, or any to staff. 404 otherwise.
 
-    An event-only pop-up also needs its `unlock` code (staff excepted); with `unlock=None` the
-    caller checks that itself.
+    An event-only pop-up is a 404 too (staff excepted), unless `event_only_too`: the caller then
+    checks the shopper's unlock code itself.
     """
     popup = PopUp.objects.select_related("range").filter(slug=slug).first()
     staff = user is not None and user.is_staff
     if popup is None or not (popup.is_published or staff):
         raise Http404("No such pop-up.")
-    if popup.event_only and unlock is not None and not (staff or popup.unlocks_with(unlock)):
+    if popup.event_only and not (staff or event_only_too):
         raise Http404("No such pop-up.")
     return popup
 

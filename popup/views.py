@@ -92,7 +92,7 @@ def _render_storefront(request, popup: PopUp, *, template: str, embedded: bool) 
 @require_GET
 @gzip_page
 def popup_detail(request, slug: str) -> HttpResponse:
-    popup = popup_get_visible(slug=slug, user=request.user, unlock=None)
+    popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
     response = _render_storefront(request, popup, template="popup/detail.html", embedded=False)
     response["Content-Security-Policy"] = f"{SCRIPT_POLICY}; frame-ancestors 'none'"
     return response
@@ -102,7 +102,7 @@ def popup_detail(request, slug: str) -> HttpResponse:
 @gzip_page
 @xframe_options_exempt
 def popup_embed(request, slug: str) -> HttpResponse:
-    popup = popup_get_visible(slug=slug, user=request.user, unlock=None)
+    popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
     response = _render_storefront(request, popup, template="popup/embed.html", embedded=True)
     # X-Frame-Options cannot list origins; CSP frame-ancestors can, and wins where both exist.
     response["Content-Security-Policy"] = f"{SCRIPT_POLICY}; {frame_ancestors(popup)}"

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from oscar.core.loading import get_class
 
 from ..models import Ambassador, Commission, Placement, PopUp, PopUpBasket
-from .shopper_input import Refused, email_or_none, over_limit
+from .shopper_input import Refused, email_or_none, limit_reached, over_limit
 from .stats import placement_count
 
 EventHandler = get_class("order.processing", "EventHandler")
@@ -89,46 +89,67 @@ class Arrival:
         return self.placement.ambassador if self.placement is not None else None
 
 
-CODE_TRIES_PER_HOUR = 30
+# Wrong codes an IP address may try in an hour. Right codes are never counted, so a crowd on an
+# event's Wi-Fi (one address) is not locked out; past the limit every code is refused, the right one
+# too, so guessing stops there.
+WRONG_CODES_PER_HOUR = 30
+
+
+def _code_key(client_ip: str) -> str:
+    return f"popup-code:{client_ip}"
+
+
+def unlock_try(*, popup: PopUp, code: str, client_ip: str) -> bool:
+    """Whether `code` unlocks the pop-up, counting a wrong one against the address's hourly tries."""
+    if not code or limit_reached(_code_key(client_ip), WRONG_CODES_PER_HOUR):
+        return False
+    if popup.unlocks_with(code):
+        return True
+    over_limit(_code_key(client_ip), WRONG_CODES_PER_HOUR)
+    return False
 
 
 def arrival_read(*, popup: PopUp, query, client_ip: str = "", count: bool = True) -> Arrival:
     """Read the landing URL: ?pl=<placement>, ?code=<unlock or ambassador code>, utm_* values.
 
     A valid ambassador code attributes the visit to the ambassador's placement for this pop-up
-    (made the first time). Codes are tried at most 30 times an hour per IP address, against
-    guessing. `count`: count a view for the placement.
+    (made the first time). Wrong codes are limited per IP address (see unlock_try). `count`:
+    count a view for the placement.
     """
     utm = utm_clean({key: query.get(f"utm_{key}") for key in UTM_KEYS})
     placement = placement_find(popup=popup, code=query.get("pl"))
     code = (query.get("code") or "").strip()[:40]
     unlock_code, refused = "", False
     if code:
-        if over_limit(f"popup-code:{client_ip}", CODE_TRIES_PER_HOUR):
-            refused = True
-        elif popup.unlocks_with(code):
+        ambassador = Ambassador.objects.filter(code=code.upper(), is_active=True).first()
+        if unlock_try(popup=popup, code=code, client_ip=client_ip):
             unlock_code = popup.unlock_code
+        elif ambassador is not None and not limit_reached(
+            _code_key(client_ip), WRONG_CODES_PER_HOUR
+        ):
+            chosen = placement_create(
+                popup=popup,
+                name=_("Ambassador: %(name)s") % {"name": ambassador.name},
+                ambassador=ambassador,
+            )
+            # An ambassador's placement switched off here gives nothing, like an unknown code.
+            placement, refused = (chosen, False) if chosen.is_active else (placement, True)
         else:
-            ambassador = Ambassador.objects.filter(code=code.upper(), is_active=True).first()
-            if ambassador is None:
-                refused = True
-            else:
-                placement = placement_create(
-                    popup=popup,
-                    name=_("Ambassador: %(name)s") % {"name": ambassador.name},
-                    ambassador=ambassador,
-                )
+            refused = True
     if placement is not None and count:
         placement_count(placement_id=placement.pk, event="views")
     return Arrival(placement=placement, unlock_code=unlock_code, code_refused=refused, utm=utm)
 
 
-def basket_attribute(*, basket: PopUpBasket, placement_code="", utm=None, unlock="") -> bool:
+def basket_attribute(
+    *, basket: PopUpBasket, placement_code="", utm=None, unlocked: bool = False
+) -> bool:
     """Attribute the basket to the placement and campaign the shopper last arrived by.
 
     The last arrival wins until the checkout starts; from then on the basket's attribution is fixed,
-    so the amount being paid and the commission it earns cannot change under the payment. A valid
-    `unlock` code unlocks the basket's event prices. Returns whether anything changed.
+    so the amount being paid and the commission it earns cannot change under the payment.
+    `unlocked`: the shopper gave the unlock code (see unlock_try), so event prices apply.
+    Returns whether anything changed.
     """
     placement = placement_find(popup=basket.popup, code=placement_code)
     utm = utm_clean(utm)
@@ -137,7 +158,7 @@ def basket_attribute(*, basket: PopUpBasket, placement_code="", utm=None, unlock
         changes["placement"] = placement
     if utm and utm != basket.utm:
         changes["utm"] = utm
-    if isinstance(unlock, str) and not basket.unlocked and basket.popup.unlocks_with(unlock):
+    if unlocked and not basket.unlocked:
         changes["unlocked"] = True
     if not changes:
         return False

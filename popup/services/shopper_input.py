@@ -55,3 +55,8 @@ def over_limit(key: str, limit: int, *, window: int = WINDOW_SECONDS) -> bool:
     except ValueError:  # the key expired between add() and incr()
         cache.add(key, 1, window)
         return False
+
+
+def limit_reached(key: str, limit: int) -> bool:
+    """Whether `key` has already been used `limit` times in the current window (counts nothing)."""
+    return (cache.get(key) or 0) >= limit
