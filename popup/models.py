@@ -934,6 +934,8 @@ class Commission(models.Model):
     basis = models.DecimalField(max_digits=12, decimal_places=2)  # goods, tax incl., no shipping
     rate = models.DecimalField(max_digits=5, decimal_places=2)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
+    # Withdrawn because the order was refunded (its share of the refunded goods), while unpaid.
+    refunded = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     currency = models.CharField(max_length=3)
     paid_at = models.DateTimeField(null=True, blank=True, db_index=True)
     paid_reference = models.CharField(max_length=120, blank=True)
@@ -945,3 +947,7 @@ class Commission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} to {self.ambassador} on {self.order_id}"
+
+    @property
+    def earned(self):
+        return self.amount - self.refunded

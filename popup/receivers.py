@@ -7,16 +7,19 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from oscar.core.loading import get_class, get_model
 
+from integrations.stripe.facade import REFUNDED
 from integrations.stripe.webhooks import webhook_handler_register
 
 from .models import Pledge, PopUpBasket
 from .services.checkout import CheckoutRefused, checkout_complete
+from .services.placements import commission_refund_apply
 from .services.pledges import pledge_charge_reported
 from .tasks import send_product_alerts
 
 logger = logging.getLogger(__name__)
 
 StockRecord = get_model("partner", "StockRecord")
+PaymentEvent = get_model("order", "PaymentEvent")
 ProductAlert = get_model("customer", "ProductAlert")
 PaymentError = get_class("payment.exceptions", "PaymentError")
 
@@ -34,6 +37,13 @@ def queue_product_alerts(sender, instance, raw=False, **kwargs):
     )
     if waiting.exists():
         transaction.on_commit(partial(send_product_alerts.delay, instance.product_id))
+
+
+@receiver(post_save, sender=PaymentEvent, dispatch_uid="popup-commission-refund")
+def withdraw_refunded_commission(sender, instance, created=False, raw=False, **kwargs):
+    # However the refund was made (the dashboard, our facade), Oscar records a "Refunded" event.
+    if created and not raw and instance.event_type.name == REFUNDED:
+        commission_refund_apply(order=instance.order)
 
 
 def _payment_authorised(event) -> None:

@@ -489,8 +489,9 @@ def channel_figures(*, by: str, ids) -> dict[int, ChannelFigures]:
     for row in lines.annotate(unit_sum=Sum("quantity")):
         rows[row[line_key]]["units"] = row["unit_sum"] or 0
     commissions = Commission.objects.filter(**{f"{by}__in": ids}).order_by().values(by)
+    earned = F("amount") - F("refunded")
     for row in commissions.annotate(
-        total=Sum("amount"), due=Sum("amount", filter=Q(paid_at__isnull=True))
+        total=Sum(earned), due=Sum(earned, filter=Q(paid_at__isnull=True))
     ):
         rows[row[by]].update(
             commission=row["total"] or Decimal("0.00"), commission_due=row["due"] or Decimal("0.00")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class
@@ -299,6 +300,26 @@ def _code_from(name: str) -> str:
 
 
 @transaction.atomic
+def commission_refund_apply(*, order) -> Commission | None:
+    """Withdraw the commission on what was refunded of the order, while it is not paid yet.
+
+    Recomputed from the order's refunded total each time, so it can run for every refund, twice
+    or out of order. A commission already paid stays as paid (settle a refund after it by hand).
+    """
+    commission = (
+        Commission.objects.select_for_update().filter(order=order, paid_at__isnull=True).first()
+    )
+    if commission is None:
+        return None
+    refunded = sum((source.amount_refunded for source in order.sources.all()), Decimal("0"))
+    goods = min(refunded, commission.basis)
+    withdrawn = (goods * commission.rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    Commission.objects.filter(pk=commission.pk).update(refunded=min(withdrawn, commission.amount))
+    commission.refresh_from_db()
+    return commission
+
+
+@transaction.atomic
 def commissions_mark_paid(*, ambassador: Ambassador, reference: str = "") -> tuple[int, Decimal]:
     """Mark every commission due to the ambassador as paid now; returns how many and how much.
 
@@ -308,7 +329,7 @@ def commissions_mark_paid(*, ambassador: Ambassador, reference: str = "") -> tup
         Commission.objects.select_for_update()
         .filter(ambassador=ambassador, paid_at__isnull=True)
         .order_by("pk")
-        .values_list("pk", "amount")
+        .values_list("pk", F("amount") - F("refunded"))
     )
     if not due:
         return 0, Decimal("0")

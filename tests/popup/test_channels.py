@@ -13,6 +13,7 @@ from django.db import connection
 from oscar.core.loading import get_model
 
 from integrations.stripe import client as stripe_client
+from integrations.stripe import facade
 from popup.models import Ambassador, Commission, Placement, PopUpBasket, PopUpDayStats
 from popup.selectors import channel_figures
 from popup.services.checkout import CheckoutRefused, checkout_pay
@@ -229,14 +230,22 @@ def test_an_ambassador_code_discounts_the_basket_and_earns_commission(localstrip
     assert commission.amount == Decimal("13.50")
     page = client.get(placement.ambassador.get_absolute_url()).content.decode()
     assert "<td data-orders>1</td>" in page and "<td data-due>€13.50</td>" in page
+    # One of the three scarves comes back: its commission is withdrawn, once, however it is told.
+    facade.payment_refund(order=order, amount=Decimal("22.50"), refund_key="one-scarf")
+    facade.payment_refund(order=order, amount=Decimal("22.50"), refund_key="one-scarf")
+    commission.refresh_from_db()
+    assert (commission.refunded, commission.earned) == (Decimal("4.50"), Decimal("9.00"))
     assert commissions_mark_paid(ambassador=placement.ambassador, reference="SEPA 42") == (
         1,
-        Decimal("13.50"),
+        Decimal("9.00"),
     )
     assert commissions_mark_paid(ambassador=placement.ambassador) == (0, Decimal("0"))
     figures = channel_figures(by="ambassador", ids=[placement.ambassador_id])
-    assert figures[placement.ambassador_id].commission_paid == Decimal("13.50")
+    assert figures[placement.ambassador_id].commission_paid == Decimal("9.00")
     assert figures[placement.ambassador_id].commission_due == Decimal("0.00")
+    # A refund after the payout leaves the paid commission as it was.
+    facade.payment_refund(order=order, refund_key="the-rest")
+    assert Commission.objects.get(order=order).refunded == Decimal("4.50")
 
 
 def test_the_dashboard_lists_ambassadors_with_their_csv_and_marks_them_paid(
