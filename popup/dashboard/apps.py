@@ -37,6 +37,7 @@ class PopUpDashboardConfig(OscarDashboardConfig):
         self.drop_compare_view = report_views.DropCompareView
         self.placement_create_view = channel_views.PlacementCreateView
         self.placement_toggle_view = channel_views.PlacementToggleView
+        self.placement_csv_view = channel_views.PlacementCsvView
         self.ambassador_invite_view = channel_views.AmbassadorInviteView
         self.ambassador_list_view = channel_views.AmbassadorListView
         self.ambassador_paid_view = channel_views.AmbassadorPaidView
@@ -73,6 +74,11 @@ class PopUpDashboardConfig(OscarDashboardConfig):
                 "<int:pk>/placements/",
                 self.placement_create_view.as_view(),
                 name="placement-create",
+            ),
+            path(
+                "<int:pk>/placements.csv",
+                self.placement_csv_view.as_view(),
+                name="placement-csv",
             ),
             path(
                 "<int:pk>/placements/<int:placement_id>/toggle/",

@@ -47,6 +47,52 @@ class PlacementCreateView(generic.View):
         return _back_to_placements(popup)
 
 
+PLACEMENT_CSV_HEADER = [
+    "placement",
+    "code",
+    "short_link",
+    "ambassador",
+    "active",
+    "clicks",
+    "views",
+    "baskets",
+    "checkouts",
+    "orders",
+    "units",
+    "revenue",
+    "commission",
+]
+
+
+class PlacementCsvView(generic.View):
+    """The pop-up's placements with their figures, as CSV."""
+
+    def get(self, request, pk: int):
+        popup = get_object_or_404(PopUp, pk=pk)
+        return csv_response(
+            header=PLACEMENT_CSV_HEADER,
+            rows=(
+                [
+                    row["placement"].name,
+                    row["placement"].code,
+                    row["short_link"],
+                    row["placement"].ambassador.code if row["placement"].ambassador else "",
+                    "yes" if row["placement"].is_active else "no",
+                    row["figures"].clicks,
+                    row["figures"].views,
+                    row["figures"].baskets,
+                    row["figures"].checkouts,
+                    row["figures"].orders,
+                    row["figures"].units,
+                    row["figures"].revenue,
+                    row["figures"].commission,
+                ]
+                for row in placement_rows(request, popup)
+            ),
+            filename=f"{popup.slug}-placements",
+        )
+
+
 class PlacementToggleView(generic.View):
     """Switches a placement's attribution off (its link still opens the pop-up) or back on."""
 

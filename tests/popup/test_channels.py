@@ -279,6 +279,10 @@ def test_the_dashboard_makes_placements_and_shows_their_figures(admin_client):
     page = admin_client.get(f"/dashboard/popups/{popup.pk}/").content.decode()
     assert f'data-placement="{placement.code}"' in page
     assert f"http://testserver/popup/p/{placement.code}/" in page
+    csv = admin_client.get(f"/dashboard/popups/{popup.pk}/placements.csv")
+    header, row = b"".join(csv.streaming_content).decode().splitlines()
+    assert header.startswith("placement,code,short_link,ambassador,active,clicks")
+    assert row.startswith(f"Bio,{placement.code},http://testserver/popup/p/{placement.code}/,,yes,")
     admin_client.post(f"/dashboard/popups/{popup.pk}/placements/{placement.pk}/toggle/")
     placement.refresh_from_db()
     assert not placement.is_active

@@ -35,6 +35,9 @@ assert staff.get(compare).status_code == 200
 from popup.models import Ambassador, Placement
 for popup in popups:
     assert staff.get(f"/dashboard/popups/{popup.pk}/").status_code == 200
+    placements_csv = staff.get(f"/dashboard/popups/{popup.pk}/placements.csv")
+    assert placements_csv.status_code == 200
+    b"".join(placements_csv.streaming_content)
 for url in ("/dashboard/popups/ambassadors/", "/dashboard/popups/ambassadors/?format=csv"):
     response = staff.get(url)
     assert response.status_code == 200, (url, response.status_code)
