@@ -100,42 +100,58 @@ def _code_key(client_ip: str) -> str:
     return f"popup-code:{client_ip}"
 
 
+def _codes_exhausted(client_ip: str) -> bool:
+    return limit_reached(_code_key(client_ip), WRONG_CODES_PER_HOUR)
+
+
+def _wrong_code_count(client_ip: str) -> None:
+    over_limit(_code_key(client_ip), WRONG_CODES_PER_HOUR)
+
+
 def unlock_try(*, popup: PopUp, code: str, client_ip: str) -> bool:
     """Whether `code` unlocks the pop-up, counting a wrong one against the address's hourly tries."""
-    if not code or limit_reached(_code_key(client_ip), WRONG_CODES_PER_HOUR):
+    if not code or _codes_exhausted(client_ip):
         return False
     if popup.unlocks_with(code):
         return True
-    over_limit(_code_key(client_ip), WRONG_CODES_PER_HOUR)
+    _wrong_code_count(client_ip)
     return False
+
+
+def _ambassador_placement(*, popup: PopUp, code: str) -> Placement | None:
+    """The active placement for this pop-up of the active ambassador with `code` (made if new)."""
+    ambassador = Ambassador.objects.filter(code=code.upper(), is_active=True).first()
+    if ambassador is None:
+        return None
+    placement = placement_create(
+        popup=popup,
+        name=_("Ambassador: %(name)s") % {"name": ambassador.name},
+        ambassador=ambassador,
+    )
+    # An ambassador's placement switched off here gives nothing, like an unknown code.
+    return placement if placement.is_active else None
 
 
 def arrival_read(*, popup: PopUp, query, client_ip: str = "", count: bool = True) -> Arrival:
     """Read the landing URL: ?pl=<placement>, ?code=<unlock or ambassador code>, utm_* values.
 
     A valid ambassador code attributes the visit to the ambassador's placement for this pop-up
-    (made the first time). Wrong codes are limited per IP address (see unlock_try). `count`:
-    count a view for the placement.
+    (made the first time). Only codes that open nothing count against the address's hourly
+    tries (see unlock_try). `count`: count a view for the placement.
     """
     utm = utm_clean({key: query.get(f"utm_{key}") for key in UTM_KEYS})
     placement = placement_find(popup=popup, code=query.get("pl"))
     code = (query.get("code") or "").strip()[:40]
     unlock_code, refused = "", False
     if code:
-        ambassador = Ambassador.objects.filter(code=code.upper(), is_active=True).first()
-        if unlock_try(popup=popup, code=code, client_ip=client_ip):
+        if _codes_exhausted(client_ip):
+            refused = True
+        elif popup.unlocks_with(code):
             unlock_code = popup.unlock_code
-        elif ambassador is not None and not limit_reached(
-            _code_key(client_ip), WRONG_CODES_PER_HOUR
-        ):
-            chosen = placement_create(
-                popup=popup,
-                name=_("Ambassador: %(name)s") % {"name": ambassador.name},
-                ambassador=ambassador,
-            )
-            # An ambassador's placement switched off here gives nothing, like an unknown code.
-            placement, refused = (chosen, False) if chosen.is_active else (placement, True)
+        elif (chosen := _ambassador_placement(popup=popup, code=code)) is not None:
+            placement = chosen
         else:
+            _wrong_code_count(client_ip)
             refused = True
     if placement is not None and count:
         placement_count(placement_id=placement.pk, event="views")

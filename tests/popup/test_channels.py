@@ -362,6 +362,21 @@ def test_guessing_unlock_codes_is_cut_off_but_a_crowd_with_the_right_code_is_not
     assert elsewhere.status_code == 200
 
 
+def test_ambassador_codes_are_not_counted_as_wrong_unlock_codes(client):
+    popup = basket_holding().popup
+    popup.unlock_code = "SECRET"
+    popup.save()
+    ambassador_invite(popup=popup, name="Ivy", email="ivy@example.com", code="IVY")
+    for _fan in range(35):  # a fan crowd on one address, all with the ambassador's code
+        assert (
+            "That code does not work here"
+            not in client.get(f"/popup/{popup.slug}/?code=IVY").content.decode()
+        )
+    assert (
+        "Event prices unlocked." in client.get(f"/popup/{popup.slug}/?code=SECRET").content.decode()
+    )
+
+
 def test_a_switched_off_ambassador_placement_gives_no_discount(client):
     popup = basket_holding().popup
     placement = ambassador_invite(
