@@ -303,7 +303,9 @@ class BasketSummary:
 def basket_get(*, popup: PopUp, token: str) -> PopUpBasket:
     """The pop-up's open basket with this token; 404 for an unknown token, another pop-up's basket,
     or a basket already ordered or pledged (the shopper's next visit starts a new one)."""
-    baskets = PopUpBasket.objects.filter(popup=popup, token=token, status=PopUpBasket.Status.OPEN)
+    baskets = PopUpBasket.objects.select_related("placement__ambassador").filter(
+        popup=popup, token=token, status=PopUpBasket.Status.OPEN
+    )
     basket = baskets.first() if token else None
     if basket is None:
         raise Http404("No such basket.")

@@ -47,12 +47,8 @@ class PlacementCreateView(generic.View):
         return _back_to_placements(popup)
 
 
-PLACEMENT_CSV_HEADER = [
-    "placement",
-    "code",
-    "short_link",
-    "ambassador",
-    "active",
+# ChannelFigures' columns, in the order both CSVs give them.
+FIGURE_COLUMNS = [
     "clicks",
     "views",
     "baskets",
@@ -62,6 +58,11 @@ PLACEMENT_CSV_HEADER = [
     "revenue",
     "commission",
 ]
+PLACEMENT_CSV_HEADER = ["placement", "code", "short_link", "ambassador", "active", *FIGURE_COLUMNS]
+
+
+def _figures_cells(figures) -> list:
+    return [getattr(figures, column) for column in FIGURE_COLUMNS]
 
 
 class PlacementCsvView(generic.View):
@@ -78,14 +79,7 @@ class PlacementCsvView(generic.View):
                     row["short_link"],
                     row["placement"].ambassador.code if row["placement"].ambassador else "",
                     "yes" if row["placement"].is_active else "no",
-                    row["figures"].clicks,
-                    row["figures"].views,
-                    row["figures"].baskets,
-                    row["figures"].checkouts,
-                    row["figures"].orders,
-                    row["figures"].units,
-                    row["figures"].revenue,
-                    row["figures"].commission,
+                    *_figures_cells(row["figures"]),
                 ]
                 for row in placement_rows(request, popup)
             ),
@@ -143,14 +137,7 @@ CSV_HEADER = [
     "code",
     "discount_percent",
     "commission_percent",
-    "clicks",
-    "views",
-    "baskets",
-    "checkouts",
-    "orders",
-    "units",
-    "revenue",
-    "commission",
+    *FIGURE_COLUMNS,
     "commission_paid",
     "commission_due",
     "active",
@@ -181,14 +168,7 @@ class AmbassadorListView(generic.TemplateView):
                         ambassador.code,
                         ambassador.discount_percent,
                         ambassador.commission_percent,
-                        figures.clicks,
-                        figures.views,
-                        figures.baskets,
-                        figures.checkouts,
-                        figures.orders,
-                        figures.units,
-                        figures.revenue,
-                        figures.commission,
+                        *_figures_cells(figures),
                         figures.commission_paid,
                         figures.commission_due,
                         "yes" if ambassador.is_active else "no",
