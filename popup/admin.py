@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from .models import Pledge, PledgeEvent, PledgeLine, PopUp, PopUpProduct
+from .models import OutgoingEmail, Pledge, PledgeEvent, PledgeLine, PopUp, PopUpProduct
 from .services.popups import popup_schedule_conflicts
 
 
@@ -90,6 +90,25 @@ class PledgeAdmin(admin.ModelAdmin):
     search_fields = ["email", "payment_intent_id", "setup_intent_id", "order__number"]
     date_hierarchy = "created_at"
     inlines = [PledgeLineInline, PledgeEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(admin.ModelAdmin):
+    """Read-only: the record of each e-mail sent (or still being retried) by popup.services.emails."""
+
+    list_display = ["key", "code", "to", "language", "created_at", "sent_at", "attempts"]
+    list_filter = ["code", "language", ("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["key", "to"]
+    date_hierarchy = "created_at"
 
     def has_add_permission(self, request):
         return False
