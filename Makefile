@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test,server]"
+	$(BIN)/pip install --quiet -e ".[sandbox,test]"
 	touch $@
 
 ## Set up a SQLite store with demo data and run it (store on :8000, social host page on :8001).

@@ -8,6 +8,7 @@ from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from .client_ip import client_ip
 from .selectors import BasketSummary, Storefront, basket_get, basket_summary, popup_get_visible
 from .services.holds import HoldRefused, basket_create, hold_set
 from .services.placements import basket_attribute, unlock_try
@@ -88,8 +89,7 @@ def _text(body: dict, name: str) -> str:
 def _unlocked(request, popup, body: dict) -> bool:
     """Whether the body carries the pop-up's unlock code (wrong ones count against the address)."""
     code = _text(body, "unlock")[:40]
-    client_ip = request.META.get("REMOTE_ADDR", "")
-    return bool(code) and unlock_try(popup=popup, code=code, client_ip=client_ip)
+    return bool(code) and unlock_try(popup=popup, code=code, client_ip=client_ip(request))
 
 
 def _attribute(basket, body: dict, *, unlocked: bool) -> None:

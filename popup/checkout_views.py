@@ -7,16 +7,17 @@ reliably; the basket token in the URL carries the hold across. Views parse, call
 import json
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from oscar.core.loading import get_class
 
 from integrations.stripe.facade import amount_to_minor
 
+from .conf import payments_configured, popup_settings
 from .forms import CheckoutForm
 from .models import PopUpBasket
 from .selectors import basket_summary
@@ -35,6 +36,14 @@ PaymentError = get_class("payment.exceptions", "PaymentError")
 UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
 
 PAYMENT_UNAVAILABLE = "Payment is unavailable right now. Nothing was charged: please try again."
+
+
+def _payments_not_configured() -> JsonResponse | None:
+    """The answer to a payment call in a store without Stripe keys (None when it has them)."""
+    if payments_configured():
+        return None
+    message = gettext("Payments are not configured for this shop yet. Nothing was charged.")
+    return JsonResponse({"error": message, "code": "payments_not_configured"}, status=503)
 
 
 def _basket(token: str) -> PopUpBasket:
@@ -59,7 +68,7 @@ def _secure(response, *, scripts: str = ""):
 
 def _wallets_offered() -> bool:
     # Apple Pay and Google Pay need real Stripe.js (and a verified domain); localstripe has none.
-    return not settings.STRIPE_API_BASE
+    return not popup_settings.STRIPE_API_BASE
 
 
 def _done_url(basket: PopUpBasket) -> str:
@@ -88,16 +97,17 @@ def checkout_page(request, token: str):
     storefront, summary = basket_summary(basket=basket, strategy=request.strategy)
     if basket_checkout_mark(basket=basket):  # once per basket, however often the page reloads
         stat_count(popup_id=basket.popup_id, event="checkouts")
-    stripe_js = urlsplit(settings.STRIPE_JS_URL)
+    stripe_js = urlsplit(popup_settings.STRIPE_JS_URL)
     amount, currency = checkout_total(basket=basket, strategy=request.strategy)
     pledging = basket.popup.takes_pledges
     context = {
+        "payments_configured": payments_configured(),
         "pledging": pledging,
         "wallets": _wallets_offered() and not pledging,
         "amount": amount,
         "amount_minor": amount_to_minor(amount=amount, currency=currency),
         "currency": currency,
-        "country": settings.POPUP_WALLET_COUNTRY,
+        "country": popup_settings.POPUP_WALLET_COUNTRY,
         "popup": basket.popup,
         "basket": basket,
         "summary": summary,
@@ -107,8 +117,8 @@ def checkout_page(request, token: str):
             countries=basket.popup.shipping_countries,
         ),
         "requires_shipping": _requires_shipping(summary.lines),
-        "stripe_js_url": settings.STRIPE_JS_URL,
-        "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "stripe_js_url": popup_settings.STRIPE_JS_URL,
+        "stripe_publishable_key": popup_settings.STRIPE_PUBLISHABLE_KEY,
     }
     response = render(request, "popup/checkout.html", context)
     return _secure(response, scripts=f"{stripe_js.scheme}://{stripe_js.netloc}")
@@ -172,6 +182,8 @@ def _shopper(data: dict) -> ShopperDetails:
 @require_POST
 def checkout_pledge_view(request, token: str) -> JsonResponse:
     """All-or-nothing pre-sale: check the pledge can be made, and start saving the card."""
+    if unconfigured := _payments_not_configured():
+        return unconfigured
     basket = _basket(token)
     if _pledge_of(basket):
         return JsonResponse({"status": "pledged", "redirect": _pledge_url(basket.pledge)})
@@ -207,6 +219,8 @@ def checkout_pledged_view(request, token: str) -> JsonResponse:
 @csrf_exempt  # JSON only, and the credential is the basket token in the URL, not a cookie
 @require_POST
 def checkout_pay_view(request, token: str) -> JsonResponse:
+    if unconfigured := _payments_not_configured():
+        return unconfigured
     basket = _basket(token)
     if basket.order_id:
         return _answer(basket, order=basket.order)

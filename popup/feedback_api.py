@@ -7,6 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .api import BadRequest, json_body, whole_number
+from .client_ip import client_ip
 from .models import Idea, Poll
 from .selectors import popup_get_visible
 from .services.ideas import IdeaRefused, idea_post, idea_vote
@@ -52,7 +53,7 @@ def waitlist_join_view(request, slug: str) -> JsonResponse:
             popup=popup,
             product_id=product_id,
             email=email,
-            client_ip=request.META.get("REMOTE_ADDR", ""),
+            client_ip=client_ip(request),
         )
     except WaitlistRefused as refusal:
         return JsonResponse({"error": refusal.message, "code": refusal.code}, status=refusal.status)
@@ -82,7 +83,7 @@ def question_ask_view(request, slug: str) -> JsonResponse:
         question_ask(
             popup=popup,
             product_id=product_id,
-            client_ip=request.META.get("REMOTE_ADDR", ""),
+            client_ip=client_ip(request),
             **texts,
         )
     except QuestionRefused as refusal:
@@ -107,7 +108,7 @@ def idea_post_view(request, slug: str) -> JsonResponse:
     if body.get("website"):
         return JsonResponse({"message": "Thank you for your idea!"}, status=202)
     try:
-        idea = idea_post(popup=popup, client_ip=request.META.get("REMOTE_ADDR", ""), **texts)
+        idea = idea_post(popup=popup, client_ip=client_ip(request), **texts)
     except IdeaRefused as refusal:
         return JsonResponse({"error": refusal.message, "code": refusal.code}, status=refusal.status)
     message = (
@@ -134,9 +135,7 @@ def idea_vote_view(request, slug: str, idea_id: int) -> JsonResponse:
     if body.get("website"):
         return JsonResponse({"idea": _idea_payload(idea), "counted": True})
     try:
-        idea, counted = idea_vote(
-            idea=idea, email=texts["email"], client_ip=request.META.get("REMOTE_ADDR", "")
-        )
+        idea, counted = idea_vote(idea=idea, email=texts["email"], client_ip=client_ip(request))
     except IdeaRefused as refusal:
         return JsonResponse({"error": refusal.message, "code": refusal.code}, status=refusal.status)
     return JsonResponse({"idea": _idea_payload(idea), "counted": counted})
@@ -163,7 +162,7 @@ def poll_vote_view(request, slug: str, poll_id: int) -> JsonResponse:
             poll=poll,
             option_id=option_id,
             email=texts["email"],
-            client_ip=request.META.get("REMOTE_ADDR", ""),
+            client_ip=client_ip(request),
         )
     except VoteRefused as refusal:
         return JsonResponse({"error": refusal.message, "code": refusal.code}, status=refusal.status)

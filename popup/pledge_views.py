@@ -7,7 +7,6 @@ no cookie are needed, so these views are CSRF-exempt and never framed, cached or
 
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from oscar.core.loading import get_class
 
 from .checkout_views import _failure, _json, _secure
+from .conf import popup_settings
 from .models import Pledge
 from .selectors import presale_progress
 from .services.checkout import CheckoutRefused
@@ -43,7 +43,7 @@ def _page_url(pledge: Pledge) -> str:
 
 
 def _render(request, pledge: Pledge, *, error: str = "", status: int = 200):
-    stripe_js = urlsplit(settings.STRIPE_JS_URL)
+    stripe_js = urlsplit(popup_settings.STRIPE_JS_URL)
     context = {
         "pledge": pledge,
         "popup": pledge.popup,
@@ -51,8 +51,8 @@ def _render(request, pledge: Pledge, *, error: str = "", status: int = 200):
         "events": pledge.events.all(),
         "progress": presale_progress(popup=pledge.popup),
         "error": error,
-        "stripe_js_url": settings.STRIPE_JS_URL,
-        "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "stripe_js_url": popup_settings.STRIPE_JS_URL,
+        "stripe_publishable_key": popup_settings.STRIPE_PUBLISHABLE_KEY,
     }
     response = render(request, "popup/pledge.html", context, status=status)
     return _secure(response, scripts=f"{stripe_js.scheme}://{stripe_js.netloc}")

@@ -1,22 +1,21 @@
+import smtplib
+
 from celery import shared_task
 from oscar.core.loading import get_class, get_model
 
+from .conf import site_url
 
-def _email_send(*, template: str, context: dict, to: str) -> None:
-    """Send popup/emails/<template>_subject.txt and _body.txt, rendered with `context`, to `to`."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-
-    send_mail(
-        subject=render_to_string(f"popup/emails/{template}_subject.txt", context).strip(),
-        message=render_to_string(f"popup/emails/{template}_body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[to],
-    )
+# E-mail tasks retry while the mail server is down or refuses for now; each message is still sent
+# once, whatever the retries (popup.services.emails records it before sending).
+EMAIL_RETRY = {
+    "autoretry_for": (smtplib.SMTPException, OSError),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 10,
+}
 
 
-@shared_task(acks_late=True)
+@shared_task(name="popup.tasks.send_product_alerts", acks_late=True)
 def send_product_alerts(product_id: int) -> None:
     """Email the customers waiting for this product; Oscar's dispatcher skips alerts already sent."""
     Product = get_model("catalogue", "Product")
@@ -26,7 +25,7 @@ def send_product_alerts(product_id: int) -> None:
         AlertsDispatcher().send_product_alert_email_for_user(product)
 
 
-@shared_task
+@shared_task(name="popup.tasks.holds_tidy")
 def holds_tidy() -> int:
     """Delete long-expired hold rows. Availability never waits for this: expiry is in the queries."""
     from .services.holds import holds_delete_expired
@@ -34,7 +33,7 @@ def holds_tidy() -> int:
     return holds_delete_expired()
 
 
-@shared_task(acks_late=True)
+@shared_task(name="popup.tasks.order_placed_email_send", acks_late=True, **EMAIL_RETRY)
 def order_placed_email_send(order_id: int) -> None:
     """Send Oscar's order confirmation for this order, once."""
     Order = get_model("order", "Order")
@@ -47,20 +46,24 @@ def order_placed_email_send(order_id: int) -> None:
     )
 
 
-@shared_task(acks_late=True)
+@shared_task(name="popup.tasks.checkout_lost_email_send", acks_late=True, **EMAIL_RETRY)
 def checkout_lost_email_send(basket_id: int, reason: str) -> None:
     """Tell a shopper whose paid-for units were lost that nothing was charged."""
-
     from .models import PopUpBasket
+    from .services.emails import email_send_once
 
     basket = PopUpBasket.objects.select_related("popup").filter(pk=basket_id).first()
     if basket is None or not basket.email:
         return
-    context = {"basket": basket, "popup": basket.popup, "reason": reason}
-    _email_send(template="checkout_lost", context=context, to=basket.email)
+    email_send_once(
+        key=f"checkout_lost:{basket.pk}:{basket.payment_intent_id}",
+        code="POPUP_CHECKOUT_LOST",
+        to=basket.email,
+        context={"basket": basket, "popup": basket.popup, "reason": reason},
+    )
 
 
-@shared_task(acks_late=True)
+@shared_task(name="popup.tasks.presales_sweep", acks_late=True)
 def presales_sweep() -> int:
     """Settle every all-or-nothing pre-sale that has something to do now; runs every minute."""
     from django.db.models import Q
@@ -83,7 +86,7 @@ def presales_sweep() -> int:
     return len(ids)
 
 
-@shared_task(acks_late=True)
+@shared_task(name="popup.tasks.presale_settle_run", acks_late=True)
 def presale_settle_run(popup_id: int, early: bool = False) -> int:
     """Decide the pre-sale's outcome if it can be, then queue one charge task per pledge due."""
     from .models import PopUp
@@ -98,7 +101,7 @@ def presale_settle_run(popup_id: int, early: bool = False) -> int:
     return len(settlement.pledges_due)
 
 
-@shared_task(acks_late=True)
+@shared_task(name="popup.tasks.pledge_charge_run", acks_late=True)
 def pledge_charge_run(pledge_id: int) -> str:
     """Charge one pledge (idempotent: a paid, charging or waiting pledge is left alone)."""
     from .services.pledges import pledge_charge
@@ -106,7 +109,7 @@ def pledge_charge_run(pledge_id: int) -> str:
     return pledge_charge(pledge_id=pledge_id).status
 
 
-@shared_task(acks_late=True)
+@shared_task(name="popup.tasks.pledge_email_send", acks_late=True, **EMAIL_RETRY)
 def pledge_email_send(pledge_id: int, kind: str) -> None:
     """Tell the backer what happened to their pledge, with the link to see and manage it."""
     from .models import Pledge
@@ -124,42 +127,61 @@ LAUNCH_EMAIL_NOTE = "Launch e-mail sent"
 
 
 def _launch_email_send_once(pledge_id: int) -> None:
-    # Under the pledge's row lock, recorded once sent: a repeated message or a second click on
-    # "notify backers" sends nothing more, and a failed send is retried rather than forgotten.
+    # Sent once per pledge (popup.services.emails), then recorded as a PledgeEvent under the
+    # pledge's row lock: "notify backers" skips the pledges that have it, and a repeated message
+    # or a retry after a failed send sends nothing more.
     from django.db import transaction
 
     from .models import Pledge, PledgeEvent
 
+    pledge = (
+        Pledge.objects.select_related("popup")
+        .filter(pk=pledge_id, status=Pledge.Status.PAID)
+        .first()
+    )
+    if pledge is None or pledge.events.filter(note=LAUNCH_EMAIL_NOTE).exists():
+        return
+    _pledge_email(pledge, "launched")
     with transaction.atomic():
-        pledge = Pledge.objects.select_for_update(of=("self",)).select_related("popup")
-        pledge = pledge.filter(pk=pledge_id, status=Pledge.Status.PAID).first()
-        if pledge is None or pledge.events.filter(note=LAUNCH_EMAIL_NOTE).exists():
-            return
-        _pledge_email(pledge, "launched")
-        PledgeEvent.objects.create(
-            pledge=pledge,
-            status_from=pledge.status,
-            status_to=pledge.status,
-            note=LAUNCH_EMAIL_NOTE,
-        )
+        pledge = Pledge.objects.select_for_update(of=("self",)).get(pk=pledge_id)
+        if not pledge.events.filter(note=LAUNCH_EMAIL_NOTE).exists():
+            PledgeEvent.objects.create(
+                pledge=pledge,
+                status_from=pledge.status,
+                status_to=pledge.status,
+                note=LAUNCH_EMAIL_NOTE,
+            )
 
 
-def _pledge_email(pledge, kind: str) -> None:
-    from django.conf import settings
+def _pledge_email(pledge, kind: str) -> bool:
     from django.urls import reverse
 
+    from .models import Pledge
+    from .services.emails import email_send_once
+
+    key = f"pledge_{kind}:{pledge.pk}"
+    if kind == "failed":
+        # A charge can fail again on each retry: one e-mail per failure, keyed by its event.
+        failures = pledge.events.filter(
+            status_to__in=(Pledge.Status.FAILED, Pledge.Status.RETRYING)
+        )
+        failure = failures.order_by("-pk").first()
+        occasion = failure.pk if failure else f"attempt-{pledge.attempts}"
+        key = f"{key}:{occasion}"
     path = reverse("popup:pledge", kwargs={"token": pledge.token})
     context = {
         "pledge": pledge,
         "popup": pledge.popup,
         "lines": pledge.lines.select_related("terms__product"),
-        "manage_url": f"{settings.POPUP_SITE_URL}{path}",
-        "popup_url": f"{settings.POPUP_SITE_URL}{pledge.popup.get_absolute_url()}",
+        "manage_url": f"{site_url()}{path}",
+        "popup_url": f"{site_url()}{pledge.popup.get_absolute_url()}",
     }
-    _email_send(template=f"pledge_{kind}", context=context, to=pledge.email)
+    return email_send_once(
+        key=key, code=f"POPUP_PLEDGE_{kind.upper()}", to=pledge.email, context=context
+    )
 
 
-@shared_task(acks_late=True)
+@shared_task(name="popup.tasks.popup_openings_announce_run", acks_late=True)
 def popup_openings_announce_run() -> int:
     """Tell the waitlists of pop-ups that just opened (every minute, from the beat schedule)."""
     from .services.waitlist import popup_openings_announce
@@ -167,10 +189,11 @@ def popup_openings_announce_run() -> int:
     return popup_openings_announce()
 
 
-def _waitlist_email(alert, popup, kind: str) -> None:
-    from django.conf import settings
+def _waitlist_email(alert, popup, kind: str, *, key: str) -> bool:
 
-    site = settings.POPUP_SITE_URL
+    from .services.emails import email_send_once
+
+    site = site_url()
     context = {
         "alert": alert,
         "product": alert.product,
@@ -179,10 +202,12 @@ def _waitlist_email(alert, popup, kind: str) -> None:
         "cancel_url": f"{site}{alert.get_cancel_url()}",
         "popup_url": f"{site}{popup.get_absolute_url()}" if popup else site,
     }
-    _email_send(template=f"waitlist_{kind}", context=context, to=alert.email)
+    return email_send_once(
+        key=key, code=f"POPUP_WAITLIST_{kind.upper()}", to=alert.email, context=context
+    )
 
 
-@shared_task(acks_late=True)
+@shared_task(name="popup.tasks.waitlist_confirmation_email_send", acks_late=True, **EMAIL_RETRY)
 def waitlist_confirmation_email_send(alert_id: int) -> None:
     """Ask a new waitlist address to confirm itself (Oscar's confirm page), once."""
     ProductAlert = get_model("customer", "ProductAlert")
@@ -190,63 +215,67 @@ def waitlist_confirmation_email_send(alert_id: int) -> None:
     if alert is None or alert.status != ProductAlert.UNCONFIRMED:
         return
     popup = alert.product.popup_terms.select_related("popup").order_by("-popup__opens_at").first()
-    _waitlist_email(alert, popup.popup if popup else None, "confirm")
+    _waitlist_email(
+        alert, popup.popup if popup else None, "confirm", key=f"waitlist_confirm:{alert.pk}"
+    )
 
 
-@shared_task(acks_late=True)
+@shared_task(name="popup.tasks.waitlist_opening_email_send", acks_late=True, **EMAIL_RETRY)
 def waitlist_opening_email_send(alert_id: int, popup_id: int) -> None:
     """Tell one confirmed waitlist address that the drop is open, then close the alert: once."""
-    from django.db import transaction
     from django.utils import timezone
 
     from .models import PopUp
 
     ProductAlert = get_model("customer", "ProductAlert")
-    with transaction.atomic():
-        alert = (
-            ProductAlert.objects.select_for_update(of=("self",))
-            .select_related("product")
-            .filter(pk=alert_id, status=ProductAlert.ACTIVE)
-            .first()
-        )
-        popup = PopUp.objects.filter(pk=popup_id).first()
-        if alert is None or popup is None:
-            return
-        _waitlist_email(alert, popup, "opened")
-        alert.status, alert.date_closed = ProductAlert.CLOSED, timezone.now()
-        alert.save(update_fields=["status", "date_closed"])
+    alert = (
+        ProductAlert.objects.select_related("product")
+        .filter(pk=alert_id, status=ProductAlert.ACTIVE)
+        .first()
+    )
+    popup = PopUp.objects.filter(pk=popup_id).first()
+    if alert is None or popup is None:
+        return
+    _waitlist_email(alert, popup, "opened", key=f"waitlist_opened:{alert.pk}:{popup.pk}")
+    ProductAlert.objects.filter(pk=alert.pk, status=ProductAlert.ACTIVE).update(
+        status=ProductAlert.CLOSED, date_closed=timezone.now()
+    )
 
 
-@shared_task(acks_late=True)
+@shared_task(name="popup.tasks.question_answered_email_send", acks_late=True, **EMAIL_RETRY)
 def question_answered_email_send(question_id: int) -> None:
     """Send the asker the merchant's answer, with the link to the pop-up where it is shown."""
     from django.conf import settings
 
     from .models import Question
+    from .services.emails import email_send_once
 
     question = Question.objects.select_related("popup").filter(pk=question_id).first()
     if question is None or not question.answer:
         return
-    site = settings.POPUP_SITE_URL
+    site = site_url()
     context = {
         "question": question,
         "popup": question.popup,
         "popup_url": f"{site}{question.popup.get_absolute_url()}",
         "shop_name": settings.OSCAR_SHOP_NAME,
     }
-    _email_send(template="question_answered", context=context, to=question.email)
+    email_send_once(
+        key=f"question_answered:{question.pk}",
+        code="POPUP_QUESTION_ANSWERED",
+        to=question.email,
+        context=context,
+    )
 
 
-@shared_task(acks_late=True)
+@shared_task(name="popup.tasks.idea_shipped_email_send", acks_late=True, **EMAIL_RETRY)
 def idea_shipped_email_send(idea_id: int) -> int:
     """Tell everyone who voted for an idea that it shipped; each voter once, even if run again."""
     from django.conf import settings
-    from django.core.mail import send_mail
-    from django.db import transaction
-    from django.template.loader import render_to_string
     from django.utils import timezone
 
     from .models import Idea, IdeaVote
+    from .services.emails import email_send_once
 
     idea = Idea.objects.select_related("popup").filter(pk=idea_id).first()
     if idea is None:
@@ -254,29 +283,24 @@ def idea_shipped_email_send(idea_id: int) -> int:
     context = {
         "idea": idea,
         "popup": idea.popup,
-        "popup_url": f"{settings.POPUP_SITE_URL}{idea.popup.get_absolute_url()}",
+        "popup_url": f"{site_url()}{idea.popup.get_absolute_url()}",
         "shop_name": settings.OSCAR_SHOP_NAME,
     }
-    subject = render_to_string("popup/emails/idea_shipped_subject.txt", context).strip()
-    message = render_to_string("popup/emails/idea_shipped_body.txt", context)
     sent = 0
-    for vote_id in idea.idea_votes.filter(notified_at__isnull=True).values_list("pk", flat=True):
-        with transaction.atomic():
-            vote = (
-                IdeaVote.objects.select_for_update(skip_locked=True)
-                .filter(pk=vote_id, notified_at__isnull=True)
-                .first()
-            )
-            if vote is None:
-                continue
-            send_mail(subject, message, settings.DEFAULT_FROM_EMAIL, [vote.email])
-            vote.notified_at = timezone.now()
-            vote.save(update_fields=["notified_at"])
-            sent += 1
+    for vote in idea.idea_votes.filter(notified_at__isnull=True).order_by("pk"):
+        sent += email_send_once(
+            key=f"idea_shipped:{vote.pk}",
+            code="POPUP_IDEA_SHIPPED",
+            to=vote.email,
+            context=context,
+        )
+        IdeaVote.objects.filter(pk=vote.pk, notified_at__isnull=True).update(
+            notified_at=timezone.now()
+        )
     return sent
 
 
-@shared_task(acks_late=True)
+@shared_task(name="popup.tasks.review_invites_send", acks_late=True)
 def review_invites_send() -> int:
     """Invite the buyers of pop-up orders placed POPUP_REVIEW_REQUEST_DAYS ago (hourly)."""
     from .services.reviews import review_invites_due
@@ -287,46 +311,48 @@ def review_invites_send() -> int:
     return len(invite_ids)
 
 
-@shared_task(acks_late=True)
+@shared_task(name="popup.tasks.review_invite_email_send", acks_late=True, **EMAIL_RETRY)
 def review_invite_email_send(invite_id: int) -> None:
     """E-mail one buyer the link to review what they bought, once."""
     from django.conf import settings
-    from django.db import transaction
     from django.urls import reverse
     from django.utils import timezone
 
     from .models import ReviewInvite
+    from .services.emails import email_send_once
 
-    with transaction.atomic():
-        invite = (
-            ReviewInvite.objects.select_for_update(of=("self",))
-            .select_related("order", "popup")
-            .filter(pk=invite_id, sent_at__isnull=True)
-            .first()
-        )
-        if invite is None:
-            return
-        path = reverse("popup:review", kwargs={"token": invite.token})
-        context = {
-            "invite": invite,
-            "order": invite.order,
-            "popup": invite.popup,
-            "lines": invite.order.lines.all(),
-            "review_url": f"{settings.POPUP_SITE_URL}{path}",
-            "shop_name": settings.OSCAR_SHOP_NAME,
-        }
-        _email_send(template="review_invite", context=context, to=invite.order.guest_email)
-        invite.sent_at = timezone.now()
-        invite.save(update_fields=["sent_at"])
+    invite = (
+        ReviewInvite.objects.select_related("order", "popup")
+        .filter(pk=invite_id, sent_at__isnull=True)
+        .first()
+    )
+    if invite is None:
+        return
+    path = reverse("popup:review", kwargs={"token": invite.token})
+    context = {
+        "invite": invite,
+        "order": invite.order,
+        "popup": invite.popup,
+        "lines": invite.order.lines.all(),
+        "review_url": f"{site_url()}{path}",
+        "shop_name": settings.OSCAR_SHOP_NAME,
+    }
+    email_send_once(
+        key=f"review_invite:{invite.pk}",
+        code="POPUP_REVIEW_INVITE",
+        to=invite.order.guest_email,
+        context=context,
+    )
+    ReviewInvite.objects.filter(pk=invite.pk, sent_at__isnull=True).update(sent_at=timezone.now())
 
 
-@shared_task(acks_late=True)
+@shared_task(name="popup.tasks.poll_vote_confirmation_send", acks_late=True, **EMAIL_RETRY)
 def poll_vote_confirmation_send(vote_id: int) -> None:
     """Ask a voter to confirm their address: the vote counts once they do."""
-    from django.conf import settings
     from django.urls import reverse
 
     from .models import PollVote
+    from .services.emails import email_send_once
 
     vote = PollVote.objects.select_related("poll__popup", "option").filter(pk=vote_id).first()
     if vote is None or vote.confirmed_at is not None:
@@ -336,12 +362,14 @@ def poll_vote_confirmation_send(vote_id: int) -> None:
         "vote": vote,
         "poll": vote.poll,
         "popup": vote.poll.popup,
-        "confirm_url": f"{settings.POPUP_SITE_URL}{path}",
+        "confirm_url": f"{site_url()}{path}",
     }
-    _email_send(template="poll_vote", context=context, to=vote.email)
+    email_send_once(
+        key=f"poll_vote:{vote.pk}", code="POPUP_POLL_VOTE", to=vote.email, context=context
+    )
 
 
-@shared_task
+@shared_task(name="popup.tasks.stats_flush_run")
 def stats_flush_run() -> int:
     """Move the funnel counts from Redis into the database (every minute, from the beat schedule)."""
     from .services.stats import stats_flush
@@ -349,12 +377,13 @@ def stats_flush_run() -> int:
     return stats_flush()
 
 
-@shared_task(acks_late=True)
+@shared_task(name="popup.tasks.ambassador_invite_email_send", acks_late=True, **EMAIL_RETRY)
 def ambassador_invite_email_send(ambassador_id: int, placement_id: int) -> None:
     """Send an ambassador their link, code and private stats page for one pop-up."""
     from django.conf import settings
 
     from .models import Placement
+    from .services.emails import email_send_once
 
     placement = (
         Placement.objects.select_related("popup", "ambassador")
@@ -363,12 +392,20 @@ def ambassador_invite_email_send(ambassador_id: int, placement_id: int) -> None:
     )
     if placement is None or not placement.ambassador.is_active:
         return
-    site = settings.POPUP_SITE_URL
+    ambassador = placement.ambassador
+    site = site_url()
     context = {
-        "ambassador": placement.ambassador,
+        "ambassador": ambassador,
         "popup": placement.popup,
         "link": f"{site}{placement.get_absolute_url()}",
-        "page_url": f"{site}{placement.ambassador.get_absolute_url()}",
+        "page_url": f"{site}{ambassador.get_absolute_url()}",
         "shop_name": settings.OSCAR_SHOP_NAME,
     }
-    _email_send(template="ambassador_invite", context=context, to=placement.ambassador.email)
+    # Each invitation is a message of its own: inviting them again (invited_at moves) sends again.
+    invited = ambassador.invited_at.isoformat() if ambassador.invited_at else ""
+    email_send_once(
+        key=f"ambassador_invite:{placement.pk}:{invited}",
+        code="POPUP_AMBASSADOR_INVITE",
+        to=ambassador.email,
+        context=context,
+    )

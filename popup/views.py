@@ -13,6 +13,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
+from .client_ip import client_ip
 from .models import Placement, PopUp
 from .selectors import (
     ambassador_by_token,
@@ -52,7 +53,7 @@ def _render_storefront(request, popup: PopUp, *, template: str, embedded: bool) 
     arrival = arrival_read(
         popup=popup,
         query=request.GET,
-        client_ip=request.META.get("REMOTE_ADDR", ""),
+        client_ip=client_ip(request),
         count=audience,
     )
     if popup.event_only and not (arrival.unlocked or request.user.is_staff):

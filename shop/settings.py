@@ -7,6 +7,8 @@ from pathlib import Path
 import dj_database_url
 from oscar.defaults import *  # noqa: F403
 
+from popup.schedule import POPUP_BEAT_SCHEDULE
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("POPUP_VAR_DIR", BASE_DIR / "var"))
 
@@ -32,7 +34,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.AutoField"  # Oscar's migrations read it.
 REDIS_URL = env("REDIS_URL", "")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that is down must not hold a page: give up on it within half a second.
+            "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -155,6 +162,7 @@ STORAGES = {
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "shop@example.com")
+OSCAR_FROM_EMAIL = DEFAULT_FROM_EMAIL  # Oscar's dispatcher sends the plugin's e-mails too
 
 OSCAR_SHOP_NAME = env("OSCAR_SHOP_NAME", "Atelier Nord")
 OSCAR_SHOP_TAGLINE = "Small-batch goods"
@@ -193,24 +201,16 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE = {
-    "popup-holds-tidy": {"task": "popup.tasks.holds_tidy", "schedule": 15 * 60},
-    # Settles pre-sales at their deadline, retries failed pledges, finishes interrupted charges.
-    "popup-presales-sweep": {"task": "popup.tasks.presales_sweep", "schedule": 60},
-    # Tells waitlists when a drop opens.
-    "popup-openings-announce": {"task": "popup.tasks.popup_openings_announce_run", "schedule": 60},
-    # Asks buyers for a review POPUP_REVIEW_REQUEST_DAYS after their pop-up order.
-    "popup-review-invites": {"task": "popup.tasks.review_invites_send", "schedule": 3600},
-    "popup-stats-flush": {"task": "popup.tasks.stats_flush_run", "schedule": 60},
-    # Rewrites catalogue feeds whose pop-ups opened or closed, or older than POPUP_FEED_MAX_AGE.
-    "popup-feeds-refresh": {"task": "integrations.social.tasks.feeds_refresh_run", "schedule": 60},
-}
+CELERY_BEAT_SCHEDULE = {**POPUP_BEAT_SCHEDULE}
 
 # Days between a pop-up order and the e-mail asking the buyer to review what they bought.
 POPUP_REVIEW_REQUEST_DAYS = int(env("POPUP_REVIEW_REQUEST_DAYS", "7"))
 
 # The store's address as backers see it, for the links in e-mails sent by background tasks.
 POPUP_SITE_URL = env("POPUP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# The proxies whose X-Forwarded-For names the shopper, for per-address limits (default: none).
+POPUP_TRUSTED_PROXIES = [proxy for proxy in env("POPUP_TRUSTED_PROXIES", "").split(",") if proxy]
 
 # The secret catalogue feed URLs are derived from (default: SECRET_KEY); change it to revoke them all.
 POPUP_FEED_SECRET = env("POPUP_FEED_SECRET", "")

@@ -25,13 +25,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files import File
 from django.core.files.storage import Storage, default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from popup.cache import cache_add, cache_delete, cache_delete_many, cache_get_many
+from popup.conf import popup_settings, site_url
 from popup.models import PopUp
 
 from .feeds import (
@@ -42,14 +43,12 @@ from .feeds import (
     feed_items,
     feed_row,
     feed_scope_digest,
-    feed_site_url,
     popup_in_feeds,
 )
 
 FEEDS_DIR = "popup-feeds"
 FILES_SALT = "integrations.social.feeds.files"
 DEBOUNCE_SECONDS = 30
-DEFAULT_MAX_AGE = 15 * 60
 # A pop-up's feed is kept up to date this long after it closed, so it empties on time.
 RECENTLY_CLOSED = timedelta(days=1)
 PENDING = "popup-feeds:pending:{}"
@@ -94,7 +93,7 @@ def feed_file_open(
 def feed_is_stale(*, popup: PopUp | None, generated_at: datetime, now: datetime) -> bool:
     """Whether feeds written at `generated_at` are out of date: too old, or a pop-up in them (or
     the pop-up) opened or closed since, which no save announces."""
-    max_age = getattr(settings, "POPUP_FEED_MAX_AGE", DEFAULT_MAX_AGE)
+    max_age = popup_settings.POPUP_FEED_MAX_AGE
     if now - generated_at >= timedelta(seconds=max_age):
         return True
     crossed = Q(opens_at__gt=generated_at, opens_at__lte=now) | Q(
@@ -112,7 +111,7 @@ def feed_files_write(*, popup: PopUp | None = None, now: datetime | None = None)
     """Write the scope's four feeds in one pass over its items, each replacing the old file once
     complete. Returns the number of items."""
     now = now or timezone.now()
-    site = feed_site_url()
+    site = site_url()
     shop_name = settings.OSCAR_SHOP_NAME
     shown = popup is None or popup_in_feeds(popup=popup, now=now)
     title = shop_name if popup is None or not shown else f"{popup.title} · {shop_name}"
@@ -157,12 +156,12 @@ def feeds_regenerate_queue(*, popup_ids: Iterable[int] | None = None) -> None:
     from .tasks import feeds_regenerate_run
 
     scopes = [None] if popup_ids is None else sorted(set(popup_ids))
-    pending = cache.get_many([_key(None), *(_key(scope) for scope in scopes)])
+    pending = cache_get_many([_key(None), *(_key(scope) for scope in scopes)])
     if _key(None) in pending or all(_key(scope) in pending for scope in scopes):
         return  # a task that will see these changes is already waiting
     if not feed_files_exist():
         return  # none was requested yet: they are written on the first request
-    fresh = [scope for scope in scopes if cache.add(_key(scope), True, DEBOUNCE_SECONDS)]
+    fresh = [scope for scope in scopes if cache_add(_key(scope), True, DEBOUNCE_SECONDS)]
     if not fresh:
         return
     kwargs = {"popup_ids": None if popup_ids is None else fresh}
@@ -176,7 +175,7 @@ def feeds_regenerate(*, popup_ids: list[int] | None = None, now: datetime | None
     store's; delete those of pop-ups that no longer exist. Returns the scopes written."""
     now = now or timezone.now()
     # Changes from now on need a new run: let them queue one.
-    cache.delete_many([_key(scope) for scope in (popup_ids or [None])])
+    cache_delete_many([_key(scope) for scope in (popup_ids or [None])])
     written = 0
     if _scope_exists(None):
         feed_files_write(popup=None, now=now)
@@ -219,12 +218,12 @@ def _key(scope: int | None) -> str:
 def _write_unless_writing(*, popup: PopUp | None, now: datetime) -> bool:
     """Write the scope's feeds unless someone else is writing them now (then False)."""
     lock = WRITING.format("all" if popup is None else popup.pk)
-    if not cache.add(lock, True, WRITE_LOCK_SECONDS):
+    if not cache_add(lock, True, WRITE_LOCK_SECONDS):
         return False
     try:
         feed_files_write(popup=popup, now=now)
     finally:
-        cache.delete(lock)
+        cache_delete(lock)
     return True
 
 

@@ -40,7 +40,6 @@ from typing import BinaryIO
 from xml.sax.saxutils import XMLGenerator
 
 from django.conf import settings
-from django.contrib.sites.models import Site
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import reverse
@@ -50,6 +49,7 @@ from django.utils.html import strip_tags
 from django.utils.http import urlencode
 from oscar.core.loading import get_class, get_model
 
+from popup.conf import popup_settings, site_url
 from popup.models import PopUp
 from popup.selectors import popup_products, storefront_item
 
@@ -196,7 +196,7 @@ def feed_items(
     """The feed's items, the pop-up's or the store's (popup=None), streamed from the database."""
     now = now or timezone.now()
     strategy = strategy or Selector().strategy()
-    site = feed_site_url()
+    site = site_url()
     popups = feed_popups(now=now) if popup is None else [popup]
     for each in popups:
         if popup_in_feeds(popup=each, now=now):
@@ -245,14 +245,6 @@ def feed_row(*, item: FeedItem, platform: FeedPlatform) -> dict[str, str]:
     return {column: row[column] for column in platform.columns}
 
 
-def feed_site_url() -> str:
-    """The store's address for feed links: POPUP_SITE_URL, else https:// and the Site's domain."""
-    configured = getattr(settings, "POPUP_SITE_URL", "")
-    if configured:
-        return configured.rstrip("/")
-    return f"https://{Site.objects.get_current().domain}"
-
-
 def feed_token(*, popup: PopUp | None = None) -> str:
     """The unguessable, stable token in a feed's URL: an HMAC of its scope with the feed secret."""
     return feed_scope_digest(salt=TOKEN_SALT, popup_id=popup.pk if popup else None)
@@ -260,7 +252,7 @@ def feed_token(*, popup: PopUp | None = None) -> str:
 
 def feed_scope_digest(*, salt: str, popup_id: int | None) -> str:
     """32 hex digits derived from the scope (the store, or a pop-up's id) and POPUP_FEED_SECRET."""
-    secret = getattr(settings, "POPUP_FEED_SECRET", "") or settings.SECRET_KEY
+    secret = popup_settings.POPUP_FEED_SECRET or settings.SECRET_KEY
     scope = "store" if popup_id is None else f"popup:{popup_id}"
     return salted_hmac(salt, scope, secret=secret, algorithm="sha256").hexdigest()[:32]
 
@@ -291,7 +283,7 @@ def feed_links(*, popup: PopUp | None = None, request: HttpRequest | None = None
                 path = reverse("popup-social:feed", kwargs=kwargs)
             else:
                 path = reverse("popup-social:popup-feed", kwargs={"slug": popup.slug, **kwargs})
-            url = request.build_absolute_uri(path) if request else f"{feed_site_url()}{path}"
+            url = request.build_absolute_uri(path) if request else f"{site_url()}{path}"
             links.append(FeedLink(platform=platform, format=fmt, url=url))
     return links
 

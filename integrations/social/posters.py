@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 import qrcode
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -24,6 +23,7 @@ from django.utils.translation import ngettext
 from oscar.templatetags.currency_filters import currency
 from PIL import Image, ImageDraw, ImageOps
 
+from popup.cache import cache_get, cache_set
 from popup.models import Placement, PopUp
 from popup.selectors import Storefront, popup_storefront
 
@@ -216,12 +216,12 @@ def poster_get(
     )
     fingerprint = poster_fingerprint(popup=popup, content=content, placement=placement)
     key = poster_cache_key(fingerprint=fingerprint, size=size, fmt=fmt)
-    poster = cache.get(key)
+    poster = cache_get(key)
     if poster is None:
         poster = poster_render(
             popup=popup, url=url, size=size, fmt=fmt, placement=placement, storefront=storefront
         )
-        cache.set(key, poster, POSTER_CACHE_SECONDS)
+        cache_set(key, poster, POSTER_CACHE_SECONDS)
     return poster
 
 

@@ -9,7 +9,6 @@ import logging
 from dataclasses import astuple, dataclass
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest
 from django.urls import reverse
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from oscar.templatetags.currency_filters import currency
 
+from popup.cache import cache_get, cache_set
 from popup.models import PopUp
 from popup.selectors import Storefront, StorefrontItem
 
@@ -104,11 +104,11 @@ def share_image_get(*, storefront: Storefront, shop_name: str, width: int = WIDT
     card = share_card_build(storefront=storefront, shop_name=shop_name)
     fingerprint = share_card_fingerprint(popup=storefront.popup, card=card)
     key = share_image_cache_key(fingerprint=fingerprint, width=width)
-    content = cache.get(key)
+    content = cache_get(key)
     if content is None:
         picture, _is_hero = _share_picture(storefront)
         content = share_image_render(card=card, picture=picture_read(picture=picture), width=width)
-        cache.set(key, content, SHARE_IMAGE_CACHE_SECONDS)
+        cache_set(key, content, SHARE_IMAGE_CACHE_SECONDS)
     return SharePNG(etag=f'"{fingerprint}-{width}"', content=content)
 
 

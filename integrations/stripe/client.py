@@ -18,7 +18,8 @@ from functools import lru_cache
 from typing import Any
 
 import stripe
-from django.conf import settings
+
+from popup.conf import popup_settings
 
 # localstripe 1.15.10 answers 400 "Unexpected ..." to these PaymentIntent parameters; Stripe takes
 # them. They are informative only (Stripe's dashboard and receipts), so they go to Stripe alone.
@@ -143,7 +144,7 @@ def _stripe_client(api_key: str, api_base: str | None) -> stripe.StripeClient:
 
 
 def _client() -> stripe.StripeClient:
-    return _stripe_client(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE or None)
+    return _stripe_client(popup_settings.STRIPE_SECRET_KEY, popup_settings.STRIPE_API_BASE or None)
 
 
 def _options(idempotency_key: str) -> dict[str, str]:
@@ -310,7 +311,7 @@ def payment_intent_create(
         params["description"] = description
     if receipt_email:
         params["receipt_email"] = receipt_email
-    if settings.STRIPE_API_BASE:
+    if popup_settings.STRIPE_API_BASE:
         for name in _LOCALSTRIPE_LACKS:
             params.pop(name, None)
     with _stripe_errors():
@@ -328,7 +329,7 @@ def payment_intent_confirm(
     """
     params: dict[str, Any] = {}
     # localstripe 1.15.10 answers 400 "Unexpected off_session" on confirm; it has no such notion.
-    if off_session and not settings.STRIPE_API_BASE:
+    if off_session and not popup_settings.STRIPE_API_BASE:
         params["off_session"] = True
     with _stripe_errors():
         intent = _client().v1.payment_intents.confirm(
@@ -432,7 +433,7 @@ def setup_intent_from(obj: Any) -> SetupIntent:
 
 def webhook_event_construct(*, payload: bytes, signature: str | None) -> WebhookEvent:
     """Verify a webhook delivery's signature with STRIPE_WEBHOOK_SECRET and read its event."""
-    secret = settings.STRIPE_WEBHOOK_SECRET
+    secret = popup_settings.STRIPE_WEBHOOK_SECRET
     if not signature or not secret:
         raise WebhookSignatureError("No Stripe-Signature header, or no webhook secret configured.")
     try:

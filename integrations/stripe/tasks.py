@@ -3,7 +3,13 @@ from celery import shared_task
 from . import webhooks
 
 
-@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=8)
+@shared_task(
+    name="integrations.stripe.tasks.stripe_event_process",
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=8,
+)
 def stripe_event_process(event_id: int) -> None:
     """Process a stored Stripe event; an event already processed is left alone, so retries are safe."""
     webhooks.stripe_event_process(event_id=event_id)

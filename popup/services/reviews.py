@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
+from ..conf import popup_settings
 from ..models import ReviewInvite, VerifiedReview
 from .shopper_input import looks_like_spam
 
@@ -39,7 +39,7 @@ class ReviewRefused(Exception):
 def review_invites_due(*, now: datetime | None = None) -> list[int]:
     """Create the invitations of pop-up orders placed POPUP_REVIEW_REQUEST_DAYS ago; their ids."""
     now = now or timezone.now()
-    placed_before = now - timedelta(days=settings.POPUP_REVIEW_REQUEST_DAYS)
+    placed_before = now - timedelta(days=popup_settings.POPUP_REVIEW_REQUEST_DAYS)
     orders = (
         Order.objects.filter(
             date_placed__lte=placed_before,

@@ -4,9 +4,10 @@ refusal they get, the e-mail check, the spam heuristic, and the rate limits."""
 import re
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+
+from ..counters import rate_count, rate_used
 
 WINDOW_SECONDS = 3600
 # A real question or idea rarely carries more than one link; spam nearly always does.
@@ -48,15 +49,9 @@ def looks_like_spam(text: str) -> bool:
 
 def over_limit(key: str, limit: int, *, window: int = WINDOW_SECONDS) -> bool:
     """Count one more use of `key` in the current window; True once it goes past `limit`."""
-    # add() then incr(): atomic in Redis, so concurrent requests cannot slip past the count.
-    cache.add(key, 0, window)
-    try:
-        return cache.incr(key) > limit
-    except ValueError:  # the key expired between add() and incr()
-        cache.add(key, 1, window)
-        return False
+    return rate_count(key, window=window) > limit
 
 
-def limit_reached(key: str, limit: int) -> bool:
+def limit_reached(key: str, limit: int, *, window: int = WINDOW_SECONDS) -> bool:
     """Whether `key` has already been used `limit` times in the current window (counts nothing)."""
-    return (cache.get(key) or 0) >= limit
+    return rate_used(key, window=window) >= limit

@@ -1,0 +1,67 @@
+"""Every setting the plugin reads, with its default (as `oscar.defaults` does for Oscar).
+
+A store sets only what it wants to change, in its own settings module. The plugin reads them through
+`popup_settings`, never `django.conf.settings` directly, so a setting a store left out is its
+default here and never an AttributeError at request time. `popup.checks` says at start-up which of
+them a production store must set.
+"""
+
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    # The store's address, e.g. "https://shop.example.com", for links in e-mails sent by background
+    # tasks and in catalogue feeds. Empty: https:// and the domain of the current Site.
+    "POPUP_SITE_URL": "",
+    # Redis for the plugin's counters, rate limits and live figures, e.g. "redis://redis:6379/2".
+    # None: the store's default cache's Redis when that cache is a Redis cache; else no Redis, and
+    # counters and rate limits go to the database. A Redis that is down never breaks a page.
+    "POPUP_REDIS_URL": None,
+    # The proxies in front of the store whose X-Forwarded-For is believed, as addresses or networks
+    # ("10.0.0.0/8"). Empty (the default): the shopper's address is REMOTE_ADDR, whatever the headers.
+    "POPUP_TRUSTED_PROXIES": (),
+    # Stripe. Without the secret and publishable keys the checkout says payments are not configured.
+    "STRIPE_SECRET_KEY": "",
+    "STRIPE_PUBLISHABLE_KEY": "",
+    "STRIPE_WEBHOOK_SECRET": "",
+    # A Stripe stand-in's address (localstripe in tests and the demo); None: Stripe itself.
+    "STRIPE_API_BASE": None,
+    "STRIPE_JS_URL": "https://js.stripe.com/v3/",
+    # The country of the Stripe account, which Apple Pay and Google Pay sheets need.
+    "POPUP_WALLET_COUNTRY": "FR",
+    # Days between a pop-up order and the e-mail asking the buyer to review what they bought.
+    "POPUP_REVIEW_REQUEST_DAYS": 7,
+    # What the catalogue feeds' URL tokens are derived from (empty: SECRET_KEY). Change it to revoke
+    # every feed URL.
+    "POPUP_FEED_SECRET": "",
+    # Seconds after which a catalogue feed file is rewritten even if nothing changed.
+    "POPUP_FEED_MAX_AGE": 900,
+}
+
+
+class PopUpSettings:
+    """The store's value of a plugin setting, else its default from DEFAULTS."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"{name} is not a setting of django-oscar-popup")
+        return getattr(settings, name, DEFAULTS[name])
+
+
+popup_settings = PopUpSettings()
+
+
+def payments_configured() -> bool:
+    """Whether the store has Stripe keys (real ones, or a stand-in's): without them nobody can pay."""
+    return bool(popup_settings.STRIPE_SECRET_KEY and popup_settings.STRIPE_PUBLISHABLE_KEY)
+
+
+def site_url() -> str:
+    """The store's address without a trailing slash: POPUP_SITE_URL, else the current Site's."""
+    configured = popup_settings.POPUP_SITE_URL
+    if configured:
+        return configured.rstrip("/")
+    from django.contrib.sites.models import Site
+
+    return f"https://{Site.objects.get_current().domain}"
