@@ -110,8 +110,8 @@ def seed() -> dict:
     from django.core.management import call_command
     from oscar.core.loading import get_model
 
+    from popup.channels.placements import placement_create
     from popup.models import Ambassador, PopUpProduct
-    from popup.services.placements import placement_create
     from tests.factories import PopUpFactory, create_product
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -295,8 +295,8 @@ def attribution_errors(sale: dict, results: list[dict]) -> dict:
     """
     from oscar.core.loading import get_model
 
+    from popup.channels.selectors import channel_figures
     from popup.models import Commission, Placement
-    from popup.selectors import channel_figures
 
     Order = get_model("order", "Order")
     placements = {p.code: p for p in Placement.objects.filter(code__in=sale["placements"])}

@@ -233,9 +233,9 @@ def setup_intent_confirm(client_secret: str, number: str) -> None:
 
 def backer_pledges(popup, product, number: int, card: str) -> None:
     """Backer `number` pledges one unit and saves `card`, as the pledge page does."""
-    from popup.services.checkout import ShopperDetails
-    from popup.services.holds import basket_create, hold_set
-    from popup.services.pledges import pledge_confirm, pledge_start
+    from popup.checkout.services import ShopperDetails
+    from popup.core.holds import basket_create, hold_set
+    from popup.presales.pledges import pledge_confirm, pledge_start
 
     basket = basket_create(popup=popup)
     hold_set(basket=basket, product_id=product.pk, quantity=1)

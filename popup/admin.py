@@ -1,8 +1,8 @@
 from django import forms
 from django.contrib import admin
 
-from .models import OutgoingEmail, Pledge, PledgeEvent, PledgeLine, PopUp, PopUpProduct
-from .services.popups import popup_schedule_conflicts
+from popup.core.popups import popup_schedule_conflicts
+from popup.models import OutgoingEmail, Pledge, PledgeEvent, PledgeLine, PopUp, PopUpProduct
 
 
 class PopUpAdminForm(forms.ModelForm):
@@ -71,7 +71,7 @@ class PledgeEventInline(ReadOnlyInline):
 
 @admin.register(Pledge)
 class PledgeAdmin(admin.ModelAdmin):
-    """Read-only: pledges only move through popup.services.pledges, which keeps their history."""
+    """Read-only: pledges only move through popup.presales.pledges, which keeps their history."""
 
     list_display = [
         "id",
@@ -103,7 +103,7 @@ class PledgeAdmin(admin.ModelAdmin):
 
 @admin.register(OutgoingEmail)
 class OutgoingEmailAdmin(admin.ModelAdmin):
-    """Read-only: the record of each e-mail sent (or still being retried) by popup.services.emails."""
+    """Read-only: the record of each e-mail sent (or still being retried) by popup.notifications.emails."""
 
     list_display = ["key", "code", "to", "language", "created_at", "sent_at", "attempts"]
     list_filter = ["code", "language", ("sent_at", admin.EmptyFieldListFilter)]

@@ -9,4 +9,4 @@ class PopUpConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self):
-        from . import checks, receivers  # noqa: F401
+        from popup import checks, receivers  # noqa: F401

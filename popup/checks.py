@@ -8,8 +8,8 @@ from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.checks import Error, Tags, Warning, register
 
-from .conf import payments_configured, popup_settings
-from .schedule import POPUP_BEAT_SCHEDULE
+from popup.conf import payments_configured, popup_settings
+from popup.schedule import POPUP_BEAT_SCHEDULE
 
 
 @register(Tags.compatibility)

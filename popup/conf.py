@@ -21,6 +21,8 @@ DEFAULTS: dict[str, Any] = {
     # The proxies in front of the store whose X-Forwarded-For is believed, as addresses or networks
     # ("10.0.0.0/8"). Empty (the default): the shopper's address is REMOTE_ADDR, whatever the headers.
     "POPUP_TRUSTED_PROXIES": (),
+    # The class that takes payments (popup.payments.PaymentGateway), as a dotted path.
+    "POPUP_PAYMENT_GATEWAY": "integrations.stripe.gateway.StripeGateway",
     # Stripe. Without the secret and publishable keys the checkout says payments are not configured.
     "STRIPE_SECRET_KEY": "",
     "STRIPE_PUBLISHABLE_KEY": "",

@@ -1,6 +1,10 @@
 from django.urls import path
 
-from . import api, checkout_views, feedback_api, pledge_views, review_views, views
+from popup.checkout import views as checkout_views
+from popup.core import api, views
+from popup.feedback import api as feedback_api
+from popup.feedback import views as review_views
+from popup.presales import views as pledge_views
 
 app_name = "popup"
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from oscar.apps.catalogue.categories import create_from_breadcrumbs
 from oscar.core.loading import get_model
 
+from popup.channels.placements import placement_create
 from popup.models import Ambassador, PopUp, PopUpProduct
-from popup.services.placements import placement_create
 
 from .demo_images import hero_photo, product_photo
 

@@ -7,9 +7,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("popup/", include("integrations.stripe.urls")),
-    path("popup/", include("popup.urls")),
-    path("popup/", include("integrations.social.urls")),
+    path("popup/", include("popup.site_urls")),
     path("dashboard/popups/", apps.get_app_config("popup_dashboard").urls),
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]

@@ -1,8 +1,11 @@
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from oscar.core.loading import get_model
 
 from tests.localstripe_server import localstripe, stripe_settings  # noqa: F401
+
+Country = get_model("address", "Country")
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -17,3 +20,11 @@ def _fresh_cache():
     """Each test starts with an empty cache: rate limits counted per IP address (every test comes
     from 127.0.0.1) would otherwise carry over from other tests and earlier runs."""
     cache.clear()
+
+
+@pytest.fixture
+def france():
+    Country.objects.update_or_create(
+        iso_3166_1_a2="FR",
+        defaults={"name": "France", "printable_name": "France", "is_shipping_country": True},
+    )

@@ -31,11 +31,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from popup.cache import cache_add, cache_delete, cache_delete_many, cache_get_many
-from popup.conf import popup_settings, site_url
-from popup.models import PopUp
-
-from .feeds import (
+from integrations.social.feeds import (
     FORMATS,
     PLATFORMS,
     CsvFeedWriter,
@@ -45,6 +41,9 @@ from .feeds import (
     feed_scope_digest,
     popup_in_feeds,
 )
+from popup.cache import cache_add, cache_delete, cache_delete_many, cache_get_many
+from popup.conf import popup_settings, site_url
+from popup.models import PopUp
 
 FEEDS_DIR = "popup-feeds"
 FILES_SALT = "integrations.social.feeds.files"
@@ -153,7 +152,7 @@ def feed_files_exist() -> bool:
 def feeds_regenerate_queue(*, popup_ids: Iterable[int] | None = None) -> None:
     """Once the transaction commits, write again the feeds these pop-ups' changes touch (None: a
     catalogue change, every pop-up). One task per scope waits at a time (debounced)."""
-    from .tasks import feeds_regenerate_run
+    from integrations.social.tasks import feeds_regenerate_run
 
     scopes = [None] if popup_ids is None else sorted(set(popup_ids))
     pending = cache_get_many([_key(None), *(_key(scope) for scope in scopes)])

@@ -49,11 +49,10 @@ from django.utils.html import strip_tags
 from django.utils.http import urlencode
 from oscar.core.loading import get_class, get_model
 
+from integrations.social.previews import popup_description
 from popup.conf import popup_settings, site_url
+from popup.core.selectors import popup_products, storefront_item
 from popup.models import PopUp
-from popup.selectors import popup_products, storefront_item
-
-from .previews import popup_description
 
 ProductAttributeValue = get_model("catalogue", "ProductAttributeValue")
 Selector = get_class("partner.strategy", "Selector")

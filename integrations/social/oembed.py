@@ -6,11 +6,10 @@ from django.http import Http404, HttpRequest
 from django.urls import Resolver404, get_script_prefix, resolve
 from django.utils.html import format_html
 
+from integrations.social.previews import share_card_build, share_image_url
+from integrations.social.share_image import HEIGHT, WIDTH, share_image_height, share_image_width
+from popup.core.selectors import popup_get_visible, popup_storefront
 from popup.models import PopUp
-from popup.selectors import popup_get_visible, popup_storefront
-
-from .previews import share_card_build, share_image_url
-from .share_image import HEIGHT, WIDTH, share_image_height, share_image_width
 
 # The embed is a phone-sized storefront; consumers may ask for less with maxwidth/maxheight.
 EMBED_WIDTH, EMBED_HEIGHT = 420, 720

@@ -23,12 +23,8 @@ from django.utils.translation import ngettext
 from oscar.templatetags.currency_filters import currency
 from PIL import Image, ImageDraw, ImageOps
 
-from popup.cache import cache_get, cache_set
-from popup.models import Placement, PopUp
-from popup.selectors import Storefront, popup_storefront
-
-from .previews import picture_read, storefront_price_text
-from .share_image import (
+from integrations.social.previews import picture_read, storefront_price_text
+from integrations.social.share_image import (
     INK,
     WHITE,
     colour_contrasting,
@@ -39,6 +35,9 @@ from .share_image import (
     text_fit,
     text_wrap,
 )
+from popup.cache import cache_get, cache_set
+from popup.core.selectors import Storefront, popup_storefront
+from popup.models import Placement, PopUp
 
 # Bump when the drawing changes, so cached posters of unchanged pop-ups are drawn again.
 LAYOUT_VERSION = "1"

@@ -21,11 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from oscar.templatetags.currency_filters import currency
 
-from popup.cache import cache_get, cache_set
-from popup.models import PopUp
-from popup.selectors import Storefront, StorefrontItem
-
-from .share_image import (
+from integrations.social.share_image import (
     HEIGHT,
     LAYOUT_VERSION,
     WIDTH,
@@ -33,6 +29,9 @@ from .share_image import (
     share_image_render,
     share_image_width,
 )
+from popup.cache import cache_get, cache_set
+from popup.core.selectors import Storefront, StorefrontItem
+from popup.models import PopUp
 
 logger = logging.getLogger(__name__)
 

@@ -4,9 +4,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from oscar.core.loading import get_model
 
+from integrations.social.feed_files import feeds_regenerate_queue
 from popup.models import PopUp, PopUpProduct
-
-from .feed_files import feeds_regenerate_queue
 
 Product = get_model("catalogue", "Product")
 ProductImage = get_model("catalogue", "ProductImage")

@@ -7,19 +7,18 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
-from popup.selectors import popup_get_visible, popup_storefront
-
-from .feed_files import feed_file_open
-from .feeds import feed_scope_resolve
-from .oembed import (
+from integrations.social.feed_files import feed_file_open
+from integrations.social.feeds import feed_scope_resolve
+from integrations.social.oembed import (
     CACHE_AGE,
     OEmbedRequestError,
     oembed_dimension,
     oembed_payload_build,
     oembed_popup_resolve,
 )
-from .previews import share_image_get
-from .share_image import WIDTH
+from integrations.social.previews import share_image_get
+from integrations.social.share_image import WIDTH
+from popup.core.selectors import popup_get_visible, popup_storefront
 
 SHARE_IMAGE_MAX_AGE = 300
 

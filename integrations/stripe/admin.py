@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import StripeEvent
+from integrations.stripe.models import StripeEvent
 
 
 @admin.register(StripeEvent)

@@ -7,3 +7,8 @@ class StripeConfig(AppConfig):
     label = "popup_stripe"
     verbose_name = _("Stripe payments")
     default_auto_field = "django.db.models.AutoField"
+    # Served under the plugin's URLs (popup.urls includes it).
+    popup_urls = "integrations.stripe.urls"
+
+    def ready(self):
+        from integrations.stripe import receivers  # noqa: F401

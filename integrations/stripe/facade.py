@@ -17,8 +17,14 @@ from decimal import Decimal
 from django.db import transaction
 from oscar.core.loading import get_class, get_model
 
-from . import client
-from .client import CardDeclined, PaymentIntent, PaymentProviderError, SetupIntent
+from integrations.stripe import client
+from integrations.stripe.client import (
+    CardDeclined,
+    PaymentIntent,
+    PaymentProviderError,
+    SetupIntent,
+)
+from popup.payments import AUTHORISED, PAID, REFUNDED
 
 Source = get_model("payment", "Source")
 SourceType = get_model("payment", "SourceType")
@@ -30,9 +36,6 @@ PaymentError = get_class("payment.exceptions", "PaymentError")
 EventHandler = get_class("order.processing", "EventHandler")
 
 SOURCE_TYPE_NAME = "Stripe"
-AUTHORISED = "Authorised"
-PAID = "Paid"
-REFUNDED = "Refunded"
 CAPTURE_FAILED = "capture failed"
 
 # Stripe counts these currencies in whole units, all others in hundredths.

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import webhooks
+from integrations.stripe import webhooks
 
 
 @shared_task(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from integrations.stripe import views
 
 app_name = "popup-stripe"
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 from oscar.core.loading import get_class, get_model
 
-from . import client, facade, tasks, webhooks
+from integrations.stripe import client, facade, tasks, webhooks
 
 Order = get_model("order", "Order")
 PaymentError = get_class("payment.exceptions", "PaymentError")

@@ -24,8 +24,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .client import WebhookEvent
-from .models import StripeEvent
+from integrations.stripe.client import WebhookEvent
+from integrations.stripe.models import StripeEvent
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,40 @@
-from django.urls import path, re_path
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from oscar.core.application import OscarDashboardConfig
+from oscar.core.loading import get_class
+
+URL_NAMES = (
+    "popup-list",
+    "popup-create",
+    "popup-detail",
+    "popup-update",
+    "popup-publish",
+    "popup-delete",
+    "popup-report",
+    "popup-report-csv",
+    "popup-presale-settle",
+    "popup-presale-graduate",
+    "popup-presale-notify",
+    "question-list",
+    "idea-list",
+    "idea-status",
+    "poll-list",
+    "drop-report",
+    "drop-report-csv",
+    "drop-report-table-csv",
+    "drop-action",
+    "drop-compare",
+    "placement-create",
+    "placement-csv",
+    "placement-toggle",
+    "ambassador-invite",
+    "ambassador-list",
+    "ambassador-paid",
+    "ambassador-toggle",
+    "poll-toggle",
+    "question-action",
+    "popup-poster",
+)
 
 
 class PopUpDashboardConfig(OscarDashboardConfig):
@@ -9,40 +43,56 @@ class PopUpDashboardConfig(OscarDashboardConfig):
     namespace = "popup-dashboard"
     verbose_name = _("Pop-ups dashboard")
     default_permissions = ["is_staff"]
+    # Who may open each page, by URL name (Oscar's permissions_map); a store narrows one here.
+    permissions_map = {name: ["is_staff"] for name in URL_NAMES}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.extra_urls = []
+
+    def urls_extend(self, *patterns) -> None:
+        """Add pages of another app (integrations.social adds its posters) under this dashboard."""
+        self.extra_urls.extend(patterns)
 
     def ready(self):
-        from . import channel_views, poster_views, report_views, views
-
-        # Attributes, as in Oscar's own dashboard apps, so a store can swap one view.
-        self.list_view = views.PopUpListView
-        self.create_view = views.PopUpCreateView
-        self.detail_view = views.PopUpDetailView
-        self.update_view = views.PopUpUpdateView
-        self.publish_view = views.PopUpPublishView
-        self.delete_view = views.PopUpDeleteView
-        self.report_view = views.PresaleReportView
-        self.report_csv_view = views.PresaleReportCsvView
-        self.settle_view = views.PresaleSettleView
-        self.graduate_view = views.PresaleGraduateView
-        self.notify_view = views.PresaleNotifyView
-        self.question_list_view = views.QuestionQueueView
-        self.question_action_view = views.QuestionActionView
-        self.idea_list_view = views.IdeaListView
-        self.idea_status_view = views.IdeaStatusView
-        self.poll_list_view = views.PollListView
-        self.poll_toggle_view = views.PollToggleView
-        self.drop_report_view = report_views.DropReportView
-        self.drop_report_csv_view = report_views.DropReportCsvView
-        self.drop_action_view = report_views.DropActionView
-        self.drop_compare_view = report_views.DropCompareView
-        self.placement_create_view = channel_views.PlacementCreateView
-        self.placement_toggle_view = channel_views.PlacementToggleView
-        self.placement_csv_view = channel_views.PlacementCsvView
-        self.ambassador_invite_view = channel_views.AmbassadorInviteView
-        self.ambassador_list_view = channel_views.AmbassadorListView
-        self.ambassador_paid_view = channel_views.AmbassadorPaidView
-        self.ambassador_toggle_view = channel_views.AmbassadorToggleView
-        self.poster_view = poster_views.PosterView
+        # Loaded with Oscar's get_class, as in Oscar's own dashboard apps: a store that forks this
+        # app (oscar_fork_app-style, same label) swaps one view by defining it in its own module.
+        self.list_view = get_class("popup_dashboard.views", "PopUpListView")
+        self.create_view = get_class("popup_dashboard.views", "PopUpCreateView")
+        self.detail_view = get_class("popup_dashboard.views", "PopUpDetailView")
+        self.update_view = get_class("popup_dashboard.views", "PopUpUpdateView")
+        self.publish_view = get_class("popup_dashboard.views", "PopUpPublishView")
+        self.delete_view = get_class("popup_dashboard.views", "PopUpDeleteView")
+        self.report_view = get_class("popup_dashboard.views", "PresaleReportView")
+        self.report_csv_view = get_class("popup_dashboard.views", "PresaleReportCsvView")
+        self.settle_view = get_class("popup_dashboard.views", "PresaleSettleView")
+        self.graduate_view = get_class("popup_dashboard.views", "PresaleGraduateView")
+        self.notify_view = get_class("popup_dashboard.views", "PresaleNotifyView")
+        self.question_list_view = get_class("popup_dashboard.views", "QuestionQueueView")
+        self.question_action_view = get_class("popup_dashboard.views", "QuestionActionView")
+        self.idea_list_view = get_class("popup_dashboard.views", "IdeaListView")
+        self.idea_status_view = get_class("popup_dashboard.views", "IdeaStatusView")
+        self.poll_list_view = get_class("popup_dashboard.views", "PollListView")
+        self.poll_toggle_view = get_class("popup_dashboard.views", "PollToggleView")
+        self.drop_report_view = get_class("popup_dashboard.report_views", "DropReportView")
+        self.drop_report_csv_view = get_class("popup_dashboard.report_views", "DropReportCsvView")
+        self.drop_action_view = get_class("popup_dashboard.report_views", "DropActionView")
+        self.drop_compare_view = get_class("popup_dashboard.report_views", "DropCompareView")
+        self.placement_create_view = get_class(
+            "popup_dashboard.channel_views", "PlacementCreateView"
+        )
+        self.placement_toggle_view = get_class(
+            "popup_dashboard.channel_views", "PlacementToggleView"
+        )
+        self.placement_csv_view = get_class("popup_dashboard.channel_views", "PlacementCsvView")
+        self.ambassador_invite_view = get_class(
+            "popup_dashboard.channel_views", "AmbassadorInviteView"
+        )
+        self.ambassador_list_view = get_class("popup_dashboard.channel_views", "AmbassadorListView")
+        self.ambassador_paid_view = get_class("popup_dashboard.channel_views", "AmbassadorPaidView")
+        self.ambassador_toggle_view = get_class(
+            "popup_dashboard.channel_views", "AmbassadorToggleView"
+        )
 
     def get_urls(self):
         urls = [
@@ -101,11 +151,6 @@ class PopUpDashboardConfig(OscarDashboardConfig):
                 self.ambassador_toggle_view.as_view(),
                 name="ambassador-toggle",
             ),
-            re_path(
-                r"^(?P<pk>\d+)/poster\.(?P<fmt>png|pdf)$",
-                self.poster_view.as_view(),
-                name="popup-poster",
-            ),
             path("polls/<int:pk>/", self.poll_toggle_view.as_view(), name="poll-toggle"),
             path(
                 "questions/<int:pk>/",
@@ -113,4 +158,4 @@ class PopUpDashboardConfig(OscarDashboardConfig):
                 name="question-action",
             ),
         ]
-        return self.post_process_urls(urls)
+        return self.post_process_urls(urls + self.extra_urls)

@@ -8,13 +8,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views import generic
 
-from ..models import Ambassador, Placement, PopUp
-from ..selectors import channel_figures
-from ..services.placements import ambassador_invite, commissions_mark_paid, placement_create
-from ..services.shopper_input import Refused
-from ..views import placement_snippets
-from .csv_export import csv_response
-from .forms import AmbassadorInviteForm, CommissionPaidForm, PlacementForm
+from popup.channels.placements import ambassador_invite, commissions_mark_paid, placement_create
+from popup.channels.selectors import channel_figures
+from popup.core.views import placement_snippets
+from popup.dashboard.csv_export import csv_response
+from popup.dashboard.forms import AmbassadorInviteForm, CommissionPaidForm, PlacementForm
+from popup.feedback.shopper_input import Refused
+from popup.models import Ambassador, Placement, PopUp
 
 
 def placement_rows(request, popup: PopUp) -> list[dict]:

@@ -10,13 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from oscar.core.loading import get_class, get_model
 
-from ..models import Ambassador, Pledge, PopUp, PopUpProduct
-from ..services.popups import (
+from popup.core.popups import (
     HERO_IMAGE_FORMATS,
     popup_hero_image_prepare,
     popup_schedule_conflicts,
     popup_slug_suggest,
 )
+from popup.models import Ambassador, Pledge, PopUp, PopUpProduct
 
 Product = get_model("catalogue", "Product")
 Range = get_model("offer", "Range")

@@ -12,19 +12,19 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views import generic
 
-from ..models import Idea, PopUp, Question
-from ..selectors import popup_storefront
-from ..services.merchandising import (
+from popup.analytics.drop_report import DropReport, drop_headline, drop_report
+from popup.analytics.merchandising import (
     popup_relaunch,
     popup_reprice,
     popup_restock,
     restock_beyond_stock,
 )
-from .csv_export import csv_response
-from .drop_report import DropReport, drop_headline, drop_report
-from .forms import PresaleGraduateForm
-from .suggestions import drop_suggestions
-from .views import graduate_from_form
+from popup.analytics.suggestions import drop_suggestions
+from popup.core.selectors import popup_storefront
+from popup.dashboard.csv_export import csv_response
+from popup.dashboard.forms import PresaleGraduateForm
+from popup.dashboard.views import graduate_from_form
+from popup.models import Idea, PopUp, Question
 
 
 def _popup_or_404(pk) -> PopUp:

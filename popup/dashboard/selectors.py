@@ -25,9 +25,9 @@ from django.db.models.functions import Coalesce, Lower, TruncDate
 from django.utils import timezone
 from oscar.core.loading import get_model
 
-from ..models import Pledge, PledgeEvent, PledgeLine, PopUp, PopUpProduct
-from ..selectors import PresaleProgress, popup_storefront, presale_progress
-from ..services.presales import presale_outcome_now
+from popup.core.selectors import popup_storefront
+from popup.models import Pledge, PledgeEvent, PledgeLine, PopUp, PopUpProduct
+from popup.presales.selectors import PresaleProgress, presale_outcome_now, presale_progress
 
 Product = get_model("catalogue", "Product")
 Order = get_model("order", "Order")

@@ -19,12 +19,9 @@ from django.utils.translation import ngettext
 from django.views import generic
 from oscar.core.loading import get_model
 
-from ..models import Idea, Poll, PopUp, Question
-from ..selectors import answer_speed, popup_storefront
-from ..services.ideas import idea_status_set
-from ..services.merchandising import popup_graduate
-from ..services.polls import poll_create
-from ..services.popups import (
+from popup.analytics.charts import cumulative_chart
+from popup.analytics.merchandising import popup_graduate
+from popup.core.popups import (
     popup_delete,
     popup_product_terms_sync,
     popup_product_terms_update,
@@ -32,12 +29,10 @@ from ..services.popups import (
     popup_save,
     popup_unpublish,
 )
-from ..services.presales import presale_launch_notify, presale_settle_queue
-from ..services.questions import question_answer, question_hide, question_not_spam
-from .channel_views import placement_rows
-from .charts import cumulative_chart
-from .csv_export import csv_response
-from .forms import (
+from popup.core.selectors import popup_storefront
+from popup.dashboard.channel_views import placement_rows
+from popup.dashboard.csv_export import csv_response
+from popup.dashboard.forms import (
     AmbassadorInviteForm,
     PollForm,
     PopUpForm,
@@ -45,7 +40,7 @@ from .forms import (
     PopUpSearchForm,
     PresaleGraduateForm,
 )
-from .selectors import (
+from popup.dashboard.selectors import (
     popup_dashboard_queryset,
     popup_dashboard_rows,
     popup_products_without_stock_record,
@@ -54,6 +49,12 @@ from .selectors import (
     presale_report_pledges,
     presale_report_rows,
 )
+from popup.feedback.ideas import idea_status_set
+from popup.feedback.polls import poll_create
+from popup.feedback.questions import question_answer, question_hide, question_not_spam
+from popup.feedback.selectors import answer_speed
+from popup.models import Idea, Poll, PopUp, Question
+from popup.presales.settlement import presale_launch_notify, presale_settle_queue
 
 ProductReview = get_model("reviews", "ProductReview")
 

@@ -1,9 +1,14 @@
+import math
 from datetime import datetime
 from urllib.parse import urlencode
 
 from django import template
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from popup.slots import slot_templates
 
 register = template.Library()
 
@@ -46,3 +51,50 @@ def messenger_message(popup, arrival=None) -> str:
 def querystring_of(**values) -> str:
     """The values as a URL query string (escaped again by the template where it is written)."""
     return urlencode(values)
+
+
+@register.simple_tag(takes_context=True)
+def popup_slot(context, name: str, **extra) -> str:
+    """What the installed apps add at this place of the page (see popup.slots), in its context."""
+    parts = []
+    for template_name in slot_templates(name):
+        with context.push(**extra):
+            parts.append(context.template.engine.get_template(template_name).render(context))
+    return mark_safe("".join(parts))
+
+
+@register.filter
+def answer_speed_badge(speed) -> str:
+    """“Usually answers within 2 hours” (rounded up), once enough questions were answered; "" before."""
+    if not speed.shows_badge:
+        return ""
+    minutes = max(1, math.ceil(speed.median.total_seconds() / 60))
+    if minutes < 60:
+        return ngettext(
+            "Usually answers within %(n)d minute", "Usually answers within %(n)d minutes", minutes
+        ) % {"n": minutes}
+    hours = math.ceil(minutes / 60)
+    if hours < 48:
+        return ngettext(
+            "Usually answers within %(n)d hour", "Usually answers within %(n)d hours", hours
+        ) % {"n": hours}
+    days = math.ceil(hours / 24)
+    return ngettext(
+        "Usually answers within %(n)d day", "Usually answers within %(n)d days", days
+    ) % {"n": days}
+
+
+@register.filter
+def duration_short(value) -> str:
+    """A duration as "2 h 5 min", "45 min" or "3.5 days"; "" for none."""
+    if value is None:
+        return ""
+    minutes = max(1, round(value.total_seconds() / 60))
+    if minutes < 60:
+        return _("%(m)d min") % {"m": minutes}
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        if minutes:
+            return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
+        return _("%(h)d h") % {"h": hours}
+    return _("%(days)s days") % {"days": round(hours / 24, 1)}

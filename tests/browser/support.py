@@ -1,5 +1,6 @@
 """Helpers of the browser tests: a host page server on another origin, pop-ups to embed, waiting."""
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -7,9 +8,11 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
+from django.test import Client
 from django.utils import timezone
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from popup.models import PopUp
 from tests.factories import popup_with_products
@@ -107,3 +110,37 @@ def card_fill(page: Page, number: str) -> None:
     card.get_by_placeholder("exp_year").fill("34")
     card.get_by_placeholder("cvc").fill("123")
     card.get_by_placeholder("postal_code").fill("69001")
+
+
+def to_checkout(page: Page, frame) -> Page:
+    frame.get_by_role("button", name="Add Product 000 to basket").click()
+    frame.get_by_role("button", name="One more Product 000").click()
+    expect(frame.locator("[data-basket]")).to_contain_text("2 items in your basket · €80.00")
+    with page.context.expect_page() as opened:
+        frame.get_by_role("link", name="Checkout").click()
+    checkout = opened.value
+    checkout.wait_for_load_state()
+    expect(checkout.get_by_role("heading", name="Checkout")).to_be_visible()
+    return checkout
+
+
+def pay(checkout: Page, number: str) -> None:
+    shopper_details_fill(checkout)
+    card_fill(checkout, number)
+    checkout.get_by_role("button", name=re.compile(r"^Pay €80\.00$")).click()
+
+
+def wait_for(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def signed_in_as_staff(context, store_url) -> None:
+    staff = get_user_model().objects.create_superuser("merchant", "merchant@example.com", "x")
+    client = Client()
+    client.force_login(staff)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": store_url}]
+    )

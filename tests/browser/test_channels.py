@@ -7,12 +7,11 @@ import pytest
 from oscar.core.loading import get_model
 from playwright.sync_api import expect
 
+from popup.channels.placements import ambassador_invite, placement_create
 from popup.models import Commission
-from popup.services.placements import ambassador_invite, placement_create
+from tests.browser.support import pay, signed_in_as_staff, to_checkout, wait_for
 
 from .support import card_fill, live_popup, shopper_details_fill
-from .test_checkout import pay, to_checkout, wait_for
-from .test_drop_report import signed_in_as_staff
 
 Country = get_model("address", "Country")
 Order = get_model("order", "Order")

@@ -2,16 +2,16 @@
 the card through Stripe.js (localstripe's), webhooks from localstripe to the running store."""
 
 import re
-import time
 
 import pytest
 from oscar.core.loading import get_model
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from integrations.stripe.models import StripeEvent
 from popup.models import Hold, PopUpProduct
+from tests.browser.support import pay, to_checkout, wait_for
 
-from .support import card_fill, live_popup, shopper_details_fill
+from .support import live_popup
 
 Country = get_model("address", "Country")
 Order = get_model("order", "Order")
@@ -30,31 +30,6 @@ def shop(page, context, store_url, host, localstripe):
     script = f'<script src="{store_url}/popup/embed.js" data-popup="{popup.slug}" async></script>'
     page.goto(host.serve(f"/{popup.slug}", f"<h1>Atelier Nord</h1>{script}"))
     return popup, page, page.frame_locator(f'iframe[src*="/popup/{popup.slug}/embed/"]')
-
-
-def to_checkout(page: Page, frame) -> Page:
-    frame.get_by_role("button", name="Add Product 000 to basket").click()
-    frame.get_by_role("button", name="One more Product 000").click()
-    expect(frame.locator("[data-basket]")).to_contain_text("2 items in your basket · €80.00")
-    with page.context.expect_page() as opened:
-        frame.get_by_role("link", name="Checkout").click()
-    checkout = opened.value
-    checkout.wait_for_load_state()
-    expect(checkout.get_by_role("heading", name="Checkout")).to_be_visible()
-    return checkout
-
-
-def pay(checkout: Page, number: str) -> None:
-    shopper_details_fill(checkout)
-    card_fill(checkout, number)
-    checkout.get_by_role("button", name=re.compile(r"^Pay €80\.00$")).click()
-
-
-def wait_for(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
 
 
 def test_a_shopper_buys_from_the_embed_with_a_good_card(shop):

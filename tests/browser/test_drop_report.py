@@ -2,28 +2,22 @@
 with a number the merchant changed, and two pop-ups are compared."""
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from popup.checkout.services import checkout_pay
+from popup.feedback.reviews import review_submit
 from popup.models import Poll, PollOption, PopUpDayStats, PopUpProduct, ReviewInvite
-from popup.services.checkout import checkout_pay
-from popup.services.reviews import review_submit
+from tests.browser.support import signed_in_as_staff
 from tests.factories import popup_with_products
 from tests.integrations.stripe.support import card_token
-from tests.popup.test_checkout import SHOPPER, basket_holding, france  # noqa: F401
+from tests.popup.checkout.support import SHOPPER, basket_holding
 
-pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("stripe_settings")]
-
-
-def signed_in_as_staff(context, store_url) -> None:
-    staff = get_user_model().objects.create_superuser("merchant", "merchant@example.com", "x")
-    client = Client()
-    client.force_login(staff)
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": store_url}]
-    )
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.usefixtures("stripe_settings"),
+    pytest.mark.usefixtures("france"),
+]
 
 
 def bar_widths(page, chart_id: str) -> list[float]:

@@ -10,7 +10,7 @@ from oscar.core.loading import get_model
 from playwright.sync_api import Page, expect
 
 from popup.models import Pledge, PopUp
-from tests.popup.test_pledges import close, settle
+from tests.popup.presales.support import close, settle
 
 from .support import card_fill, live_popup, shopper_details_fill
 

@@ -23,8 +23,8 @@ from integrations.social.posters import (
     poster_content_build,
     poster_fingerprint,
 )
+from popup.core.selectors import popup_storefront
 from popup.models import Placement, PopUp, PopUpProduct
-from popup.selectors import popup_storefront
 from tests.factories import PopUpFactory, create_product
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,8 @@ from django.utils import timezone
 from PIL import Image
 
 from integrations.social.previews import share_card_build, share_image_cache_key
+from popup.core.selectors import popup_storefront
 from popup.models import PopUp, PopUpProduct
-from popup.selectors import popup_storefront
 from tests.factories import PopUpFactory, create_product, popup_with_products
 
 pytestmark = pytest.mark.django_db

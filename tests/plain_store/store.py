@@ -13,6 +13,7 @@ Three sources, kept apart so that it is clear what the test proves:
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -164,6 +165,8 @@ def run(args: list, *, cwd: Path | None = None, env: dict | None = None) -> str:
 
 def wheel_build(outdir: Path) -> Path:
     """The plugin's wheel, built from this checkout as `python -m build --wheel` builds it."""
+    # setuptools keeps what earlier builds copied to build/lib: a module moved since would ship too.
+    shutil.rmtree(ROOT / "build", ignore_errors=True)
     run([sys.executable, "-m", "build", "--wheel", "--outdir", outdir, ROOT])
     (wheel,) = outdir.glob("django_oscar_popup-*.whl")
     return wheel

@@ -8,8 +8,7 @@ from django.core.checks import run_checks
 
 from popup.conf import DEFAULTS, popup_settings
 from popup.models import PopUpBasket
-
-from .test_checkout import basket_holding
+from tests.popup.checkout.support import basket_holding
 
 pytestmark = pytest.mark.django_db
 

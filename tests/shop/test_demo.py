@@ -9,8 +9,8 @@ import stripe
 from django.core.management import call_command
 from oscar.core.loading import get_model
 
+from popup.core.selectors import popup_storefront
 from popup.models import PopUp
-from popup.selectors import popup_storefront
 from shop.management.commands.demo import localstripe_running
 
 Country = get_model("address", "Country")

@@ -5,11 +5,10 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.safestring import SafeString, mark_safe
 
+from integrations.social.feeds import feed_links
+from integrations.social.previews import SocialPreview, social_preview_build
+from popup.core.selectors import Storefront
 from popup.models import PopUp
-from popup.selectors import Storefront
-
-from ..feeds import feed_links
-from ..previews import SocialPreview, social_preview_build
 
 register = template.Library()
 

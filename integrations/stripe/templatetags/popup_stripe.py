@@ -2,7 +2,7 @@ import uuid
 
 from django import template
 
-from ..facade import SOURCE_TYPE_NAME
+from integrations.stripe.facade import SOURCE_TYPE_NAME
 
 register = template.Library()
 

@@ -19,7 +19,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.template.loader import render_to_string
 
-from popup.selectors import popup_storefront
+from popup.core.selectors import popup_storefront
 from shop.demo import STAFF_EMAIL, STAFF_PASSWORD, demo_seed
 
 

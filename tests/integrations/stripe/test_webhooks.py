@@ -1,8 +1,5 @@
 """Stripe webhooks: verified, stored once, processed once, in any order; and a real delivery from localstripe."""
 
-import hashlib
-import hmac
-import json
 import threading
 import time
 import uuid
@@ -13,38 +10,11 @@ from django.test import Client
 
 from integrations.stripe import client, webhooks
 from integrations.stripe.models import StripeEvent
+from tests.integrations.stripe.support import URL, deliver, event_payload, signed
 
 from .support import card_token
 
-URL = "/popup/stripe/webhook/"
-
 pytestmark = pytest.mark.usefixtures("stripe_settings")
-
-
-def signed(payload: bytes, secret: str, timestamp: int | None = None) -> str:
-    """A Stripe-Signature header, computed as Stripe (and localstripe) compute it."""
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    digest = hmac.new(secret.encode(), b"%d.%s" % (timestamp, payload), hashlib.sha256)
-    return f"t={timestamp},v1={digest.hexdigest()}"
-
-
-def event_payload(event_type: str, obj: dict, *, event_id: str = "", created: int = 0) -> bytes:
-    return json.dumps(
-        {
-            "id": event_id or f"evt_{uuid.uuid4().hex[:14]}",
-            "object": "event",
-            "type": event_type,
-            "api_version": "2017-08-15",
-            "livemode": False,
-            "created": created or int(time.time()),
-            "data": {"object": obj},
-        }
-    ).encode()
-
-
-def deliver(payload: bytes, signature: str | None, http: Client | None = None):
-    headers = {"HTTP_STRIPE_SIGNATURE": signature} if signature is not None else {}
-    return (http or Client()).post(URL, payload, content_type="application/json", **headers)
 
 
 @pytest.fixture

@@ -1,0 +1,355 @@
+"""Placements and ambassadors: where a pop-up is placed, who sells it, and what each brought in.
+
+Attribution is first-party and rides on the basket: the placement a shopper arrived by is stored on
+their PopUpBasket, so a checkout counts once whatever the page reloads, and an order is attributed
+exactly once, inside the transaction that places it.
+"""
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from oscar.core.loading import get_class
+
+from popup.analytics.stats import placement_count
+from popup.feedback.shopper_input import Refused, email_or_none, limit_reached, over_limit
+from popup.models import Ambassador, Commission, Placement, PopUp, PopUpBasket
+
+EventHandler = get_class("order.processing", "EventHandler")
+
+UTM_KEYS = ("source", "medium", "campaign", "term", "content")
+UTM_MAX_LENGTH = 120
+CENT = Decimal("0.01")
+
+
+def utm_clean(raw) -> dict[str, str]:
+    """The five utm_* values (keys without the prefix), printable text of 120 characters at most."""
+    if not isinstance(raw, dict):
+        return {}
+    clean = {}
+    for key in UTM_KEYS:
+        value = raw.get(key)
+        if isinstance(value, str):
+            value = "".join(ch for ch in value if ch.isprintable()).strip()[:UTM_MAX_LENGTH]
+            if value:
+                clean[key] = value
+    return clean
+
+
+def placement_find(*, popup: PopUp, code) -> Placement | None:
+    """The pop-up's active placement with that code, or None for anything else."""
+    if not isinstance(code, str) or not code or len(code) > 12:
+        return None
+    return (
+        Placement.objects.select_related("ambassador")
+        .filter(popup=popup, code=code, is_active=True)
+        .first()
+    )
+
+
+def placement_create(*, popup: PopUp, name: str, ambassador: Ambassador | None = None) -> Placement:
+    """A new placement with its own short code; an ambassador has one placement per pop-up."""
+    if ambassador is not None:
+        existing = Placement.objects.filter(popup=popup, ambassador=ambassador).first()
+        if existing is not None:
+            return existing
+    for _attempt in range(5):  # eight characters of 31: a collision is rare, never fatal
+        try:
+            with transaction.atomic():
+                return Placement.objects.create(popup=popup, name=name, ambassador=ambassador)
+        except IntegrityError:
+            if ambassador is not None:
+                existing = Placement.objects.filter(popup=popup, ambassador=ambassador).first()
+                if existing is not None:
+                    return existing
+    raise RuntimeError("Could not find a free placement code.")
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """How the shopper arrived at the pop-up page: by which placement, campaign and code."""
+
+    placement: Placement | None = None
+    unlock_code: str = ""  # the pop-up's unlock code, when the shopper gave it
+    code_refused: bool = False  # a code was given that opens nothing here
+    utm: dict = field(default_factory=dict)
+
+    @property
+    def unlocked(self) -> bool:
+        return bool(self.unlock_code)
+
+    @property
+    def placement_code(self) -> str:
+        return self.placement.code if self.placement is not None else ""
+
+    @property
+    def ambassador(self) -> Ambassador | None:
+        return self.placement.ambassador if self.placement is not None else None
+
+
+# Wrong codes an IP address may try in an hour. Right codes are never counted, so a crowd on an
+# event's Wi-Fi (one address) is not locked out; past the limit every code is refused, the right one
+# too, so guessing stops there.
+WRONG_CODES_PER_HOUR = 30
+
+
+def _code_key(client_ip: str) -> str:
+    return f"popup-code:{client_ip}"
+
+
+def _codes_exhausted(client_ip: str) -> bool:
+    return limit_reached(_code_key(client_ip), WRONG_CODES_PER_HOUR)
+
+
+def _wrong_code_count(client_ip: str) -> None:
+    over_limit(_code_key(client_ip), WRONG_CODES_PER_HOUR)
+
+
+def unlock_try(*, popup: PopUp, code: str, client_ip: str) -> bool:
+    """Whether `code` unlocks the pop-up, counting a wrong one against the address's hourly tries."""
+    if not code or _codes_exhausted(client_ip):
+        return False
+    if popup.unlocks_with(code):
+        return True
+    _wrong_code_count(client_ip)
+    return False
+
+
+def _ambassador_placement(*, popup: PopUp, code: str) -> Placement | None:
+    """The active placement for this pop-up of the active ambassador with `code` (made if new)."""
+    ambassador = Ambassador.objects.filter(code=code.upper(), is_active=True).first()
+    if ambassador is None:
+        return None
+    placement = placement_create(
+        popup=popup,
+        name=_("Ambassador: %(name)s") % {"name": ambassador.name},
+        ambassador=ambassador,
+    )
+    # An ambassador's placement switched off here gives nothing, like an unknown code.
+    return placement if placement.is_active else None
+
+
+def arrival_record(*, popup: PopUp, query, client_ip: str = "", count: bool = True) -> Arrival:
+    """Record an arrival from the landing URL: ?pl=<placement>, ?code=<unlock or ambassador code>, utm_*.
+
+    A valid ambassador code attributes the visit to the ambassador's placement for this pop-up
+    (made the first time). Only codes that open nothing count against the address's hourly
+    tries (see unlock_try). `count`: count a view for the placement.
+    """
+    utm = utm_clean({key: query.get(f"utm_{key}") for key in UTM_KEYS})
+    placement = placement_find(popup=popup, code=query.get("pl"))
+    code = (query.get("code") or "").strip()[:40]
+    unlock_code, refused = "", False
+    if code:
+        if _codes_exhausted(client_ip):
+            refused = True
+        elif popup.unlocks_with(code):
+            unlock_code = popup.unlock_code
+        elif (chosen := _ambassador_placement(popup=popup, code=code)) is not None:
+            placement = chosen
+        else:
+            _wrong_code_count(client_ip)
+            refused = True
+    if placement is not None and count:
+        placement_count(placement_id=placement.pk, event="views")
+    return Arrival(placement=placement, unlock_code=unlock_code, code_refused=refused, utm=utm)
+
+
+def basket_attribute(
+    *, basket: PopUpBasket, placement_code="", utm=None, unlocked: bool = False
+) -> bool:
+    """Attribute the basket to the placement and campaign the shopper last arrived by.
+
+    The last arrival wins until the checkout starts; from then on the basket's attribution is fixed,
+    so the amount being paid and the commission it earns cannot change under the payment.
+    `unlocked`: the shopper gave the unlock code (see unlock_try), so event prices apply.
+    Returns whether anything changed.
+    """
+    placement = placement_find(popup=basket.popup, code=placement_code)
+    utm = utm_clean(utm)
+    changes = {}
+    if placement is not None and placement.pk != basket.placement_id:
+        changes["placement"] = placement
+    if utm and utm != basket.utm:
+        changes["utm"] = utm
+    if unlocked and not basket.unlocked:
+        changes["unlocked"] = True
+    if not changes:
+        return False
+    updated = PopUpBasket.objects.filter(
+        pk=basket.pk, status=PopUpBasket.Status.OPEN, checkout_at__isnull=True
+    ).update(**changes, updated_at=timezone.now())
+    if updated:
+        for field, value in changes.items():
+            setattr(basket, field, value)
+    return bool(updated)
+
+
+def basket_checkout_mark(*, basket: PopUpBasket) -> bool:
+    """Record that the basket reached the checkout; True only the first time, whoever asks."""
+    now = timezone.now()
+    marked = PopUpBasket.objects.filter(pk=basket.pk, checkout_at__isnull=True).update(
+        checkout_at=now
+    )
+    if marked:
+        basket.checkout_at = now
+    return bool(marked)
+
+
+def payment_metadata(basket: PopUpBasket) -> dict[str, str]:
+    """What Stripe keeps about the basket's origin, next to the payment (values are strings)."""
+    metadata = {"popup_basket": str(basket.pk), "popup": basket.popup.slug}
+    placement = basket.placement
+    if placement is not None:
+        metadata["popup_placement"] = placement.code
+        metadata["popup_placement_name"] = placement.name[:500]
+        if placement.ambassador_id:
+            metadata["popup_ambassador"] = str(placement.ambassador_id)
+    for key, value in basket.utm.items():
+        metadata[f"utm_{key}"] = value
+    return metadata
+
+
+def order_attribute(*, basket: PopUpBasket, order) -> Commission | None:
+    """Note the order's origin on the Oscar order and, for an ambassador, fix their commission.
+
+    Called inside the transaction that places the order; an order is attributed once (the
+    commission's order is unique), whatever retries or webhooks call it again.
+    """
+    placement = basket.placement
+    parts = []
+    if placement is not None:
+        parts.append(
+            _("Placement: %(name)s (%(code)s).") % {"name": placement.name, "code": placement.code}
+        )
+    if basket.utm:
+        parts.append(
+            "UTM: " + ", ".join(f"utm_{key}={value}" for key, value in sorted(basket.utm.items()))
+        )
+    if parts and not order.notes.filter(message__startswith=parts[0]).exists():
+        EventHandler().create_note(order, " ".join(parts), note_type="System")
+    ambassador = placement.ambassador if placement is not None else None
+    if ambassador is None or not ambassador.is_active:
+        return None
+    basis = order.basket_total_incl_tax
+    amount = (basis * ambassador.commission_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    commission, _created = Commission.objects.get_or_create(
+        order=order,
+        defaults={
+            "ambassador": ambassador,
+            "placement": placement,
+            "basis": basis,
+            "rate": ambassador.commission_percent,
+            "amount": amount,
+            "currency": order.currency,
+        },
+    )
+    return commission
+
+
+def ambassador_code_valid(code: str) -> str:
+    code = (code or "").strip().upper()
+    if not code or len(code) > 20 or not code.isalnum() or not code.isascii():
+        raise Refused(_("A code is capital letters and digits, 20 at most."), code="bad_code")
+    return code
+
+
+@transaction.atomic
+def ambassador_invite(
+    *,
+    popup: PopUp,
+    name: str,
+    email: str,
+    kind: str = Ambassador.Kind.FAN,
+    code: str = "",
+    discount_percent: Decimal = Decimal("0"),
+    commission_percent: Decimal = Decimal("10"),
+) -> Placement:
+    """Make (or find, by e-mail) the ambassador and their placement for the pop-up; e-mail them.
+
+    An ambassador already known keeps their code and terms: changing those is an edit, not an
+    invitation. Returns their placement for this pop-up.
+    """
+    from popup.tasks import ambassador_invite_email_send
+
+    email = email_or_none(email)
+    if email is None:
+        raise Refused(_("Enter a valid e-mail address."), code="bad_email")
+    ambassador = Ambassador.objects.filter(email__iexact=email).first()
+    if ambassador is None:
+        code = ambassador_code_valid(code or _code_from(name))
+        if Ambassador.objects.filter(code=code).exists():
+            raise Refused(
+                _("The code %(code)s is taken; choose another.") % {"code": code}, code="taken"
+            )
+        try:
+            with transaction.atomic():
+                ambassador = Ambassador.objects.create(
+                    name=name.strip()[:80] or email,
+                    email=email,
+                    kind=kind,
+                    code=code,
+                    discount_percent=discount_percent,
+                    commission_percent=commission_percent,
+                )
+        except IntegrityError as error:  # the same code or address, invited a moment ago
+            raise Refused(
+                _("That code or address was just taken; check the ambassadors list."),
+                code="taken",
+            ) from error
+    placement = placement_create(
+        popup=popup,
+        name=_("Ambassador: %(name)s") % {"name": ambassador.name},
+        ambassador=ambassador,
+    )
+    Ambassador.objects.filter(pk=ambassador.pk).update(invited_at=timezone.now())
+    transaction.on_commit(lambda: ambassador_invite_email_send.delay(ambassador.pk, placement.pk))
+    return placement
+
+
+def _code_from(name: str) -> str:
+    letters = "".join(ch for ch in name.upper() if ch.isascii() and ch.isalnum())[:12]
+    return letters or "FRIEND"
+
+
+@transaction.atomic
+def commission_refund_apply(*, order) -> Commission | None:
+    """Withdraw the commission on what was refunded of the order, while it is not paid yet.
+
+    Recomputed from the order's refunded total each time, so it can run for every refund, twice
+    or out of order. A commission already paid stays as paid (settle a refund after it by hand).
+    """
+    commission = (
+        Commission.objects.select_for_update().filter(order=order, paid_at__isnull=True).first()
+    )
+    if commission is None:
+        return None
+    refunded = sum((source.amount_refunded for source in order.sources.all()), Decimal("0"))
+    goods = min(refunded, commission.basis)
+    withdrawn = (goods * commission.rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    Commission.objects.filter(pk=commission.pk).update(refunded=min(withdrawn, commission.amount))
+    commission.refresh_from_db()
+    return commission
+
+
+@transaction.atomic
+def commissions_mark_paid(*, ambassador: Ambassador, reference: str = "") -> tuple[int, Decimal]:
+    """Mark every commission due to the ambassador as paid now; returns how many and how much.
+
+    The rows are locked first, so two clicks on "mark paid" cannot both count the same commission.
+    """
+    due = list(
+        Commission.objects.select_for_update()
+        .filter(ambassador=ambassador, paid_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", F("amount") - F("refunded"))
+    )
+    if not due:
+        return 0, Decimal("0")
+    Commission.objects.filter(pk__in=[pk for pk, _amount in due]).update(
+        paid_at=timezone.now(), paid_reference=reference.strip()[:120]
+    )
+    return len(due), sum((amount for _pk, amount in due), Decimal("0"))

@@ -1,0 +1,334 @@
+"""Checkout: the units are secured before any money moves, and nobody pays for units they don't get.
+
+1. checkout_pay: the holds are checked and stretched to cover the payment, the shopper's details
+   saved, then the card is authorised: nothing is charged yet.
+2. checkout_complete, once the authorisation is there (at once, after 3-D Secure, or from the payment
+   provider's webhook, in any order, any number of times): under row locks the held units become
+   sold units and one Oscar order is placed, then the payment is captured. If the units were lost
+   meanwhile (a hold expired during 3-D Secure and someone else took them), the authorisation is
+   cancelled instead: the shopper is told, and never charged.
+
+Pledges (popup.presales.pledges) secure a basket the same way (basket_secure) before a card is saved.
+"""
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from oscar.core.loading import get_class, get_model
+
+from popup.channels.placements import payment_metadata
+from popup.checkout.orders import (
+    Quote,
+    ShopperDetails,
+    order_place,
+    oscar_basket_priced,
+    shipping_address_of,
+)
+from popup.core.selectors import basket_summary
+from popup.errors import Refusal
+from popup.locking import stock_records_locked, terms_locked
+from popup.models import Hold, Pledge, PledgeLine, PopUpBasket, PopUpProduct
+from popup.notifications.tasks import checkout_lost_email_send
+from popup.payments import payment_gateway
+
+logger = logging.getLogger(__name__)
+
+Basket = get_model("basket", "Basket")
+Country = get_model("address", "Country")
+Order = get_model("order", "Order")
+OrderLine = get_model("order", "Line")
+OrderTotalCalculator = get_class("checkout.calculators", "OrderTotalCalculator")
+Repository = get_class("shipping.repository", "Repository")
+Selector = get_class("partner.strategy", "Selector")
+PaymentError = get_class("payment.exceptions", "PaymentError")
+UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
+
+# Paying (with 3-D Secure) takes time: the holds are stretched to cover it when payment starts.
+PAYMENT_MINUTES = 15
+# Beyond this, a basket is more likely testing stolen cards, or keeping units held, than buying.
+MAX_PAYMENT_ATTEMPTS = 5
+
+
+class CheckoutRefused(Refusal):
+    """Why this checkout (or pledge) cannot go on, in words for the shopper."""
+
+
+@dataclass(frozen=True)
+class PaymentStep:
+    """Where a payment stands after checkout_pay: an order, or a 3-D Secure challenge to pass."""
+
+    payment_intent_id: str
+    status: str
+    client_secret: str
+    order: "Order | None" = None
+
+
+def basket_holds(basket: PopUpBasket) -> list[Hold]:
+    return list(basket.holds.select_related("terms").order_by("terms_id"))
+
+
+def _units_held_by_others(basket: PopUpBasket, terms_ids, now: datetime) -> dict[int, int]:
+    """Units other baskets hold now, per pop-up terms row: one query for all the lines."""
+    others = Hold.objects.active(now).filter(terms_id__in=terms_ids).exclude(basket=basket)
+    return dict(
+        others.values("terms_id").annotate(units=Sum("quantity")).values_list("terms_id", "units")
+    )
+
+
+def units_short(*, basket: PopUpBasket, holds: list[Hold], now: datetime) -> list[str]:
+    """Titles of the lines whose units this basket can no longer have; locks terms and stock rows."""
+    terms_by_id = terms_locked(hold.terms_id for hold in holds)
+    held_elsewhere = _units_held_by_others(basket, terms_by_id, now)
+    hold_by_product = {terms_by_id[hold.terms_id].product_id: hold for hold in holds}
+    short = []
+    for hold in holds:
+        terms = terms_by_id[hold.terms_id]
+        if terms.units_offered is not None:
+            free = terms.units_offered - terms.units_sold - held_elsewhere.get(terms.pk, 0)
+            if hold.quantity > free:
+                short.append(terms.product.get_title())
+    for record in stock_records_locked(hold_by_product):
+        if not record.product.get_product_class().track_stock:
+            continue
+        hold = hold_by_product[record.product_id]
+        free = (record.net_stock_level or 0) - held_elsewhere.get(hold.terms_id, 0)
+        if hold.quantity > free:
+            short.append(record.product.get_title())
+    return sorted(set(short))
+
+
+def units_pledged(*, popup, email: str) -> int:
+    """Units `email` has pledged in the pop-up and not cancelled (one query)."""
+    pledged = PledgeLine.objects.filter(
+        pledge__popup=popup, pledge__email__iexact=email, pledge__status__in=Pledge.ACTIVE
+    )
+    return pledged.aggregate(units=Sum("quantity"))["units"] or 0
+
+
+def _refuse_beyond_customer_limit(basket: PopUpBasket, holds: list[Hold], email: str) -> None:
+    # Baskets are anonymous, so the limit per customer is also counted by email, across orders
+    # and the pledges still standing.
+    limit = basket.popup.per_customer_limit
+    if limit is None:
+        return
+    bought = (
+        OrderLine.objects.filter(
+            order__popup_basket__popup=basket.popup, order__guest_email__iexact=email
+        ).aggregate(units=Sum("quantity"))["units"]
+        or 0
+    )
+    pledged = units_pledged(popup=basket.popup, email=email)
+    if bought + pledged + sum(hold.quantity for hold in holds) <= limit:
+        return
+    if pledged:
+        message = _(
+            "You can have %(limit)d units of this pop-up in all, and have already pledged or "
+            "bought %(had)d."
+        )
+    else:
+        message = _("You can buy %(limit)d units of this pop-up in all, and have bought %(had)d.")
+    raise CheckoutRefused(message % {"limit": limit, "had": bought + pledged}, code="limit")
+
+
+def _refuse_outside_shipping_countries(basket: PopUpBasket, details: ShopperDetails) -> None:
+    """Refuse an address outside the countries the pop-up is sold to (when it has such a list)."""
+    countries = basket.popup.shipping_countries
+    if not countries or not details.country or details.country.upper() in countries:
+        return
+    names = Country.objects.filter(iso_3166_1_a2__in=countries).order_by("printable_name")
+    listed = ", ".join(country.printable_name for country in names) or ", ".join(countries)
+    raise CheckoutRefused(
+        _("This pop-up ships only to: %(countries)s.") % {"countries": listed}, code="country"
+    )
+
+
+def basket_secure(*, basket: PopUpBasket, details: ShopperDetails, now: datetime) -> PopUpBasket:
+    """Check the locked basket can be paid for by `details`, stretch its holds to cover the payment,
+    save the shopper's details and count the attempt; the basket as saved. Raises CheckoutRefused.
+
+    Call it inside a transaction, with the basket's row locked: checkout and pledges both do.
+    """
+    if basket.payment_attempts >= MAX_PAYMENT_ATTEMPTS:
+        raise CheckoutRefused(
+            _("Too many payment attempts for this basket. Nothing was charged."), code="attempts"
+        )
+    holds = basket_holds(basket)
+    if not holds:
+        raise CheckoutRefused(_("Your basket is empty."), code="empty")
+    _refuse_beyond_customer_limit(basket, holds, details.email)
+    _refuse_outside_shipping_countries(basket, details)
+    # A line whose hold lapsed stays if its units are still free: nothing silently drops out.
+    short = units_short(basket=basket, holds=holds, now=now)
+    if short:
+        raise CheckoutRefused(
+            _("No longer available: %(titles)s.") % {"titles": ", ".join(short)}, code="lost"
+        )
+    basket.holds.update(reserved_until=now + timedelta(minutes=PAYMENT_MINUTES))
+    basket.email = details.email
+    basket.shipping = {k: v for k, v in asdict(details).items() if k != "email"}
+    basket.payment_attempts = F("payment_attempts") + 1
+    basket.save()
+    basket.refresh_from_db()
+    return basket
+
+
+def basket_quote(basket: PopUpBasket, details: ShopperDetails, *, strategy) -> Quote:
+    """An Oscar basket of the held units at the pop-up's prices, its shipping and its total."""
+    _storefront, summary = basket_summary(basket=basket, strategy=strategy)
+    oscar_basket = oscar_basket_priced(
+        [(line.item.product, line.quantity, line.item.price) for line in summary.lines],
+        strategy=strategy,
+    )
+    needs_address = oscar_basket.is_shipping_required() and details.country
+    address = shipping_address_of(details) if needs_address else None
+    method = Repository().get_default_shipping_method(basket=oscar_basket, shipping_addr=address)
+    charge = method.calculate(oscar_basket)
+    total = OrderTotalCalculator().calculate(oscar_basket, charge)
+    return Quote(basket=oscar_basket, shipping_method=method, shipping_charge=charge, total=total)
+
+
+def checkout_total(*, basket: PopUpBasket, strategy=None) -> tuple[Decimal, str]:
+    """What paying for the basket now would cost, shipping included, and in which currency."""
+    details = ShopperDetails("", "", "", "", "", "", "", "")
+    quote = basket_quote(basket, details, strategy=strategy or Selector().strategy())
+    quote.basket.delete()
+    return quote.amount, quote.currency
+
+
+def _details(basket: PopUpBasket) -> ShopperDetails:
+    return ShopperDetails(email=basket.email, **basket.shipping)
+
+
+def checkout_pay(
+    *,
+    basket: PopUpBasket,
+    details: ShopperDetails,
+    card_token: str = "",
+    payment_method: str = "",
+    strategy=None,
+) -> PaymentStep:
+    """Secure the basket's units for the payment, then authorise the card (nothing charged yet).
+
+    Raises CheckoutRefused when the units cannot be had, UnableToTakePayment when the card is
+    refused (the holds stay until they expire), PaymentError when payments cannot be reached.
+    """
+    strategy = strategy or Selector().strategy()
+    with transaction.atomic():
+        basket = PopUpBasket.objects.select_for_update().get(pk=basket.pk)
+        if basket.order_id:
+            return PaymentStep(basket.payment_intent_id, "succeeded", "", order=basket.order)
+        basket = basket_secure(basket=basket, details=details, now=timezone.now())
+        quote = basket_quote(basket, details, strategy=strategy)
+        quote.basket.delete()  # only the amount was needed; the order gets a fresh one
+
+    payment = payment_gateway().authorise(
+        amount=quote.amount,
+        currency=quote.currency,
+        idempotency_key=f"popup-basket-{basket.pk}-attempt-{basket.payment_attempts}",
+        card_token=card_token,
+        payment_method=payment_method,  # from a wallet (Apple Pay, Google Pay) instead of a card
+        email=details.email,
+        description=f"{basket.popup.title} (basket {basket.pk})",
+        metadata=payment_metadata(basket),
+    )
+    PopUpBasket.objects.filter(pk=basket.pk).update(payment_intent_id=payment.id)
+    if not payment.is_authorised:
+        return PaymentStep(payment.id, payment.status, payment.client_secret)
+    order = checkout_complete(basket_id=basket.pk, payment_intent_id=payment.id, strategy=strategy)
+    return PaymentStep(payment.id, "succeeded", "", order=order)
+
+
+def checkout_complete(*, basket_id: int, payment_intent_id: str, strategy=None) -> "Order":
+    """Turn an authorised payment into exactly one Oscar order, or release it uncharged.
+
+    Safe to call any number of times, from the browser or a webhook, in any order. Raises
+    CheckoutRefused (after cancelling the authorisation) when the units were lost.
+    """
+    strategy = strategy or Selector().strategy()
+    gateway = payment_gateway()
+    lost = ""
+    try:
+        payment = gateway.retrieve(payment_id=payment_intent_id)
+    except PaymentError as error:
+        raise CheckoutRefused(_("We could not find this payment."), code="unknown") from error
+    if payment.metadata.get("popup_basket") != str(basket_id):
+        # Someone else's payment: never touch it, whoever names it.
+        raise CheckoutRefused(_("We could not find this payment."), code="unknown")
+    if payment.needs_authentication:
+        # The shopper is still in the bank's 3-D Secure challenge: wait for it, release nothing.
+        raise CheckoutRefused(
+            _("The payment is waiting for your bank's confirmation."), code="pending"
+        )
+    with transaction.atomic():
+        basket = PopUpBasket.objects.select_for_update().select_related("popup").get(pk=basket_id)
+        replaced = basket.payment_intent_id != payment_intent_id
+        if basket.order_id and not replaced:
+            order = basket.order
+        elif not replaced:
+            order, lost = _order_from_holds(basket, payment_intent_id, strategy)
+    if replaced:
+        # An earlier attempt of this basket (say, a card abandoned in 3-D Secure and finished
+        # later): the basket went on with another payment, so this one is released, never captured.
+        gateway.cancel(payment_id=payment_intent_id)
+        raise CheckoutRefused(
+            _("This payment was replaced by a newer one. Nothing was charged for it."),
+            code="replaced",
+        )
+    if lost:
+        gateway.cancel(payment_id=payment_intent_id)
+        nothing_charged = _("Nothing was charged.")
+        message = lost if nothing_charged in lost else f"{lost} {nothing_charged}"
+        # Told on the page if the shopper is there, and by email in case only the webhook is.
+        checkout_lost_email_send.delay(basket_id, message)
+        raise CheckoutRefused(message, code="lost")
+    try:
+        gateway.capture(order=order, payment_id=payment_intent_id)
+    except PaymentError:
+        logger.exception("Capture failed for order %s", order.number)
+    return order
+
+
+def _order_from_holds(
+    basket: PopUpBasket, payment_intent_id: str, strategy
+) -> tuple["Order | None", str]:
+    """The held units sold and their order placed; or no order and why, when they cannot be."""
+    details = _details(basket)
+    holds = basket_holds(basket)
+    # The basket row is locked, so its lines cannot change; ask the provider before locking stock.
+    quote = basket_quote(basket, details, strategy=strategy)
+    try:
+        payment = payment_gateway().authorised(
+            payment_id=payment_intent_id, amount=quote.amount, currency=quote.currency
+        )
+    except UnableToTakePayment as error:  # e.g. 3-D Secure failed
+        quote.basket.delete()
+        return None, str(error)
+    except PaymentError:
+        quote.basket.delete()
+        return None, _("Your basket changed while you paid.")
+    short = units_short(basket=basket, holds=holds, now=timezone.now())
+    if short:
+        quote.basket.delete()
+        titles = ", ".join(short)
+        return None, _("Sorry, these sold out while you paid: %(titles)s.") % {"titles": titles}
+
+    for hold in holds:
+        PopUpProduct.objects.filter(pk=hold.terms_id).update(
+            units_sold=F("units_sold") + hold.quantity
+        )
+    basket.holds.all().delete()
+    order = order_place(
+        quote=quote,
+        details=details,
+        popup=basket.popup,
+        payment=payment,
+        paid=False,
+        basket=basket,
+    )
+    return order, ""

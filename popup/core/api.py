@@ -1,0 +1,147 @@
+"""The JSON endpoints the pop-up's iframe calls. The basket token travels in a header, not a cookie:
+third-party iframes lose cookies in Safari and in-app browsers, and a header cannot be forged by
+another site's form, so these endpoints need no CSRF cookie either."""
+
+from django.http import Http404, JsonResponse
+
+from popup.analytics.stats import stat_count
+from popup.channels.placements import basket_attribute, unlock_try
+from popup.core.holds import HoldRefused, basket_create, hold_set
+from popup.core.selectors import (
+    BasketSummary,
+    Storefront,
+    basket_get,
+    basket_summary,
+    popup_get_visible,
+)
+from popup.errors import BadRequest
+from popup.http.client_ip import client_ip
+from popup.http.json import json_body, json_view, whole_number
+
+TOKEN_HEADER = "X-Popup-Basket"
+
+
+def basket_payload(storefront: Storefront, summary: BasketSummary) -> dict:
+    reserved_until = summary.reserved_until
+    return {
+        "token": summary.basket.token,
+        "state": storefront.state.value,
+        "currency": storefront.items[0].currency if storefront.items else None,
+        "units": summary.units,
+        "total": str(summary.total),
+        "reserved_until": reserved_until.isoformat() if reserved_until else None,
+        "seconds_left": (
+            max(0, int((reserved_until - summary.now).total_seconds())) if reserved_until else 0
+        ),
+        "lines": [
+            {
+                "product": line.item.product.pk,
+                "title": line.item.title,
+                "quantity": line.quantity,
+                "unit_price": str(line.item.price),
+                "total": str(line.total),
+                "active": line.is_active,
+            }
+            for line in summary.lines
+        ],
+        "units_left": {str(item.product.pk): item.units_left for item in storefront.items},
+    }
+
+
+def _respond(request, basket, *, status=200, **extra) -> JsonResponse:
+    storefront, summary = basket_summary(basket=basket, strategy=request.strategy)
+    response = JsonResponse({**extra, "basket": basket_payload(storefront, summary)}, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _basket_of(request, slug: str):
+    """The shopper's open basket in the pop-up; in an event-only pop-up, only an unlocked one."""
+    popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
+    basket = basket_get(popup=popup, token=request.headers.get(TOKEN_HEADER, ""))
+    if popup.event_only and not (basket.unlocked or request.user.is_staff):
+        raise Http404("No such pop-up.")
+    return popup, basket
+
+
+def _text(body: dict, name: str) -> str:
+    value = body.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _unlocked(request, popup, body: dict) -> bool:
+    """Whether the body carries the pop-up's unlock code (wrong ones count against the address)."""
+    code = _text(body, "unlock")[:40]
+    return bool(code) and unlock_try(popup=popup, code=code, client_ip=client_ip(request))
+
+
+def _attribute(basket, body: dict, *, unlocked: bool) -> None:
+    basket_attribute(
+        basket=basket,
+        placement_code=_text(body, "placement"),
+        utm=body.get("utm"),
+        unlocked=unlocked,
+    )
+
+
+@json_view("POST")
+def basket_new(request, slug: str) -> JsonResponse:
+    """A new basket; the body may say where the shopper came from:
+    {"source": "linktr.ee", "placement": "ab3k9x2m", "utm": {"source": "...", ...}, "unlock": "..."}.
+    In an event-only pop-up, a basket is only made with the right unlock code.
+    """
+    try:
+        body = json_body(request)
+    except BadRequest:
+        body = {}  # an old loader's empty POST: the basket matters more than the statistic
+    popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
+    unlocked = _unlocked(request, popup, body)
+    if popup.event_only and not (unlocked or request.user.is_staff):
+        raise Http404("No such pop-up.")
+    basket = basket_create(popup=popup, source=_text(body, "source"))
+    _attribute(basket, body, unlocked=unlocked)
+    stat_count(popup_id=popup.pk, event="baskets")
+    return _respond(request, basket, status=201)
+
+
+@json_view("POST")
+def basket_attribution(request, slug: str) -> JsonResponse:
+    """The shopper came back by another placement, campaign or code: {"placement", "utm", "unlock"}.
+
+    The basket's attribution follows the last arrival until its checkout starts.
+    """
+    popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
+    basket = basket_get(popup=popup, token=request.headers.get(TOKEN_HEADER, ""))
+    body = json_body(request)
+    _attribute(basket, body, unlocked=_unlocked(request, popup, body))
+    if popup.event_only and not (basket.unlocked or request.user.is_staff):
+        raise Http404("No such pop-up.")
+    return _respond(request, basket)
+
+
+@json_view("GET")
+def basket_detail(request, slug: str) -> JsonResponse:
+    _popup, basket = _basket_of(request, slug)
+    return _respond(request, basket)
+
+
+@json_view("POST")
+def basket_line(request, slug: str) -> JsonResponse:
+    """Set how many units of a product the basket holds: {"product": id, "quantity": n}."""
+    popup, basket = _basket_of(request, slug)
+    body = json_body(request)
+    product_id, quantity = whole_number(body, "product"), whole_number(body, "quantity")
+    try:
+        hold_set(basket=basket, product_id=product_id, quantity=quantity)
+    except HoldRefused as refusal:
+        if refusal.code == "not_enough":  # someone wanted more than there was: unmet demand
+            stat_count(popup_id=popup.pk, event="unmet")
+        return _respond(
+            request,
+            basket,
+            status=409,
+            error=refusal.message,
+            code=refusal.code,
+            available=refusal.available,
+        )
+    return _respond(request, basket)

@@ -1,0 +1,154 @@
+"""Stock holds: units a shopper's basket reserves for a few minutes. They never oversell.
+
+Every change of a hold locks the product's pop-up terms row (SELECT … FOR UPDATE), so two shoppers
+racing for the last unit are served one after the other, and counts the other baskets' holds that have
+not expired. An expired hold counts for nothing without any job having run.
+"""
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from oscar.core.loading import get_class
+
+from popup.analytics.stats import day_stats_add
+from popup.core.selectors import popup_products, storefront_item
+from popup.errors import Refusal
+from popup.locking import terms_locked
+from popup.models import Hold, PopUp, PopUpBasket, PopUpProduct
+
+Selector = get_class("partner.strategy", "Selector")
+
+MAX_UNITS_PER_LINE = 99
+
+
+class HoldRefused(Refusal):
+    """Why the units cannot be held, in words for the shopper; `available` when stock is short."""
+
+    def __init__(self, message: str, code: str, *, available: int | None = None) -> None:
+        super().__init__(message, code, available=available)
+        self.available = available
+
+
+def basket_create(*, popup: PopUp, source: str = "") -> PopUpBasket:
+    """A new empty basket in this pop-up, with a fresh unguessable token.
+
+    `source` says where the shopper came from (the embedding site, a utm_source): any text, kept
+    short and printable, for the merchant's reports only.
+    """
+    source = "".join(ch for ch in str(source) if ch.isprintable()).strip()[:120]
+    return PopUpBasket.objects.create(popup=popup, source=source)
+
+
+def _refuse_unless_open(popup: PopUp, now: datetime) -> None:
+    state = popup.state_at(now, units_left=None)
+    if state == PopUp.State.COMING_SOON:
+        opens = date_format(timezone.localtime(popup.opens_at), "j F, H:i")
+        raise HoldRefused(_("This pop-up opens on %(when)s.") % {"when": opens}, code="not_open")
+    if state != PopUp.State.LIVE:
+        raise HoldRefused(_("This pop-up has closed."), code="closed")
+
+
+@transaction.atomic
+def hold_set(
+    *, basket: PopUpBasket, product_id: int, quantity: int, now: datetime | None = None
+) -> Hold | None:
+    """Make the basket hold exactly `quantity` units of a product (0 lets them go), or refuse.
+
+    Never holds a unit that is sold or held by another basket, nor more than the per-customer limit.
+    Each change restarts the timer of the basket's active holds.
+    """
+    now = now or timezone.now()
+    popup = basket.popup
+    # The basket row first (checkout locks it too), then the product's terms: always this order.
+    basket = PopUpBasket.objects.select_for_update().get(pk=basket.pk)
+    basket.popup = popup
+    if basket.status != PopUpBasket.Status.OPEN:
+        raise HoldRefused(_("This basket has already been checked out."), code="checked_out")
+    if not 0 <= quantity <= MAX_UNITS_PER_LINE:
+        raise HoldRefused(_("Choose between 0 and %d units.") % MAX_UNITS_PER_LINE, code="quantity")
+
+    if quantity == 0:
+        Hold.objects.filter(basket=basket, terms__product_id=product_id).delete()
+        return None
+
+    _refuse_unless_open(popup, now)
+    product = popup_products(popup=popup, now=now).filter(pk=product_id).first()
+    if product is None:
+        raise HoldRefused(_("This product is not sold in this pop-up."), code="unknown_product")
+
+    terms, _created = PopUpProduct.objects.get_or_create(popup=popup, product=product)
+    terms = terms_locked([terms.pk])[terms.pk]
+    active = Hold.objects.active(now)
+    terms.units_held = (
+        active.filter(terms=terms).exclude(basket=basket).aggregate(units=Sum("quantity"))["units"]
+        or 0
+    )
+    product.popup_terms_here = [terms]  # the locked, current figures
+    item = storefront_item(popup=popup, product=product, strategy=Selector().strategy())
+    if item.price is None:
+        raise HoldRefused(_("This product is not on sale yet."), code="no_price")
+
+    if popup.per_customer_limit is not None:
+        elsewhere = (
+            active.filter(basket=basket)
+            .exclude(terms=terms)
+            .aggregate(units=Sum("quantity"))["units"]
+            or 0
+        )
+        allowed = popup.per_customer_limit - elsewhere
+        if quantity > allowed:
+            raise HoldRefused(
+                _("You can buy %(limit)d units of this pop-up in all.")
+                % {"limit": popup.per_customer_limit},
+                code="limit",
+                available=max(0, allowed),
+            )
+
+    if item.units_left is not None and quantity > item.units_left:
+        message = (
+            _("Sold out: every unit is sold or in someone's basket.")
+            if item.units_left == 0
+            else _("Only %(n)d left.") % {"n": item.units_left}
+        )
+        raise HoldRefused(message, code="not_enough", available=item.units_left)
+
+    reserved_until = now + timedelta(minutes=popup.hold_minutes)
+    hold, _created = Hold.objects.update_or_create(
+        basket=basket,
+        terms=terms,
+        defaults={"quantity": quantity, "reserved_until": reserved_until},
+    )
+    active.filter(basket=basket).update(reserved_until=reserved_until)
+    return hold
+
+
+@transaction.atomic
+def holds_delete_expired(*, older_than: timedelta = timedelta(hours=1)) -> int:
+    """Delete hold rows expired for a while (they already reserve nothing); returns how many.
+
+    Each basket whose holds lapsed is counted in its pop-up's `holds_expired` for the day they
+    lapsed: a basket that checked out has no holds left to expire. Rows locked by a concurrent run
+    are skipped, so no basket is counted twice.
+    """
+    expired = list(
+        Hold.objects.select_for_update(skip_locked=True, of=("self",))
+        .lapsed(timezone.now() - older_than)
+        .values_list("pk", "basket_id", "basket__popup_id", "reserved_until")
+    )
+    first_lapse = {}
+    for _pk, basket_id, popup_id, until in expired:
+        key = (popup_id, basket_id)
+        first_lapse[key] = min(until, first_lapse.get(key, until))
+    lapsed = Counter(
+        (popup_id, timezone.localdate(until))
+        for (popup_id, _basket_id), until in first_lapse.items()
+    )
+    deleted, _by_model = Hold.objects.filter(pk__in=[row[0] for row in expired]).delete()
+    for (popup_id, day), count in lapsed.items():
+        day_stats_add(popup_id=popup_id, day=day, event="holds_expired", count=count)
+    return deleted

@@ -1,0 +1,286 @@
+"""Reads of pop-ups: what a shopper sees, computed at request time from the schedule and stock."""
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+from oscar.core.loading import get_class, get_model
+
+from popup.core.pricing import ambassador_discount, price_discounted
+from popup.models import (
+    PopUp,
+    PopUpBasket,
+    PopUpProduct,
+)
+from popup.models.core import holds_active_q
+from popup.presales.selectors import PresaleProgress, presale_progress
+
+Product = get_model("catalogue", "Product")
+ProductImage = get_model("catalogue", "ProductImage")
+Selector = get_class("partner.strategy", "Selector")
+
+
+@dataclass(frozen=True)
+class StorefrontItem:
+    product: "Product"
+    terms: PopUpProduct | None
+    price: Decimal | None
+    regular_price: Decimal | None
+    currency: str
+    units_left: int | None  # None: nothing caps this product
+    image: "ProductImage | None"
+
+    @property
+    def title(self) -> str:
+        return self.product.get_title()
+
+    @property
+    def is_discounted(self) -> bool:
+        return (
+            self.price is not None
+            and self.regular_price is not None
+            and self.price < self.regular_price
+        )
+
+    @property
+    def is_available(self) -> bool:
+        return self.price is not None and (self.units_left is None or self.units_left > 0)
+
+
+@dataclass(frozen=True)
+class Storefront:
+    popup: PopUp
+    items: list[StorefrontItem]
+    state: PopUp.State
+    now: datetime
+    presale: PresaleProgress | None = None
+
+    @property
+    def units_left(self) -> int | None:
+        """Units left over the whole pop-up; None when some product has no cap."""
+        lefts = [item.units_left for item in self.items if item.price is not None]
+        if any(left is None for left in lefts):
+            return None
+        return sum(lefts)
+
+    @property
+    def countdown_target(self) -> datetime | None:
+        if self.state == PopUp.State.COMING_SOON:
+            return self.popup.opens_at
+        if self.state in (PopUp.State.LIVE, PopUp.State.SOLD_OUT):
+            return self.popup.closes_at
+        return None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == PopUp.State.LIVE
+
+    @property
+    def lowest_price(self) -> StorefrontItem | None:
+        priced = [item for item in self.items if item.price is not None]
+        return min(priced, key=lambda item: item.price) if priced else None
+
+
+def popup_get_visible(*, slug: str, user=None, event_only_too: bool = False) -> PopUp:
+    """The pop-up with this slug if the user may see it: published, or any to staff. 404 otherwise.
+
+    An event-only pop-up is a 404 too (staff excepted), unless `event_only_too`: the caller then
+    checks the shopper's unlock code itself.
+    """
+    popup = PopUp.objects.select_related("range").filter(slug=slug).first()
+    staff = user is not None and user.is_staff
+    if popup is None or not (popup.is_published or staff):
+        raise Http404("No such pop-up.")
+    if popup.event_only and not (staff or event_only_too):
+        raise Http404("No such pop-up.")
+    return popup
+
+
+def popup_terms_with_holds(*, now: datetime) -> QuerySet:
+    """Pop-up terms annotated with `units_held`: the units in holds that have not expired at `now`."""
+    active = holds_active_q(now, through="holds__")
+    return PopUpProduct.objects.annotate(
+        units_held=Coalesce(Sum("holds__quantity", filter=active), 0)
+    )
+
+
+def popup_products(*, popup: PopUp, now: datetime | None = None) -> QuerySet:
+    """The products of the pop-up's slice, with everything the storefront needs prefetched.
+
+    Public products only, except in a pre-sale: a product that does not exist yet is usually kept
+    out of the catalogue, and the pre-sale is its only shop window until it graduates.
+    """
+    terms = popup_terms_with_holds(now=now or timezone.now()).filter(popup=popup)
+    images = ProductImage.objects.order_by("display_order", "pk")
+    products = popup.range.all_products()
+    if popup.kind != PopUp.Kind.PRESALE:
+        products = products.filter(is_public=True)
+    return (
+        products.exclude(structure=Product.PARENT)
+        .select_related("product_class", "parent", "parent__product_class")
+        .prefetch_related(
+            Prefetch("popup_terms", queryset=terms, to_attr="popup_terms_here"),
+            Prefetch("images", queryset=images, to_attr="ordered_images"),
+            Prefetch("parent__images", queryset=images, to_attr="ordered_images"),
+            "stockrecords",
+        )
+    )
+
+
+def product_units_left(
+    product, terms: PopUpProduct | None, stockrecord, *, kind: str
+) -> int | None:
+    """Units a shopper can still take: the pop-up's cap and the warehouse stock, less active holds.
+
+    `terms` must carry `units_held` (see popup_terms_with_holds); None means nothing caps it.
+    """
+    caps = []
+    if terms is not None and terms.units_offered is not None:
+        caps.append(terms.units_offered - terms.units_sold)
+    if product.get_product_class().track_stock:
+        if stockrecord is not None:
+            caps.append(stockrecord.net_stock_level)
+        elif kind != PopUp.Kind.PRESALE:
+            caps.append(0)  # nothing in the warehouse to ship
+    if not caps:
+        return None
+    held = terms.units_held if terms is not None else 0
+    return max(0, min(caps) - held)
+
+
+def storefront_item(*, popup: PopUp, product, strategy, unlocked: bool = False) -> StorefrontItem:
+    """One product as the pop-up sells it; `product` comes from popup_products (prefetched).
+
+    `unlocked`: the shopper entered the pop-up's unlock code, so event prices apply.
+    """
+    terms = product.popup_terms_here[0] if product.popup_terms_here else None
+    info = strategy.fetch_for_product(product)
+    if info.price.exists:
+        policy = info.price
+        regular = policy.incl_tax if policy.is_tax_known else policy.excl_tax
+        currency = policy.currency
+    else:
+        regular, currency = None, settings.OSCAR_DEFAULT_CURRENCY
+    price = terms.price if terms is not None and terms.price is not None else regular
+    if unlocked and terms is not None and terms.event_price is not None:
+        price = terms.event_price
+    images = product.ordered_images
+    if not images and product.parent_id:
+        images = product.parent.ordered_images
+    return StorefrontItem(
+        product=product,
+        terms=terms,
+        price=price,
+        regular_price=regular,
+        currency=currency,
+        units_left=product_units_left(product, terms, info.stockrecord, kind=popup.kind),
+        image=images[0] if images else None,
+    )
+
+
+def popup_storefront(
+    *, popup: PopUp, strategy=None, now: datetime | None = None, unlocked: bool = False
+) -> Storefront:
+    """The pop-up as a shopper sees it now: items in display order with honest prices and units left."""
+    now = now or timezone.now()
+    strategy = strategy or Selector().strategy()
+    items = [
+        storefront_item(popup=popup, product=product, strategy=strategy, unlocked=unlocked)
+        for product in popup_products(popup=popup, now=now)
+    ]
+    items.sort(key=lambda item: (item.terms.display_order if item.terms else 1000, item.title))
+    units = Storefront(popup=popup, items=items, state=PopUp.State.DRAFT, now=now).units_left
+    return Storefront(
+        popup=popup,
+        items=items,
+        state=popup.state_at(now, units_left=units),
+        now=now,
+        presale=presale_progress(popup=popup) if popup.kind == PopUp.Kind.PRESALE else None,
+    )
+
+
+@dataclass(frozen=True)
+class BasketLine:
+    item: StorefrontItem
+    quantity: int
+    reserved_until: datetime
+    is_active: bool  # False once the hold expired: the units are no longer the shopper's
+
+    @property
+    def total(self) -> Decimal:
+        return self.item.price * self.quantity
+
+
+@dataclass(frozen=True)
+class BasketSummary:
+    basket: PopUpBasket
+    lines: list[BasketLine]
+    now: datetime
+
+    @property
+    def active_lines(self) -> list[BasketLine]:
+        return [line for line in self.lines if line.is_active]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.total for line in self.active_lines), Decimal("0.00"))
+
+    @property
+    def units(self) -> int:
+        return sum(line.quantity for line in self.active_lines)
+
+    @property
+    def reserved_until(self) -> datetime | None:
+        return min((line.reserved_until for line in self.active_lines), default=None)
+
+
+def basket_get(*, popup: PopUp, token: str) -> PopUpBasket:
+    """The pop-up's open basket with this token; 404 for an unknown token, another pop-up's basket,
+    or a basket already ordered or pledged (the shopper's next visit starts a new one)."""
+    baskets = PopUpBasket.objects.select_related("placement__ambassador").filter(
+        popup=popup, token=token, status=PopUpBasket.Status.OPEN
+    )
+    basket = baskets.first() if token else None
+    if basket is None:
+        raise Http404("No such basket.")
+    basket.popup = popup
+    return basket
+
+
+def basket_summary(*, basket: PopUpBasket, strategy=None, now: datetime | None = None):
+    """What the basket holds now, priced as the pop-up sells it to this basket; expired holds flagged.
+
+    Its prices are the event prices if the basket was unlocked, less its ambassador's discount.
+    """
+    now = now or timezone.now()
+    storefront = popup_storefront(
+        popup=basket.popup, strategy=strategy, now=now, unlocked=basket.unlocked
+    )
+    discount = ambassador_discount(basket)
+    items = {
+        item.product.pk: (
+            replace(item, price=price_discounted(item.price, discount))
+            if discount and item.price is not None
+            else item
+        )
+        for item in storefront.items
+    }
+    lines = [
+        BasketLine(
+            item=items[hold.terms.product_id],
+            quantity=hold.quantity,
+            reserved_until=hold.reserved_until,
+            is_active=hold.reserved_until > now,
+        )
+        for hold in basket.holds.select_related("terms").order_by("terms__display_order", "pk")
+        if hold.terms.product_id in items
+    ]
+    return storefront, BasketSummary(basket=basket, lines=lines, now=now)
+
+
+# Channels: placements and ambassadors ----------------------------------------------------------

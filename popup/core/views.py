@@ -1,0 +1,202 @@
+"""Public pages of a pop-up: the full page, the iframe version and the loader script."""
+
+import json
+from functools import cache
+from urllib.parse import urlencode
+
+from django.contrib.staticfiles import finders
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import require_GET
+
+from popup.analytics.stats import placement_count, stat_count
+from popup.channels.placements import Arrival, arrival_record
+from popup.channels.selectors import ambassador_by_token, channel_figures
+from popup.core.selectors import popup_get_visible, popup_storefront
+from popup.feedback.polls import poll_vote_confirm
+from popup.feedback.selectors import (
+    answer_speed,
+    popup_ideas,
+    popup_polls,
+    popup_questions,
+    popup_verified_reviews,
+)
+from popup.http.client_ip import client_ip
+from popup.models import Placement, PopUp
+
+# Only our own scripts run on a pop-up page: no third-party code before checkout.
+SCRIPT_POLICY = "script-src 'self'; object-src 'none'; base-uri 'self'"
+
+
+def frame_ancestors(popup: PopUp) -> str:
+    return " ".join(["frame-ancestors", "'self'", *popup.embed_origins])
+
+
+def _landing_query(arrival: Arrival) -> str:
+    """The arrival's placement, code and campaign, for links that must carry them on."""
+    query = {f"utm_{key}": value for key, value in arrival.utm.items()}
+    if arrival.placement is not None:
+        query["pl"] = arrival.placement.code
+    if arrival.unlock_code:
+        query["code"] = arrival.unlock_code
+    return f"?{urlencode(query)}" if query else ""
+
+
+def _render_storefront(request, popup: PopUp, *, template: str, embedded: bool) -> HttpResponse:
+    audience = popup.is_published  # staff previewing a draft are not an audience
+    arrival = arrival_record(
+        popup=popup,
+        query=request.GET,
+        client_ip=client_ip(request),
+        count=audience,
+    )
+    if popup.event_only and not (arrival.unlocked or request.user.is_staff):
+        context = {"popup": popup, "arrival": arrival, "embedded": embedded}
+        response = render(
+            request, "popup/locked.html", context, status=403 if arrival.code_refused else 200
+        )
+        response["Cache-Control"] = "no-store"
+        response["X-Robots-Tag"] = "noindex"
+        return response
+    storefront = popup_storefront(popup=popup, strategy=request.strategy, unlocked=arrival.unlocked)
+    if audience:
+        stat_count(popup_id=popup.pk, event="embed_views" if embedded else "views")
+    placement = arrival.placement
+    share_path = placement.get_absolute_url() if placement else popup.get_absolute_url()
+    share_url = request.build_absolute_uri(share_path)
+    context = {
+        "popup": popup,
+        "storefront": storefront,
+        "embedded": embedded,
+        "arrival": arrival,
+        "arrival_utm": json.dumps(arrival.utm),
+        "landing_query": _landing_query(arrival),
+        "share_url": share_url,
+        "share_text": f"{popup.title} {share_url}",
+        "questions": popup_questions(popup=popup),
+        "answer_speed": answer_speed(),
+        "ideas": popup_ideas(popup=popup),
+        "polls": popup_polls(popup=popup),
+        "reviews": popup_verified_reviews(popup=popup),
+    }
+    response = render(request, template, context)
+    response["Cache-Control"] = "no-cache"  # units left must be current
+    return response
+
+
+@require_GET
+@gzip_page
+def popup_detail(request, slug: str) -> HttpResponse:
+    popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
+    response = _render_storefront(request, popup, template="popup/detail.html", embedded=False)
+    response["Content-Security-Policy"] = f"{SCRIPT_POLICY}; frame-ancestors 'none'"
+    return response
+
+
+@require_GET
+@gzip_page
+@xframe_options_exempt
+def popup_embed(request, slug: str) -> HttpResponse:
+    popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
+    response = _render_storefront(request, popup, template="popup/embed.html", embedded=True)
+    # X-Frame-Options cannot list origins; CSP frame-ancestors can, and wins where both exist.
+    response["Content-Security-Policy"] = f"{SCRIPT_POLICY}; {frame_ancestors(popup)}"
+    return response
+
+
+@require_GET
+def short_link(request, code: str, embed: bool = False) -> HttpResponse:
+    """A placement's short link: counts the click and opens the pop-up with the placement on it.
+
+    The landing URL's own query (utm_* values) is carried over. A placement switched off still
+    opens its pop-up, unattributed, so a printed poster never leads nowhere.
+    """
+    placement = get_object_or_404(Placement.objects.select_related("popup"), code=code)
+    popup = placement.popup
+    if not popup.is_published:
+        raise Http404("No such pop-up.")
+    query = request.GET.copy()
+    query.pop("pl", None)
+    if placement.is_active:
+        if not embed:  # an embedded frame loading is a view, counted by the page itself
+            placement_count(placement_id=placement.pk, event="clicks")
+        query["pl"] = placement.code
+    target = popup.get_embed_url() if embed else popup.get_absolute_url()
+    response = redirect(f"{target}?{query.urlencode()}" if query else target)
+    response["Cache-Control"] = "no-store"  # every click counts
+    response["Referrer-Policy"] = "no-referrer-when-downgrade"
+    return response
+
+
+def placement_snippets(request, placement: Placement) -> dict[str, str]:
+    """The placement's short link and its two embed snippets, as a merchant pastes them."""
+    short_link = request.build_absolute_uri(placement.get_absolute_url())
+    loader_url = request.build_absolute_uri(reverse("popup:embed-loader"))
+    return {
+        "short_link": short_link,
+        "script": format_html(
+            '<script src="{}" data-popup="{}" data-placement="{}" async></script>',
+            loader_url,
+            placement.popup.slug,
+            placement.code,
+        ),
+        "link": format_html(
+            '<a data-popup-link href="{}">{}</a>', short_link, placement.popup.title
+        ),
+    }
+
+
+@cache
+def _loader_source() -> bytes:
+    with open(finders.find("popup/embed.js"), "rb") as source:
+        return source.read()
+
+
+@require_GET
+@gzip_page
+def embed_loader(request) -> HttpResponse:
+    response = HttpResponse(_loader_source(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=3600"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def poll_vote_confirm_view(request, token: str) -> HttpResponse:
+    """The link in the voter's e-mail: the vote counts from now on; the results so far."""
+    vote = poll_vote_confirm(token=token)
+    if vote is None:
+        raise Http404("No such vote.")
+    poll = vote.poll
+    context = {"vote": vote, "poll": poll, "popup": poll.popup, "options": poll.options.all()}
+    response = render(request, "popup/poll_vote_confirmed.html", context)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+def ambassador_page(request, token: str) -> HttpResponse:
+    """An ambassador's private page: their links, code, embed snippets and figures. No account:
+    the unguessable token in the link is the key; a wrong one is a 404."""
+    ambassador = ambassador_by_token(token=token)
+    placements = list(
+        ambassador.placements.select_related("popup").filter(popup__is_published=True)
+    )
+    figures = channel_figures(by="placement", ids=[placement.pk for placement in placements])
+    rows = [
+        {"placement": placement, "figures": figures[placement.pk]}
+        | placement_snippets(request, placement)
+        for placement in placements
+    ]
+    totals = channel_figures(by="ambassador", ids=[ambassador.pk])[ambassador.pk]
+    context = {"ambassador": ambassador, "rows": rows, "totals": totals}
+    response = render(request, "popup/ambassador.html", context)
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    response["Content-Security-Policy"] = f"{SCRIPT_POLICY}; frame-ancestors 'none'"
+    return response

@@ -1,0 +1,73 @@
+"""The plugin's models, one module per part of the product; all of them importable from here."""
+
+from popup.models.analytics import PopUpDayStats, RateCounter
+from popup.models.channels import (
+    Ambassador,
+    Commission,
+    Placement,
+    new_ambassador_token,
+    new_placement_code,
+)
+from popup.models.core import (
+    RESERVED_SLUGS,
+    Hold,
+    PopUp,
+    PopUpBasket,
+    PopUpProduct,
+    holds_active_q,
+    new_basket_token,
+    parse_origins,
+    reserved_slugs,
+    validate_origins,
+    validate_slug_not_reserved,
+)
+from popup.models.feedback import (
+    Idea,
+    IdeaVote,
+    Poll,
+    PollOption,
+    PollVote,
+    Question,
+    ReviewInvite,
+    VerifiedReview,
+    new_review_token,
+    new_vote_token,
+)
+from popup.models.notifications import OutgoingEmail
+from popup.models.presales import Pledge, PledgeEvent, PledgeLine, new_pledge_token
+
+__all__ = [
+    "RESERVED_SLUGS",
+    "Ambassador",
+    "Commission",
+    "Hold",
+    "Idea",
+    "IdeaVote",
+    "OutgoingEmail",
+    "Placement",
+    "Pledge",
+    "PledgeEvent",
+    "PledgeLine",
+    "Poll",
+    "PollOption",
+    "PollVote",
+    "PopUp",
+    "PopUpBasket",
+    "PopUpDayStats",
+    "PopUpProduct",
+    "Question",
+    "RateCounter",
+    "ReviewInvite",
+    "VerifiedReview",
+    "new_ambassador_token",
+    "holds_active_q",
+    "new_basket_token",
+    "new_placement_code",
+    "new_pledge_token",
+    "new_review_token",
+    "new_vote_token",
+    "parse_origins",
+    "reserved_slugs",
+    "validate_origins",
+    "validate_slug_not_reserved",
+]

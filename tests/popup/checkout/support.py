@@ -1,0 +1,72 @@
+from decimal import Decimal
+
+import requests
+
+from popup.checkout.services import ShopperDetails, checkout_pay
+from popup.core.holds import basket_create, hold_set
+from popup.models import PopUpProduct
+from tests.factories import PopUpFactory, create_product
+from tests.integrations.stripe.support import THREE_D_SECURE, card_token
+from tests.localstripe_server import PUBLISHABLE_KEY
+
+SHOPPER = ShopperDetails(
+    email="ada@example.com",
+    first_name="Ada",
+    last_name="Lovelace",
+    line1="12 rue des Lilas",
+    line2="",
+    city="Lyon",
+    postcode="69001",
+    country="FR",
+)
+
+
+def basket_holding(units=3, quantity=2, price=Decimal("25.00")):
+    popup = PopUpFactory()
+    scarf = create_product(title="Indigo scarf", price=Decimal("40.00"))
+    popup.range.add_product(scarf)
+    PopUpProduct.objects.create(popup=popup, product=scarf, units_offered=units, price=price)
+    basket = basket_create(popup=popup)
+    hold_set(basket=basket, product_id=scarf.pk, quantity=quantity)
+    return basket
+
+
+def terms_of(basket) -> PopUpProduct:
+    return PopUpProduct.objects.get(popup=basket.popup)
+
+
+def authenticate(localstripe, payment_intent_id: str, client_secret: str, *, success: bool) -> None:
+    """What the shopper does in the bank's 3-D Secure challenge (localstripe's fake Stripe.js)."""
+    requests.post(
+        f"{localstripe.url}/v1/payment_intents/{payment_intent_id}/_authenticate",
+        data={
+            "client_secret": client_secret,
+            "success": "true" if success else "false",
+            "key": PUBLISHABLE_KEY,
+        },
+        timeout=5,
+    ).raise_for_status()
+
+
+def authorised_then_gone(localstripe):
+    """A basket whose card passed 3-D Secure, and whose shopper closed the tab before we knew."""
+    basket = basket_holding()
+    step = checkout_pay(
+        basket=basket, details=SHOPPER, card_token=card_token(localstripe, THREE_D_SECURE)
+    )
+    authenticate(localstripe, step.payment_intent_id, step.client_secret, success=True)
+    return basket, step
+
+
+def stripe_reports(basket, step, events, *, secret: str) -> None:
+    """Stripe's signed deliveries about the basket's PaymentIntent: (event type, event id) pairs."""
+    from tests.integrations.stripe.test_webhooks import deliver, event_payload, signed
+
+    intent = {
+        "id": step.payment_intent_id,
+        "object": "payment_intent",
+        "metadata": {"popup_basket": str(basket.pk)},
+    }
+    for event_type, event_id in events:
+        payload = event_payload(event_type, intent, event_id=event_id)
+        assert deliver(payload, signed(payload, secret)).status_code == 200

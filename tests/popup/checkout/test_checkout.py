@@ -1,0 +1,287 @@
+"""Checkout against localstripe: secure the units, authorise, place one Oscar order, capture."""
+
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from oscar.core.loading import get_class, get_model
+
+from integrations.stripe import client as stripe_client
+from popup.checkout.services import CheckoutRefused, ShopperDetails, checkout_complete, checkout_pay
+from popup.core.holds import basket_create, hold_set
+from popup.models import Hold, PopUpBasket
+from tests.factories import PopUpFactory
+from tests.integrations.stripe.support import (
+    DECLINED_ON_CHARGE,
+    THREE_D_SECURE,
+    card_token,
+    deliver,
+    event_payload,
+    signed,
+)
+from tests.popup.checkout.support import (
+    SHOPPER,
+    authenticate,
+    authorised_then_gone,
+    basket_holding,
+    stripe_reports,
+    terms_of,
+)
+
+Country = get_model("address", "Country")
+Order = get_model("order", "Order")
+UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("stripe_settings"),
+    pytest.mark.usefixtures("france"),
+]
+
+
+def test_a_good_card_buys_the_held_units_as_one_paid_oscar_order(localstripe):
+    basket = basket_holding(quantity=2)
+
+    step = checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+
+    order = step.order
+    assert step.status == "succeeded"
+    assert order.total_incl_tax == Decimal("50.00")  # the pop-up's price, free shipping
+    assert [(line.title, line.quantity) for line in order.lines.all()] == [("Indigo scarf", 2)]
+    assert order.guest_email == "ada@example.com"
+    assert order.shipping_address.line4 == "Lyon"
+    source = order.sources.get()
+    assert (source.reference, source.amount_debited) == (step.payment_intent_id, Decimal("50.00"))
+    assert stripe_client.payment_intent_retrieve(payment_intent_id=step.payment_intent_id).is_paid
+    assert terms_of(basket).units_sold == 2
+    assert not Hold.objects.exists()
+    assert PopUpBasket.objects.get(pk=basket.pk).status == PopUpBasket.Status.ORDERED
+    assert [message.to for message in mail.outbox] == [["ada@example.com"]]
+    assert str(order.number) in mail.outbox[0].subject + mail.outbox[0].body
+
+
+def test_the_order_is_placed_once_however_often_completion_is_asked(localstripe):
+    basket = basket_holding()
+    step = checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+    for _ in range(3):
+        again = checkout_complete(basket_id=basket.pk, payment_intent_id=step.payment_intent_id)
+        assert again == step.order
+    assert Order.objects.count() == 1
+    assert terms_of(basket).units_sold == 2
+    assert step.order.sources.get().transactions.filter(txn_type="Debit").count() == 1
+
+
+def test_a_declined_card_keeps_the_hold_and_places_nothing(localstripe):
+    basket = basket_holding()
+    with pytest.raises(UnableToTakePayment, match="declined"):
+        checkout_pay(
+            basket=basket, details=SHOPPER, card_token=card_token(localstripe, DECLINED_ON_CHARGE)
+        )
+    assert not Order.objects.exists()
+    assert Hold.objects.get(basket=basket).quantity == 2
+    assert terms_of(basket).units_sold == 0
+
+
+def test_three_d_secure_then_completion_places_the_order(localstripe):
+    basket = basket_holding()
+    step = checkout_pay(
+        basket=basket, details=SHOPPER, card_token=card_token(localstripe, THREE_D_SECURE)
+    )
+    assert (step.status, step.order) == ("requires_action", None)
+
+    with pytest.raises(CheckoutRefused, match="waiting for your bank"):
+        checkout_complete(basket_id=basket.pk, payment_intent_id=step.payment_intent_id)
+    assert Hold.objects.filter(basket=basket).exists()  # nothing released while authenticating
+
+    authenticate(localstripe, step.payment_intent_id, step.client_secret, success=True)
+    order = checkout_complete(basket_id=basket.pk, payment_intent_id=step.payment_intent_id)
+    assert order.sources.get().amount_debited == Decimal("50.00")
+
+
+def test_units_lost_during_three_d_secure_are_never_charged(localstripe):
+    basket = basket_holding(units=2, quantity=2)
+    step = checkout_pay(
+        basket=basket, details=SHOPPER, card_token=card_token(localstripe, THREE_D_SECURE)
+    )
+    # The shopper dawdles in the bank's page; the hold lapses and someone else takes the units.
+    Hold.objects.filter(basket=basket).update(reserved_until="2000-01-01T00:00:00Z")
+    rival = basket_create(popup=basket.popup)
+    hold_set(basket=rival, product_id=terms_of(basket).product_id, quantity=2)
+
+    authenticate(localstripe, step.payment_intent_id, step.client_secret, success=True)
+    with pytest.raises(CheckoutRefused, match="sold out while you paid.*Nothing was charged"):
+        checkout_complete(basket_id=basket.pk, payment_intent_id=step.payment_intent_id)
+
+    intent = stripe_client.payment_intent_retrieve(payment_intent_id=step.payment_intent_id)
+    assert intent.status == "canceled"
+    assert not Order.objects.exists()
+    assert terms_of(basket).units_sold == 0
+    [email] = mail.outbox
+    assert email.to == ["ada@example.com"]
+    assert "nothing was charged" in email.subject
+    assert "Indigo scarf" in email.body
+
+
+def test_a_lapsed_hold_whose_units_are_still_free_still_sells(localstripe):
+    basket = basket_holding(units=5, quantity=2)
+    Hold.objects.filter(basket=basket).update(reserved_until="2000-01-01T00:00:00Z")
+    step = checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+    assert step.order.lines.get().quantity == 2
+
+
+def test_an_empty_basket_cannot_pay(localstripe):
+    basket = basket_create(popup=PopUpFactory())
+    with pytest.raises(CheckoutRefused, match="empty"):
+        checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+
+
+def test_stripe_s_webhook_places_the_order_when_the_browser_never_comes_back(localstripe, settings):
+    basket, step = authorised_then_gone(localstripe)
+    # Stripe tells us, twice, and out of order.
+    stripe_reports(
+        basket,
+        step,
+        [
+            ("payment_intent.amount_capturable_updated", "evt_auth"),
+            ("payment_intent.amount_capturable_updated", "evt_auth"),
+            ("payment_intent.succeeded", "evt_paid"),
+        ],
+        secret=settings.STRIPE_WEBHOOK_SECRET,
+    )
+
+    order = Order.objects.get()
+    assert PopUpBasket.objects.get(pk=basket.pk).order == order
+    assert order.sources.get().amount_debited == Decimal("50.00")
+    assert terms_of(basket).units_sold == 2
+
+
+def test_a_webhook_for_someone_else_s_payment_changes_nothing(localstripe, settings):
+
+    intent = {
+        "id": "pi_not_ours",
+        "object": "payment_intent",
+        "metadata": {"popup_basket": "999999"},
+    }
+    payload = event_payload("payment_intent.succeeded", intent, event_id="evt_foreign")
+    assert deliver(payload, signed(payload, settings.STRIPE_WEBHOOK_SECRET)).status_code == 200
+    assert not Order.objects.exists()
+
+
+def test_naming_someone_else_s_payment_neither_buys_nor_cancels_it(localstripe):
+    victim = basket_holding()
+    pending = checkout_pay(
+        basket=victim, details=SHOPPER, card_token=card_token(localstripe, THREE_D_SECURE)
+    )
+    authenticate(localstripe, pending.payment_intent_id, pending.client_secret, success=True)
+    attacker = basket_create(popup=victim.popup)
+
+    for payment_intent_id in (pending.payment_intent_id, "pi_does_not_exist"):
+        with pytest.raises(CheckoutRefused, match="could not find this payment"):
+            checkout_complete(basket_id=attacker.pk, payment_intent_id=payment_intent_id)
+
+    assert stripe_client.payment_intent_retrieve(
+        payment_intent_id=pending.payment_intent_id
+    ).is_authorised
+    assert not Order.objects.exists()
+    order = checkout_complete(basket_id=victim.pk, payment_intent_id=pending.payment_intent_id)
+    assert order.sources.get().amount_debited == Decimal("50.00")
+
+
+def test_an_abandoned_earlier_attempt_is_released_not_captured(localstripe):
+    basket = basket_holding()
+    first = checkout_pay(
+        basket=basket, details=SHOPPER, card_token=card_token(localstripe, THREE_D_SECURE)
+    )
+    # The shopper gives up on the bank's page and pays with another card, which goes through.
+    second = checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+    # Then the first challenge is finished after all, and Stripe reports it.
+    authenticate(localstripe, first.payment_intent_id, first.client_secret, success=True)
+    with pytest.raises(CheckoutRefused, match="replaced by a newer one"):
+        checkout_complete(basket_id=basket.pk, payment_intent_id=first.payment_intent_id)
+
+    assert (
+        stripe_client.payment_intent_retrieve(payment_intent_id=first.payment_intent_id).status
+        == "canceled"
+    )
+    assert Order.objects.get() == second.order
+    assert second.order.sources.get().amount_debited == Decimal("50.00")
+    assert [email.subject for email in mail.outbox if "nothing was charged" in email.subject] == []
+
+
+def test_a_wallet_payment_method_pays_like_a_card(localstripe, client):
+    """Apple Pay and Google Pay hand Stripe.js a PaymentMethod; the pay endpoint takes it instead of
+    a card token (localstripe's pm_card_visa stands in for the wallet's)."""
+    basket = basket_holding()
+    fields = {**{k: v for k, v in SHOPPER.__dict__.items()}, "payment_method": "pm_card_visa"}
+    response = client.post(
+        f"/popup/checkout/{basket.token}/pay/", fields, content_type="application/json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "succeeded"
+    assert Order.objects.get().sources.get().amount_debited == Decimal("50.00")
+
+
+def test_the_checkout_page_offers_wallets_only_with_real_stripe(client, settings):
+    basket = basket_holding()
+    page = client.get(f"/popup/checkout/{basket.token}/")
+    assert 'data-wallets="0"' in page.content.decode()  # localstripe has no Apple Pay
+    assert 'data-amount="5000"' in page.content.decode()
+    settings.STRIPE_API_BASE = None
+    assert 'data-wallets="1"' in client.get(f"/popup/checkout/{basket.token}/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"card_token": ""}, "Please enter your card details."),
+        ({"email": "not-an-email"}, "Please check the form."),
+        ({"payment_method": "tok_visa"}, "Please check the form."),
+    ],
+)
+def test_bad_checkout_input_is_a_clear_400_and_charges_nothing(client, change, message):
+    basket = basket_holding()
+    fields = {**SHOPPER.__dict__, "card_token": "tok_visa", **change}
+    response = client.post(
+        f"/popup/checkout/{basket.token}/pay/", fields, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == message
+    assert PopUpBasket.objects.get(pk=basket.pk).payment_attempts == 0
+
+
+def test_the_per_customer_limit_also_counts_earlier_orders_by_email(localstripe):
+    first = basket_holding(units=10, quantity=2)
+    first.popup.per_customer_limit = 3
+    first.popup.save()
+    checkout_pay(basket=first, details=SHOPPER, card_token=card_token(localstripe))
+
+    # Same shopper, a fresh basket (cleared storage, another device): 2 more would make 4.
+    again = basket_create(popup=first.popup)
+    hold_set(basket=again, product_id=terms_of(first).product_id, quantity=2)
+    other_case = ShopperDetails(**{**SHOPPER.__dict__, "email": "ADA@example.com"})
+    with pytest.raises(CheckoutRefused, match="3 units of this pop-up in all, and have bought 2"):
+        checkout_pay(basket=again, details=other_case, card_token=card_token(localstripe))
+    assert Order.objects.count() == 1
+
+
+def test_the_checkout_page_shows_what_will_be_charged_even_for_a_lapsed_line(client):
+    basket = basket_holding(units=5, quantity=2)
+    Hold.objects.filter(basket=basket).update(reserved_until="2000-01-01T00:00:00Z")
+    html = client.get(f"/popup/checkout/{basket.token}/").content.decode()
+    assert "Pay €50.00" in html
+    assert "we will check the items are still free" in html
+
+
+def test_a_basket_gets_a_limited_number_of_payment_attempts(localstripe):
+    basket = basket_holding()
+    for _ in range(5):
+        with pytest.raises(UnableToTakePayment):
+            checkout_pay(
+                basket=basket,
+                details=SHOPPER,
+                card_token=card_token(localstripe, DECLINED_ON_CHARGE),
+            )
+    with pytest.raises(CheckoutRefused, match="Too many payment attempts"):
+        checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+    assert not Order.objects.exists()
+    assert PopUpBasket.objects.get(pk=basket.pk).payment_attempts == 5

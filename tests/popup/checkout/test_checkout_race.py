@@ -1,0 +1,96 @@
+"""Shoppers racing through the real HTTP checkout on PostgreSQL, paying at localstripe."""
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from oscar.core.loading import get_model
+
+from popup.core.holds import basket_create, hold_set
+from popup.models import Hold, PopUpBasket, PopUpProduct
+from tests.factories import PopUpFactory, create_product
+from tests.integrations.stripe.support import card_token, payment_intents_all
+
+Country = get_model("address", "Country")
+Order = get_model("order", "Order")
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("stripe_settings")]
+
+SHOPPER = {
+    "email": "fan@example.com",
+    "first_name": "Sam",
+    "last_name": "Fan",
+    "line1": "1 quai Saint-Antoine",
+    "city": "Lyon",
+    "postcode": "69002",
+    "country": "FR",
+}
+
+
+def pay_all_at_once(live_server, tokens_and_cards) -> list[int]:
+    start = threading.Barrier(len(tokens_and_cards))
+    statuses = []
+
+    def pay(token, card):
+        request = urllib.request.Request(
+            f"{live_server.url}/popup/checkout/{token}/pay/",
+            data=json.dumps({**SHOPPER, "card_token": card}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        start.wait()
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                statuses.append(response.status)
+        except urllib.error.HTTPError as error:
+            statuses.append(error.code)
+
+    threads = [threading.Thread(target=pay, args=pair) for pair in tokens_and_cards]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def test_racing_at_checkout_never_oversells_and_never_charges_without_an_order(
+    live_server, localstripe
+):
+    """3 units. Three shoppers' holds lapse and three others hold the units; all six pay at once.
+    Exactly the three live holders get orders; nobody else is charged or even authorised."""
+    Country.objects.update_or_create(
+        iso_3166_1_a2="FR", defaults={"printable_name": "France", "is_shipping_country": True}
+    )
+    popup = PopUpFactory()
+    scarf = create_product(title="Indigo scarf")
+    popup.range.add_product(scarf)
+    PopUpProduct.objects.create(popup=popup, product=scarf, units_offered=3)
+
+    lapsed = [basket_create(popup=popup) for _ in range(3)]
+    for basket in lapsed:
+        hold_set(basket=basket, product_id=scarf.pk, quantity=1)
+    Hold.objects.update(reserved_until=timezone.now() - timedelta(seconds=1))
+    holding = [basket_create(popup=popup) for _ in range(3)]
+    for basket in holding:
+        hold_set(basket=basket, product_id=scarf.pk, quantity=1)
+
+    baskets = lapsed + holding
+    statuses = pay_all_at_once(live_server, [(b.token, card_token(localstripe)) for b in baskets])
+
+    assert sorted(statuses) == [200, 200, 200, 409, 409, 409]
+    terms = PopUpProduct.objects.get()
+    assert terms.units_sold == 3 == Order.objects.count()
+    ordered = set(PopUpBasket.objects.filter(order__isnull=False).values_list("pk", flat=True))
+    assert ordered == {basket.pk for basket in holding}
+
+    intents = payment_intents_all(localstripe)
+    ours = [i for i in intents if i["metadata"].get("popup_basket") in {str(b.pk) for b in baskets}]
+    charged = {
+        int(i["metadata"]["popup_basket"])
+        for i in ours
+        if i["status"] in ("succeeded", "requires_capture")
+    }
+    assert charged == ordered

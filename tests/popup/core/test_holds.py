@@ -1,0 +1,263 @@
+import json
+import threading
+import urllib.error
+import urllib.request
+from datetime import timedelta
+
+import pytest
+from django.db.models import Sum
+from django.utils import timezone
+
+from popup.core.holds import HoldRefused, basket_create, hold_set, holds_delete_expired
+from popup.core.selectors import popup_storefront
+from popup.models import Hold, PopUp, PopUpBasket, PopUpProduct
+from tests.factories import PopUpFactory, create_product
+
+pytestmark = pytest.mark.django_db
+
+
+def popup_selling(units=3, stock=50, **popup_kwargs):
+    popup = PopUpFactory(**popup_kwargs)
+    product = create_product(title="Indigo scarf", stock=stock)
+    popup.range.add_product(product)
+    PopUpProduct.objects.create(popup=popup, product=product, units_offered=units)
+    return popup, product
+
+
+def units_left(popup, **kwargs):
+    return popup_storefront(popup=popup, **kwargs).items[0].units_left
+
+
+class TestHoldRules:
+    def test_held_units_are_taken_out_of_what_others_see(self):
+        popup, scarf = popup_selling(units=3)
+        hold_set(basket=basket_create(popup=popup), product_id=scarf.pk, quantity=2)
+        assert units_left(popup) == 1
+
+    def test_nobody_can_hold_units_held_by_someone_else(self):
+        popup, scarf = popup_selling(units=3)
+        hold_set(basket=basket_create(popup=popup), product_id=scarf.pk, quantity=2)
+        with pytest.raises(HoldRefused, match="Only 1 left") as refusal:
+            hold_set(basket=basket_create(popup=popup), product_id=scarf.pk, quantity=2)
+        assert refusal.value.available == 1
+
+    def test_sold_out_says_so(self):
+        popup, scarf = popup_selling(units=1)
+        hold_set(basket=basket_create(popup=popup), product_id=scarf.pk, quantity=1)
+        with pytest.raises(HoldRefused, match="Sold out"):
+            hold_set(basket=basket_create(popup=popup), product_id=scarf.pk, quantity=1)
+
+    def test_an_expired_hold_frees_its_units_at_once_without_any_job(self):
+        popup, scarf = popup_selling(units=1, hold_minutes=10)
+        hold_set(basket=basket_create(popup=popup), product_id=scarf.pk, quantity=1)
+        later = timezone.now() + timedelta(minutes=10, seconds=1)
+        assert units_left(popup, now=later) == 1
+        hold_set(basket=basket_create(popup=popup), product_id=scarf.pk, quantity=1, now=later)
+
+    def test_changing_ones_own_hold_does_not_count_it_twice(self):
+        popup, scarf = popup_selling(units=3)
+        basket = basket_create(popup=popup)
+        hold_set(basket=basket, product_id=scarf.pk, quantity=2)
+        hold_set(basket=basket, product_id=scarf.pk, quantity=3)
+        assert Hold.objects.get(basket=basket).quantity == 3
+        assert units_left(popup) == 0
+
+    def test_quantity_zero_lets_the_units_go(self):
+        popup, scarf = popup_selling(units=3)
+        basket = basket_create(popup=popup)
+        hold_set(basket=basket, product_id=scarf.pk, quantity=2)
+        hold_set(basket=basket, product_id=scarf.pk, quantity=0)
+        assert not Hold.objects.filter(basket=basket).exists()
+        assert units_left(popup) == 3
+
+    def test_warehouse_stock_limits_holds_too(self):
+        popup, scarf = popup_selling(units=10, stock=2)
+        with pytest.raises(HoldRefused, match="Only 2 left"):
+            hold_set(basket=basket_create(popup=popup), product_id=scarf.pk, quantity=3)
+
+    def test_per_customer_limit_counts_the_whole_basket(self):
+        popup, scarf = popup_selling(units=10, per_customer_limit=3)
+        tote = create_product(title="Tote")
+        popup.range.add_product(tote)
+        basket = basket_create(popup=popup)
+        hold_set(basket=basket, product_id=scarf.pk, quantity=2)
+        with pytest.raises(HoldRefused, match="3 units of this pop-up in all") as refusal:
+            hold_set(basket=basket, product_id=tote.pk, quantity=2)
+        assert refusal.value.available == 1
+
+    @pytest.mark.parametrize(
+        ("opens_in", "closes_in", "message"),
+        [
+            (timedelta(days=1), timedelta(days=2), "opens on"),
+            (-timedelta(days=2), -timedelta(days=1), "closed"),
+        ],
+    )
+    def test_only_a_live_pop_up_takes_holds(self, opens_in, closes_in, message):
+        now = timezone.now()
+        popup, scarf = popup_selling(opens_at=now + opens_in, closes_at=now + closes_in)
+        with pytest.raises(HoldRefused, match=message):
+            hold_set(basket=basket_create(popup=popup), product_id=scarf.pk, quantity=1)
+
+    def test_products_outside_the_slice_cannot_be_held(self):
+        popup, _scarf = popup_selling()
+        stranger = create_product(title="Not in this pop-up")
+        with pytest.raises(HoldRefused, match="not sold in this pop-up"):
+            hold_set(basket=basket_create(popup=popup), product_id=stranger.pk, quantity=1)
+
+    def test_every_change_restarts_the_basket_timer(self):
+        popup, scarf = popup_selling(units=5, hold_minutes=10)
+        tote = create_product(title="Tote")
+        popup.range.add_product(tote)
+        basket = basket_create(popup=popup)
+        start = timezone.now()
+        hold_set(basket=basket, product_id=scarf.pk, quantity=1, now=start)
+        hold_set(basket=basket, product_id=tote.pk, quantity=1, now=start + timedelta(minutes=4))
+        assert {h.reserved_until for h in basket.holds.all()} == {start + timedelta(minutes=14)}
+
+    def test_tidying_deletes_only_long_expired_rows(self):
+        popup, scarf = popup_selling(units=5)
+        old, fresh = basket_create(popup=popup), basket_create(popup=popup)
+        hold_set(basket=old, product_id=scarf.pk, quantity=1)
+        hold_set(basket=fresh, product_id=scarf.pk, quantity=1)
+        Hold.objects.filter(basket=old).update(reserved_until=timezone.now() - timedelta(hours=2))
+        assert holds_delete_expired() == 1
+        assert list(Hold.objects.values_list("basket", flat=True)) == [fresh.pk]
+
+
+def post_json(client, url, body, token=None):
+    headers = {"X-Popup-Basket": token} if token else {}
+    return client.post(url, json.dumps(body), content_type="application/json", headers=headers)
+
+
+class TestBasketApi:
+    def test_a_shopper_fills_a_basket_without_any_cookie(self, client):
+        popup, scarf = popup_selling(units=3)
+        created = client.post(f"/popup/{popup.slug}/basket/new/")
+        assert created.status_code == 201
+        token = created.json()["basket"]["token"]
+        assert len(token) >= 40
+        assert not client.cookies.get("sessionid")
+
+        response = post_json(
+            client,
+            f"/popup/{popup.slug}/basket/lines/",
+            {"product": scarf.pk, "quantity": 2},
+            token,
+        )
+        basket = response.json()["basket"]
+        assert response.status_code == 200
+        assert (basket["units"], basket["total"], basket["currency"]) == (2, "80.00", "EUR")
+        assert 595 <= basket["seconds_left"] <= 600
+        assert basket["units_left"][str(scarf.pk)] == 1
+
+        again = client.get(f"/popup/{popup.slug}/basket/", headers={"X-Popup-Basket": token})
+        assert again.json()["basket"]["lines"][0]["quantity"] == 2
+
+    def test_refusal_is_a_clear_409_with_what_is_left(self, client):
+        popup, scarf = popup_selling(units=1)
+        token = client.post(f"/popup/{popup.slug}/basket/new/").json()["basket"]["token"]
+        response = post_json(
+            client,
+            f"/popup/{popup.slug}/basket/lines/",
+            {"product": scarf.pk, "quantity": 2},
+            token,
+        )
+        assert response.status_code == 409
+        assert response.json()["error"] == "Only 1 left."
+        assert response.json()["available"] == 1
+        assert response.json()["basket"]["units"] == 0
+
+    @pytest.mark.parametrize(
+        "body",
+        [{"product": "1", "quantity": 1}, {"quantity": 1}, {"product": 1, "quantity": 1.5}, [1, 2]],
+    )
+    def test_malformed_lines_are_400(self, client, body):
+        popup, _scarf = popup_selling()
+        token = client.post(f"/popup/{popup.slug}/basket/new/").json()["basket"]["token"]
+        response = post_json(client, f"/popup/{popup.slug}/basket/lines/", body, token)
+        assert response.status_code == 400
+        assert response.json()["code"] == "bad_request"
+
+    def test_negative_quantities_are_refused(self, client):
+        popup, scarf = popup_selling()
+        token = client.post(f"/popup/{popup.slug}/basket/new/").json()["basket"]["token"]
+        response = post_json(
+            client,
+            f"/popup/{popup.slug}/basket/lines/",
+            {"product": scarf.pk, "quantity": -5},
+            token,
+        )
+        assert response.status_code == 409
+        assert not Hold.objects.exists()
+
+    def test_a_missing_or_foreign_token_is_404(self, client):
+        popup, scarf = popup_selling()
+        other_popup, _ = popup_selling()
+        foreign = basket_create(popup=other_popup).token
+        url = f"/popup/{popup.slug}/basket/lines/"
+        assert post_json(client, url, {"product": scarf.pk, "quantity": 1}).status_code == 404
+        assert (
+            post_json(client, url, {"product": scarf.pk, "quantity": 1}, foreign).status_code == 404
+        )
+        assert (
+            post_json(client, url, {"product": scarf.pk, "quantity": 1}, "guess").status_code == 404
+        )
+        assert not Hold.objects.exists()
+
+    def test_a_basket_already_checked_out_is_gone_so_the_next_visit_starts_afresh(self, client):
+        popup, scarf = popup_selling()
+        basket = basket_create(popup=popup)
+        PopUpBasket.objects.filter(pk=basket.pk).update(status=PopUpBasket.Status.PLEDGED)
+        headers = {"X-Popup-Basket": basket.token}
+        assert client.get(f"/popup/{popup.slug}/basket/", headers=headers).status_code == 404
+        url = f"/popup/{popup.slug}/basket/lines/"
+        line = {"product": scarf.pk, "quantity": 1}
+        assert post_json(client, url, line, basket.token).status_code == 404
+
+    def test_a_new_basket_records_where_the_shopper_came_from(self, client):
+        popup, _scarf = popup_selling()
+        url = f"/popup/{popup.slug}/basket/new/"
+        body = json.dumps({"source": "linktr.ee\n\x00" + "x" * 200})
+        assert client.post(url, body, content_type="application/json").status_code == 201
+        assert client.post(url).status_code == 201  # an empty body is still a basket
+        sources = sorted(PopUpBasket.objects.values_list("source", flat=True))
+        assert sources == ["", "linktr.ee" + "x" * 111]
+
+    def test_draft_pop_ups_take_no_baskets(self, client):
+        popup, _scarf = popup_selling(is_published=False)
+        assert client.post(f"/popup/{popup.slug}/basket/new/").status_code == 404
+        assert not PopUpBasket.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_shoppers_racing_for_few_units_never_get_more_than_there_are(live_server):
+    """10 shoppers at once over HTTP for 3 units: exactly 3 hold one. (Django's test server accepts
+    10 connections at a time; bench/ races hundreds of buyers against a real WSGI server.)"""
+    popup, scarf = popup_selling(units=3)
+    shoppers, results = 10, []
+    tokens = [basket_create(popup=popup).token for _ in range(shoppers)]
+    start = threading.Barrier(shoppers)
+
+    def buy(token):
+        request = urllib.request.Request(
+            f"{live_server.url}/popup/{popup.slug}/basket/lines/",
+            data=json.dumps({"product": scarf.pk, "quantity": 1}).encode(),
+            headers={"Content-Type": "application/json", "X-Popup-Basket": token},
+        )
+        start.wait()
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                results.append(response.status)
+        except urllib.error.HTTPError as error:
+            results.append(error.code)
+
+    threads = [threading.Thread(target=buy, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results) == [200] * 3 + [409] * 7
+    assert Hold.objects.aggregate(units=Sum("quantity"))["units"] == 3
+    assert units_left(popup) == 0
+    assert popup_storefront(popup=popup).state == PopUp.State.SOLD_OUT
