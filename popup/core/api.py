@@ -14,9 +14,8 @@ from popup.core.selectors import (
     basket_summary,
     popup_get_visible,
 )
-from popup.errors import BadRequest
 from popup.http.client_ip import client_ip
-from popup.http.json import json_body, json_view, whole_number
+from popup.http.json import json_body, json_body_or_empty, json_view, whole_number
 
 TOKEN_HEADER = "X-Popup-Basket"
 
@@ -90,10 +89,8 @@ def basket_new(request, slug: str) -> JsonResponse:
     {"source": "linktr.ee", "placement": "ab3k9x2m", "utm": {"source": "...", ...}, "unlock": "..."}.
     In an event-only pop-up, a basket is only made with the right unlock code.
     """
-    try:
-        body = json_body(request)
-    except BadRequest:
-        body = {}  # an old loader's empty POST: the basket matters more than the statistic
+    # An old loader's empty POST still gets its basket: the basket matters more than the statistic.
+    body = json_body_or_empty(request)
     popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
     unlocked = _unlocked(request, popup, body)
     if popup.event_only and not (unlocked or request.user.is_staff):
