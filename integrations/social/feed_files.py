@@ -41,6 +41,7 @@ from integrations.social.feeds import (
     feed_scope_digest,
     popup_in_feeds,
 )
+from integrations.social.tasks import feeds_regenerate_run
 from popup.cache import cache_add, cache_delete, cache_delete_many, cache_get_many
 from popup.conf import popup_settings, site_url
 from popup.models import PopUp
@@ -152,8 +153,6 @@ def feed_files_exist() -> bool:
 def feeds_regenerate_queue(*, popup_ids: Iterable[int] | None = None) -> None:
     """Once the transaction commits, write again the feeds these pop-ups' changes touch (None: a
     catalogue change, every pop-up). One task per scope waits at a time (debounced)."""
-    from integrations.social.tasks import feeds_regenerate_run
-
     scopes = [None] if popup_ids is None else sorted(set(popup_ids))
     pending = cache_get_many([_key(None), *(_key(scope) for scope in scopes)])
     if _key(None) in pending or all(_key(scope) in pending for scope in scopes):

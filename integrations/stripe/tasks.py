@@ -1,7 +1,5 @@
 from celery import shared_task
 
-from integrations.stripe import webhooks
-
 
 @shared_task(
     name="integrations.stripe.tasks.stripe_event_process",
@@ -12,4 +10,6 @@ from integrations.stripe import webhooks
 )
 def stripe_event_process(event_id: int) -> None:
     """Process a stored Stripe event; an event already processed is left alone, so retries are safe."""
-    webhooks.stripe_event_process(event_id=event_id)
+    from integrations.stripe.webhooks import stripe_event_process as process
+
+    process(event_id=event_id)

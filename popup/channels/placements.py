@@ -17,6 +17,7 @@ from oscar.core.loading import get_class
 from popup.analytics.stats import placement_count
 from popup.feedback.shopper_input import Refused, email_or_none, limit_reached, over_limit
 from popup.models import Ambassador, Commission, Placement, PopUp, PopUpBasket
+from popup.notifications.tasks import ambassador_invite_email_send
 
 EventHandler = get_class("order.processing", "EventHandler")
 
@@ -273,8 +274,6 @@ def ambassador_invite(
     An ambassador already known keeps their code and terms: changing those is an edit, not an
     invitation. Returns their placement for this pop-up.
     """
-    from popup.tasks import ambassador_invite_email_send
-
     email = email_or_none(email)
     if email is None:
         raise Refused(_("Enter a valid e-mail address."), code="bad_email")

@@ -16,6 +16,7 @@ from popup.feedback.shopper_input import (
     over_limit,
 )
 from popup.models import Idea, IdeaVote, PopUp
+from popup.notifications.tasks import idea_shipped_email_send
 
 IDEAS_PER_IP = 5
 VOTES_PER_IP = 30
@@ -102,7 +103,5 @@ def idea_status_set(*, idea: Idea, status: str) -> Idea:
             idea.shipped_at = timezone.now()
         idea.save(update_fields=["status", "shipped_at"])
         if shipped_now:
-            from popup.tasks import idea_shipped_email_send
-
             transaction.on_commit(lambda: idea_shipped_email_send.delay(idea.pk))
     return idea

@@ -17,6 +17,7 @@ from oscar.core.loading import get_model
 from popup.core.selectors import popup_storefront
 from popup.feedback.shopper_input import Refused, email_or_none, over_limit
 from popup.models import PopUp, PopUpProduct
+from popup.notifications.tasks import waitlist_confirmation_email_send, waitlist_opening_email_send
 
 ProductAlert = get_model("customer", "ProductAlert")
 
@@ -74,8 +75,6 @@ def waitlist_join(
         alert = ProductAlert.objects.create(
             product_id=product_id, email=email, status=ProductAlert.UNCONFIRMED
         )
-        from popup.tasks import waitlist_confirmation_email_send
-
         transaction.on_commit(lambda: waitlist_confirmation_email_send.delay(alert.pk))
     return alert
 
@@ -105,8 +104,6 @@ def popup_openings_announce(*, now: datetime | None = None) -> int:
             alerts = ProductAlert.objects.filter(
                 product__popup_terms__popup=popup, status=ProductAlert.ACTIVE
             ).values_list("pk", flat=True)
-            from popup.tasks import waitlist_opening_email_send
-
             for alert_id in alerts:
                 transaction.on_commit(
                     partial(waitlist_opening_email_send.delay, alert_id, popup_id)
