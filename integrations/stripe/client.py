@@ -11,6 +11,8 @@ address of localstripe offline and in tests).
 from __future__ import annotations
 
 import json
+import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,7 +49,19 @@ class CardDeclined(PaymentProviderError):
 
 
 class WebhookSignatureError(Exception):
-    """A webhook delivery whose Stripe-Signature is missing, stale or wrong."""
+    """A webhook delivery whose Stripe-Signature is missing, wrong, or dated outside the tolerance."""
+
+
+class WebhookPayloadError(Exception):
+    """A correctly signed webhook delivery whose body is not an event we can store."""
+
+
+# How far a delivery's signed timestamp may be from now, either way (Stripe's libraries: 5 minutes
+# into the past only; a timestamp in the future is as suspect as an old one).
+WEBHOOK_TOLERANCE_SECONDS = 300
+# Stripe's event ids: "evt_" and letters, digits or underscores, well under the column's 255.
+_EVENT_ID = re.compile(r"evt_[A-Za-z0-9_]{1,200}")
+_EVENT_TYPE = re.compile(r"[a-z0-9_.]{1,255}")
 
 
 @dataclass(frozen=True)
@@ -431,22 +445,60 @@ def setup_intent_from(obj: Any) -> SetupIntent:
     )
 
 
-def webhook_event_construct(*, payload: bytes, signature: str | None) -> WebhookEvent:
-    """Verify a webhook delivery's signature with STRIPE_WEBHOOK_SECRET and read its event."""
+def _signed_at(signature: str) -> int:
+    """The timestamp of a Stripe-Signature header already verified (t=<unix time>,v1=...)."""
+    for part in signature.split(","):
+        key, _, value = part.partition("=")
+        if key.strip() == "t":
+            return int(value)
+    raise ValueError("No timestamp in the Stripe-Signature header.")
+
+
+def webhook_event_construct(
+    *, payload: bytes, signature: str | None, now: float | None = None
+) -> WebhookEvent:
+    """Verify a webhook delivery's signature with STRIPE_WEBHOOK_SECRET and read its event.
+
+    Raises WebhookSignatureError when the signature is missing or wrong, or dated more than
+    WEBHOOK_TOLERANCE_SECONDS from now (before or after); WebhookPayloadError when the signed body is
+    not an event object (an array, a string, an impossible id or type).
+    """
     secret = popup_settings.STRIPE_WEBHOOK_SECRET
     if not signature or not secret:
         raise WebhookSignatureError("No Stripe-Signature header, or no webhook secret configured.")
     try:
-        event = _client().construct_event(payload, signature, secret)
-        data = json.loads(payload)
-        event_id, event_type = str(event["id"]), str(event["type"])
-    except (stripe.SignatureVerificationError, ValueError, KeyError) as error:
+        stripe.WebhookSignature.verify_header(
+            payload, signature, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
+        )
+        signed_at = _signed_at(signature)
+    except (stripe.SignatureVerificationError, ValueError) as error:
         raise WebhookSignatureError(str(error)) from error
+    if signed_at > (now if now is not None else time.time()) + WEBHOOK_TOLERANCE_SECONDS:
+        raise WebhookSignatureError(f"The signature is dated in the future ({signed_at}).")
+    try:
+        data = json.loads(payload)
+    except ValueError as error:
+        raise WebhookPayloadError("The body is not JSON.") from error
+    if not isinstance(data, dict):
+        raise WebhookPayloadError("The body is not an event object.")
+    event_id, event_type = data.get("id"), data.get("type")
+    api_version, created = data.get("api_version") or "", data.get("created") or 0
+    inner = data.get("data")
+    if not (isinstance(event_id, str) and _EVENT_ID.fullmatch(event_id)):
+        raise WebhookPayloadError("The event has no id, or an impossible one.")
+    if not (isinstance(event_type, str) and _EVENT_TYPE.fullmatch(event_type)):
+        raise WebhookPayloadError("The event has no type, or an impossible one.")
+    if not (isinstance(api_version, str) and len(api_version) <= 64):
+        raise WebhookPayloadError("The event's API version is not a version.")
+    if isinstance(created, bool) or not isinstance(created, int):
+        raise WebhookPayloadError("The event's creation time is not a number.")
+    if not (isinstance(inner, dict) and isinstance(inner.get("object"), dict)):
+        raise WebhookPayloadError("The event carries no object.")
     return WebhookEvent(
         id=event_id,
         type=event_type,
-        api_version=str(data.get("api_version") or ""),
+        api_version=api_version,
         livemode=bool(data.get("livemode", False)),
-        created=int(data.get("created") or 0),
+        created=created,
         payload=data,
     )

@@ -54,6 +54,8 @@ def webhook(request: HttpRequest) -> HttpResponse:
         )
     except client.WebhookSignatureError:
         return HttpResponseBadRequest("Invalid Stripe signature.")
+    except client.WebhookPayloadError as error:
+        return HttpResponseBadRequest(f"Not a Stripe event: {error}")
     with transaction.atomic():
         row, _ = webhooks.stripe_event_record(event=event)
         if row.processed_at is None:

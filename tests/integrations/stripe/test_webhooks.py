@@ -1,5 +1,6 @@
 """Stripe webhooks: verified, stored once, processed once, in any order; and a real delivery from localstripe."""
 
+import json
 import threading
 import time
 import uuid
@@ -65,6 +66,59 @@ def test_a_bad_or_missing_signature_is_refused_and_nothing_stored(settings, sign
         signature = signed(payload, "whsec_someone_else")
 
     response = deliver(payload, signature)
+
+    assert response.status_code == 400
+    assert not StripeEvent.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("minutes", [-10, 10, 60])
+def test_a_signature_dated_beyond_the_tolerance_either_way_is_refused(settings, minutes):
+    payload = event_payload("payment_intent.succeeded", {"id": "pi_1"})
+    signature = signed(payload, settings.STRIPE_WEBHOOK_SECRET, int(time.time()) + 60 * minutes)
+
+    response = deliver(payload, signature)
+
+    assert response.status_code == 400
+    assert not StripeEvent.objects.exists()
+
+
+def _event(**changes) -> dict:
+    event = {
+        "id": "evt_1",
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "api_version": "2017-08-15",
+        "created": int(time.time()),
+        "data": {"object": {"id": "pi_1"}},
+    }
+    return {**event, **changes}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[]",
+        b'[{"id": "evt_1", "type": "payment_intent.succeeded"}]',
+        b'"evt_1"',
+        b"42",
+        b"null",
+        b"not json",
+        b"\xff\xfe",
+        json.dumps(_event(id="evt_" + "x" * 300)).encode(),
+        json.dumps(_event(id=12345)).encode(),
+        json.dumps(_event(id="pi_1")).encode(),
+        json.dumps(_event(type=["payment_intent.succeeded"])).encode(),
+        json.dumps(_event(type="x" * 300)).encode(),
+        json.dumps(_event(api_version="v" * 100)).encode(),
+        json.dumps(_event(created="yesterday")).encode(),
+        json.dumps(_event(data={"object": "pi_1"})).encode(),
+        json.dumps(_event(data=None)).encode(),
+    ],
+)
+def test_a_signed_body_that_is_not_an_event_is_a_400_and_nothing_is_stored(settings, body):
+    response = deliver(body, signed(body, settings.STRIPE_WEBHOOK_SECRET))
 
     assert response.status_code == 400
     assert not StripeEvent.objects.exists()
