@@ -80,14 +80,17 @@ def checkout_page(request, token: str):
     if basket_checkout_mark(basket=basket):  # once per basket, however often the page reloads
         stat_count(popup_id=basket.popup_id, event="checkouts")
     stripe_js = urlsplit(popup_settings.STRIPE_JS_URL)
-    amount, currency = checkout_total(basket=basket, strategy=request.strategy)
+    amount, currency, amount_minor = None, "", 0  # an empty basket: the page says so
+    if summary.lines:
+        amount, currency = checkout_total(basket=basket, strategy=request.strategy)
+        amount_minor = payment_gateway().minor_units(amount=amount, currency=currency)
     pledging = basket.popup.takes_pledges
     context = {
         "payments_configured": payments_configured(),
         "pledging": pledging,
         "wallets": _wallets_offered() and not pledging,
         "amount": amount,
-        "amount_minor": payment_gateway().minor_units(amount=amount, currency=currency),
+        "amount_minor": amount_minor,
         "currency": currency,
         "country": popup_settings.POPUP_WALLET_COUNTRY,
         "popup": basket.popup,
