@@ -7,6 +7,7 @@ exactly once, inside the transaction that places it.
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -14,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class
 
-from popup.analytics.stats import placement_count
+from popup.analytics.stats import placement_count, stat_count
 from popup.feedback.shopper_input import Refused, email_or_none, limit_reached, over_limit
 from popup.models import Ambassador, Commission, Placement, PopUp, PopUpBasket
 from popup.notifications.tasks import ambassador_invite_email_send
@@ -190,13 +191,16 @@ def basket_attribute(
 
 
 def basket_checkout_mark(*, basket: PopUpBasket) -> bool:
-    """Record that the basket reached the checkout; True only the first time, whoever asks."""
+    """Record that the basket reached the checkout (the page, or a payment started without it),
+    which freezes its attribution; True only the first time, whoever asks. The pop-up's checkout
+    is counted then, once the marking commits."""
     now = timezone.now()
     marked = PopUpBasket.objects.filter(pk=basket.pk, checkout_at__isnull=True).update(
         checkout_at=now
     )
     if marked:
         basket.checkout_at = now
+        transaction.on_commit(partial(stat_count, popup_id=basket.popup_id, event="checkouts"))
     return bool(marked)
 
 

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
-from popup.analytics.stats import stat_count
 from popup.channels.placements import basket_checkout_mark
 from popup.checkout.forms import CheckoutForm
 from popup.checkout.services import (
@@ -77,8 +76,7 @@ def checkout_page(request, token: str):
     if basket.order_id:
         return redirect(_done_url(basket))
     storefront, summary = basket_summary(basket=basket, strategy=request.strategy)
-    if basket_checkout_mark(basket=basket):  # once per basket, however often the page reloads
-        stat_count(popup_id=basket.popup_id, event="checkouts")
+    basket_checkout_mark(basket=basket)  # counted once per basket, however often it reloads
     stripe_js = urlsplit(popup_settings.STRIPE_JS_URL)
     amount, currency, amount_minor = None, "", 0  # an empty basket: the page says so
     if summary.lines:

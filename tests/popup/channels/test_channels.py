@@ -27,7 +27,7 @@ from popup.checkout.services import CheckoutRefused, checkout_pay
 from popup.core.holds import hold_set
 from popup.feedback.shopper_input import Refused
 from popup.models import Ambassador, Commission, Placement, PopUpBasket, PopUpDayStats
-from tests.integrations.stripe.support import card_token
+from tests.integrations.stripe.support import THREE_D_SECURE, card_token
 from tests.popup.checkout.support import SHOPPER, basket_holding
 
 OrderNote = get_model("order", "OrderNote")
@@ -148,6 +148,22 @@ def test_a_checkout_page_reloaded_counts_one_checkout(client):
     stats_flush()
     assert PopUpDayStats.objects.get(popup=basket.popup).checkouts == 1
     assert channel_figures(by="placement", ids=[placement.pk])[placement.pk].checkouts == 1
+
+
+def test_paying_through_the_api_alone_freezes_the_attribution_and_counts_the_checkout(localstripe):
+    basket = basket_holding()
+    first = placement_create(popup=basket.popup, name="Newsletter")
+    second = placement_create(popup=basket.popup, name="Story")
+    basket_attribute(basket=basket, placement_code=first.code)
+
+    # The card waits for 3-D Secure: the payment has started, no checkout page was ever loaded.
+    checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe, THREE_D_SECURE))
+
+    assert not basket_attribute(basket=basket, placement_code=second.code)
+    basket.refresh_from_db()
+    assert basket.placement == first and basket.checkout_at is not None
+    stats_flush()
+    assert PopUpDayStats.objects.get(popup=basket.popup).checkouts == 1
 
 
 def test_checkouts_marked_from_many_threads_at_once_count_once():
