@@ -115,3 +115,7 @@ def test_refunding_through_the_form_refunds_once_at_stripe(staff_client, localst
     # The page now offers what is left.
     _action, fields = refund_form(order_page(staff_client, paid_order))
     assert fields["amount"] == "14.00"
+
+
+def test_a_nul_byte_in_the_order_number_is_a_404_for_staff_too(staff_client):
+    assert staff_client.get("/popup/stripe/orders/%00/refund/").status_code == 404
