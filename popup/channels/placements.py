@@ -191,17 +191,27 @@ def basket_attribute(
 
 
 def basket_checkout_mark(*, basket: PopUpBasket) -> bool:
-    """Record that the basket reached the checkout (the page, or a payment started without it),
-    which freezes its attribution; True only the first time, whoever asks. The pop-up's checkout
-    is counted then, once the marking commits."""
+    """Record that the basket reached the checkout page, which freezes its attribution; True only
+    the first time, whoever asks (the pop-up's checkout is counted then)."""
     now = timezone.now()
     marked = PopUpBasket.objects.filter(pk=basket.pk, checkout_at__isnull=True).update(
         checkout_at=now
     )
     if marked:
         basket.checkout_at = now
-        transaction.on_commit(partial(stat_count, popup_id=basket.popup_id, event="checkouts"))
+        stat_count(popup_id=basket.popup_id, event="checkouts")
     return bool(marked)
+
+
+def basket_checkout_start(*, basket: PopUpBasket) -> None:
+    """A payment starts: the basket reaches the checkout now if no page marked it before (a shopper
+    paying through the API alone), so its attribution is frozen from here. The caller holds the
+    basket's row lock and saves it (one UPDATE of the row, not two: a second UPDATE in the same
+    transaction makes PostgreSQL check its foreign keys at commit, locking the pop-up's row); the
+    checkout is counted once the transaction commits."""
+    if basket.checkout_at is None:
+        basket.checkout_at = timezone.now()
+        transaction.on_commit(partial(stat_count, popup_id=basket.popup_id, event="checkouts"))
 
 
 def payment_metadata(basket: PopUpBasket) -> dict[str, str]:

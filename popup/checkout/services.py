@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
-from popup.channels.placements import basket_checkout_mark, payment_metadata
+from popup.channels.placements import basket_checkout_start, payment_metadata
 from popup.checkout.orders import (
     Quote,
     ShopperDetails,
@@ -159,7 +159,7 @@ def basket_secure(*, basket: PopUpBasket, details: ShopperDetails, now: datetime
             _("Too many payment attempts for this basket. Nothing was charged."), code="attempts"
         )
     # Paying freezes who brought the shopper (and earns the commission), page or no page.
-    basket_checkout_mark(basket=basket)
+    basket_checkout_start(basket=basket)
     holds = basket_holds(basket)
     if not holds:
         raise CheckoutRefused(_("Your basket is empty."), code="empty")
