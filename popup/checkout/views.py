@@ -22,9 +22,8 @@ from popup.checkout.services import (
 )
 from popup.conf import payments_configured, popup_settings
 from popup.core.selectors import basket_summary
-from popup.errors import BadRequest
 from popup.http.headers import private_page
-from popup.http.json import json_body_or_empty, json_view
+from popup.http.json import json_body_or_empty, json_text_required, json_view
 from popup.models import PopUpBasket
 from popup.payments import payment_gateway
 from popup.presales.pledges import pledge_confirm, pledge_start
@@ -168,9 +167,7 @@ def checkout_pledge_view(request, token: str) -> JsonResponse:
 def checkout_pledged_view(request, token: str) -> JsonResponse:
     """The card is saved (says the browser; Stripe is asked): make the pledge."""
     basket = _basket(token)
-    setup_intent_id = str(json_body_or_empty(request).get("setup_intent", ""))
-    if not setup_intent_id:
-        raise BadRequest(gettext("Missing the card."))
+    setup_intent_id = json_text_required(request, "setup_intent", gettext("Missing the card."))
     pledge = pledge_confirm(
         basket_id=basket.pk, setup_intent_id=setup_intent_id, strategy=request.strategy
     )
@@ -204,9 +201,9 @@ def checkout_pay_view(request, token: str) -> JsonResponse:
 def checkout_complete_view(request, token: str) -> JsonResponse:
     """After 3-D Secure: the browser says which PaymentIntent; Stripe is asked whether it is true."""
     basket = _basket(token)
-    payment_intent_id = str(json_body_or_empty(request).get("payment_intent", ""))
-    if not payment_intent_id:
-        raise BadRequest(gettext("Missing the payment."))
+    payment_intent_id = json_text_required(
+        request, "payment_intent", gettext("Missing the payment.")
+    )
     order = checkout_complete(
         basket_id=basket.pk, payment_intent_id=payment_intent_id, strategy=request.strategy
     )

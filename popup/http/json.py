@@ -38,6 +38,14 @@ def json_body_or_empty(request) -> dict:
         return {}
 
 
+def json_text_required(request, name: str, missing: str) -> str:
+    """The text field `name` of the request's JSON body; BadRequest saying `missing` without it."""
+    value = str(json_body_or_empty(request).get(name, ""))
+    if not value:
+        raise BadRequest(missing)
+    return value
+
+
 def whole_number(body: dict, name: str) -> int:
     value = body.get(name)
     if isinstance(value, bool) or not isinstance(value, int):

@@ -1,6 +1,7 @@
 """The pop-up, the products it offers on its own terms, its anonymous baskets and their holds."""
 
 import secrets
+from functools import cache
 from urllib.parse import urlencode, urlsplit
 
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 RESERVED_SLUGS = frozenset({"static", "api", "embed"})
 
 
+@cache  # the URLs are fixed for the life of the process
 def reserved_slugs() -> frozenset[str]:
     """Slugs a pop-up cannot have: the first path segment of every fixed URL the plugin (with its
     installed integrations) serves, as popup.site_urls mounts them, and RESERVED_SLUGS."""

@@ -16,9 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from popup.checkout.services import CheckoutRefused
 from popup.conf import popup_settings
-from popup.errors import BadRequest
 from popup.http.headers import private_page
-from popup.http.json import json_body_or_empty, json_view
+from popup.http.json import json_text_required, json_view
 from popup.models import Pledge
 from popup.presales.pledges import (
     pledge_cancel,
@@ -109,9 +108,7 @@ def pledge_card_view(request, token: str) -> JsonResponse:
 @json_view("POST")
 def pledge_card_saved_view(request, token: str) -> JsonResponse:
     pledge = _pledge(token)
-    setup_intent_id = str(json_body_or_empty(request).get("setup_intent", ""))
-    if not setup_intent_id:
-        raise BadRequest(_("Missing the card."))
+    setup_intent_id = json_text_required(request, "setup_intent", _("Missing the card."))
     pledge = pledge_card_changed(pledge=pledge, setup_intent_id=setup_intent_id)
     return JsonResponse({"status": pledge.status, "card": pledge.card_label})
 
@@ -150,8 +147,6 @@ def pledge_pay_view(request, token: str) -> JsonResponse:
 def pledge_pay_complete_view(request, token: str) -> JsonResponse:
     """After 3-D Secure on the recovery page."""
     pledge = _pledge(token)
-    payment_intent_id = str(json_body_or_empty(request).get("payment_intent", ""))
-    if not payment_intent_id:
-        raise BadRequest(_("Missing the payment."))
+    payment_intent_id = json_text_required(request, "payment_intent", _("Missing the payment."))
     pledge = pledge_pay_complete(pledge=pledge, payment_intent_id=payment_intent_id)
     return _pay_answer(pledge)
