@@ -129,8 +129,12 @@ def order_place(
         EventHandler().create_note(order, preorder_note(popup))
     payment_gateway().record(order=order, payment=payment, paid=paid)
     if basket is not None:
+        # One UPDATE of the basket row: a second one in this transaction could deadlock at commit.
         PopUpBasket.objects.filter(pk=basket.pk).update(
-            order=order, status=PopUpBasket.Status.ORDERED, updated_at=timezone.now()
+            order=order,
+            status=PopUpBasket.Status.ORDERED,
+            payment_intent_id=basket.payment_intent_id,
+            updated_at=timezone.now(),
         )
         basket.order, basket.status = order, PopUpBasket.Status.ORDERED
         order_attribute(basket=basket, order=order)

@@ -53,6 +53,8 @@ UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
 PAYMENT_MINUTES = 15
 # Beyond this, a basket is more likely testing stolen cards, or keeping units held, than buying.
 MAX_PAYMENT_ATTEMPTS = 5
+# Each payment names the basket's attempt it was made for: only the latest attempt can become the order.
+ATTEMPT_KEY = "popup_attempt"
 
 
 class CheckoutRefused(Refusal):
@@ -229,21 +231,63 @@ def checkout_pay(
         quote = basket_quote(basket, details, strategy=strategy)
         quote.basket.delete()  # only the amount was needed; the order gets a fresh one
 
-    payment = payment_gateway().authorise(
+    attempt = basket.payment_attempts
+    gateway = payment_gateway()
+    payment = gateway.authorise(
         amount=quote.amount,
         currency=quote.currency,
-        idempotency_key=f"popup-basket-{basket.pk}-attempt-{basket.payment_attempts}",
+        idempotency_key=f"popup-basket-{basket.pk}-attempt-{attempt}",
         card_token=card_token,
         payment_method=payment_method,  # from a wallet (Apple Pay, Google Pay) instead of a card
         email=details.email,
         description=f"{basket.popup.title} (basket {basket.pk})",
-        metadata=payment_metadata(basket),
+        metadata={**payment_metadata(basket), ATTEMPT_KEY: str(attempt)},
     )
-    PopUpBasket.objects.filter(pk=basket.pk).update(payment_intent_id=payment.id)
+    with transaction.atomic():
+        basket = PopUpBasket.objects.select_for_update().get(pk=basket.pk)
+        if basket.order_id is None and basket.payment_attempts == attempt:
+            replaced_id, basket.payment_intent_id = basket.payment_intent_id, payment.id
+            basket.save(update_fields=["payment_intent_id", "updated_at"])
+            if replaced_id and replaced_id != payment.id:
+                _payment_release(gateway, replaced_id)
+        else:
+            # Another submit of this basket started after this one, or already has its order.
+            _payment_release(gateway, payment.id)
+            if basket.order_id:
+                return PaymentStep(basket.payment_intent_id, "succeeded", "", order=basket.order)
+            raise _replaced()
     if not payment.is_authorised:
         return PaymentStep(payment.id, payment.status, payment.client_secret)
     order = checkout_complete(basket_id=basket.pk, payment_intent_id=payment.id, strategy=strategy)
     return PaymentStep(payment.id, "succeeded", "", order=order)
+
+
+def _payment_is_current(basket: PopUpBasket, payment) -> bool:
+    """Whether `payment` is the one that pays for the locked basket: the order's payment once there
+    is an order, before that the payment of the basket's latest attempt (a webhook may tell of it
+    before checkout_pay has noted its id)."""
+    if basket.order_id:
+        return basket.payment_intent_id == payment.id
+    attempt = payment.metadata.get(ATTEMPT_KEY)
+    if attempt is None:  # authorised before attempts were noted on payments
+        return basket.payment_intent_id == payment.id
+    return attempt == str(basket.payment_attempts)
+
+
+def _payment_release(gateway, payment_id: str) -> None:
+    """Cancel an authorisation that will not pay for an order; a payment that cannot be cancelled
+    (already captured, or the provider unreachable) is logged for popup_audit and the staff."""
+    try:
+        gateway.cancel(payment_id=payment_id)
+    except PaymentError:
+        logger.exception("Payment %s could not be released", payment_id)
+
+
+def _replaced() -> CheckoutRefused:
+    return CheckoutRefused(
+        _("This payment was replaced by a newer one. Nothing was charged for it."),
+        code="replaced",
+    )
 
 
 def checkout_complete(*, basket_id: int, payment_intent_id: str, strategy=None) -> "Order":
@@ -269,21 +313,18 @@ def checkout_complete(*, basket_id: int, payment_intent_id: str, strategy=None) 
         )
     with transaction.atomic():
         basket = PopUpBasket.objects.select_for_update().select_related("popup").get(pk=basket_id)
-        replaced = basket.payment_intent_id != payment_intent_id
-        if basket.order_id and not replaced:
+        if not _payment_is_current(basket, payment):
+            # An earlier attempt of this basket (say, a card abandoned in 3-D Secure and finished
+            # later), or a later one once the order exists: released, never captured.
+            _payment_release(gateway, payment_intent_id)
+            raise _replaced()
+        if basket.order_id:
             order = basket.order
-        elif not replaced:
+        else:
             order, lost = _order_from_holds(basket, payment_intent_id, strategy)
-    if replaced:
-        # An earlier attempt of this basket (say, a card abandoned in 3-D Secure and finished
-        # later): the basket went on with another payment, so this one is released, never captured.
-        gateway.cancel(payment_id=payment_intent_id)
-        raise CheckoutRefused(
-            _("This payment was replaced by a newer one. Nothing was charged for it."),
-            code="replaced",
-        )
+            if lost:
+                _payment_release(gateway, payment_intent_id)
     if lost:
-        gateway.cancel(payment_id=payment_intent_id)
         nothing_charged = _("Nothing was charged.")
         message = lost if nothing_charged in lost else f"{lost} {nothing_charged}"
         # Told on the page if the shopper is there, and by email in case only the webhook is.
@@ -325,6 +366,7 @@ def _order_from_holds(
             units_sold=F("units_sold") + hold.quantity
         )
     basket.holds.all().delete()
+    basket.payment_intent_id = payment_intent_id  # a webhook may bring it before checkout_pay does
     order = order_place(
         quote=quote,
         details=details,

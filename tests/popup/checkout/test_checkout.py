@@ -3,13 +3,25 @@
 from decimal import Decimal
 
 import pytest
+import requests
 from django.core import mail
+from django.db import transaction
+from django.utils import timezone
 from oscar.core.loading import get_class, get_model
 
 from integrations.stripe import client as stripe_client
-from popup.checkout.services import CheckoutRefused, ShopperDetails, checkout_complete, checkout_pay
+from popup.checkout.services import (
+    ATTEMPT_KEY,
+    CheckoutRefused,
+    PaymentStep,
+    ShopperDetails,
+    basket_secure,
+    checkout_complete,
+    checkout_pay,
+)
 from popup.core.holds import basket_create, hold_set
 from popup.models import Hold, PopUpBasket
+from popup.payments import payment_gateway
 from tests.factories import PopUpFactory
 from tests.integrations.stripe.support import (
     DECLINED_ON_CHARGE,
@@ -194,8 +206,10 @@ def test_an_abandoned_earlier_attempt_is_released_not_captured(localstripe):
     )
     # The shopper gives up on the bank's page and pays with another card, which goes through.
     second = checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
-    # Then the first challenge is finished after all, and Stripe reports it.
-    authenticate(localstripe, first.payment_intent_id, first.client_secret, success=True)
+    # The first was cancelled as soon as the second took its place: its challenge cannot be
+    # finished any more, and a late report of it changes nothing.
+    with pytest.raises(requests.HTTPError):
+        authenticate(localstripe, first.payment_intent_id, first.client_secret, success=True)
     with pytest.raises(CheckoutRefused, match="replaced by a newer one"):
         checkout_complete(basket_id=basket.pk, payment_intent_id=first.payment_intent_id)
 
@@ -206,6 +220,37 @@ def test_an_abandoned_earlier_attempt_is_released_not_captured(localstripe):
     assert Order.objects.get() == second.order
     assert second.order.sources.get().amount_debited == Decimal("50.00")
     assert [email.subject for email in mail.outbox if "nothing was charged" in email.subject] == []
+
+
+def test_a_payment_stripe_reports_before_its_id_was_noted_still_becomes_the_order(
+    localstripe, settings
+):
+    """The web worker died between Stripe's authorisation and noting the payment on the basket:
+    Stripe's webhook names the basket's latest attempt, so it places the order and captures."""
+    basket = basket_holding(quantity=2)
+    with transaction.atomic():
+        locked = PopUpBasket.objects.select_for_update().get(pk=basket.pk)
+        secured = basket_secure(basket=locked, details=SHOPPER, now=timezone.now())
+    payment = payment_gateway().authorise(
+        amount=Decimal("50.00"),
+        currency="EUR",
+        idempotency_key=f"popup-basket-{basket.pk}-attempt-{secured.payment_attempts}",
+        card_token=card_token(localstripe),
+        metadata={"popup_basket": str(basket.pk), ATTEMPT_KEY: str(secured.payment_attempts)},
+    )
+    assert PopUpBasket.objects.get(pk=basket.pk).payment_intent_id == ""
+
+    stripe_reports(
+        basket,
+        PaymentStep(payment.id, payment.status, ""),
+        [("payment_intent.amount_capturable_updated", "evt_worker_died")],
+        secret=settings.STRIPE_WEBHOOK_SECRET,
+    )
+
+    basket.refresh_from_db()
+    assert basket.order == Order.objects.get()
+    assert basket.payment_intent_id == payment.id
+    assert stripe_client.payment_intent_retrieve(payment_intent_id=payment.id).is_paid
 
 
 def test_a_wallet_payment_method_pays_like_a_card(localstripe, client):

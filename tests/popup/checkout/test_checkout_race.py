@@ -94,3 +94,45 @@ def test_racing_at_checkout_never_oversells_and_never_charges_without_an_order(
         if i["status"] in ("succeeded", "requires_capture")
     }
     assert charged == ordered
+
+
+def intents_of(localstripe, basket) -> list[dict]:
+    return [
+        intent
+        for intent in payment_intents_all(localstripe)
+        if intent["metadata"].get("popup_basket") == str(basket.pk)
+    ]
+
+
+DOUBLE_SUBMIT_ROUNDS = 8
+DOUBLE_SUBMIT_THREADS = 4
+
+
+def test_a_basket_paid_four_times_at_once_is_charged_once_and_every_other_authorisation_is_released(
+    live_server, localstripe
+):
+    """The same basket's pay endpoint called by 4 threads at once with 4 cards, round after round:
+    each round ends with one order, one captured payment, and every other payment cancelled."""
+    Country.objects.update_or_create(
+        iso_3166_1_a2="FR", defaults={"printable_name": "France", "is_shipping_country": True}
+    )
+    popup = PopUpFactory()
+    scarf = create_product(title="Indigo scarf")
+    popup.range.add_product(scarf)
+    PopUpProduct.objects.create(popup=popup, product=scarf, units_offered=100)
+
+    for _round in range(DOUBLE_SUBMIT_ROUNDS):
+        basket = basket_create(popup=popup)
+        hold_set(basket=basket, product_id=scarf.pk, quantity=1)
+        cards = [(basket.token, card_token(localstripe)) for _ in range(DOUBLE_SUBMIT_THREADS)]
+
+        statuses = pay_all_at_once(live_server, cards)
+
+        assert set(statuses) <= {200, 409} and 200 in statuses, statuses
+        basket.refresh_from_db()
+        assert Order.objects.filter(popup_basket=basket).count() == 1
+        by_status = sorted(intent["status"] for intent in intents_of(localstripe, basket))
+        assert by_status == ["canceled"] * (DOUBLE_SUBMIT_THREADS - 1) + ["succeeded"]
+        captured = next(i for i in intents_of(localstripe, basket) if i["status"] == "succeeded")
+        assert basket.payment_intent_id == captured["id"]
+    assert PopUpProduct.objects.get().units_sold == DOUBLE_SUBMIT_ROUNDS
