@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
 from popup.channels.placements import basket_checkout_start, payment_metadata
+from popup.checkout.customers import email_key
 from popup.checkout.orders import (
     Quote,
     ShopperDetails,
@@ -106,36 +107,72 @@ def units_short(*, basket: PopUpBasket, holds: list[Hold], now: datetime) -> lis
 
 
 def units_pledged(*, popup, email: str) -> int:
-    """Units `email` has pledged in the pop-up and not cancelled (one query)."""
+    """Units the customer of `email` has pledged in the pop-up and not cancelled (one query)."""
     pledged = PledgeLine.objects.filter(
-        pledge__popup=popup, pledge__email__iexact=email, pledge__status__in=Pledge.ACTIVE
+        pledge__popup=popup, pledge__email_key=email_key(email), pledge__status__in=Pledge.ACTIVE
     )
     return pledged.aggregate(units=Sum("quantity"))["units"] or 0
 
 
-def _refuse_beyond_customer_limit(basket: PopUpBasket, holds: list[Hold], email: str) -> None:
-    # Baskets are anonymous, so the limit per customer is also counted by email, across orders
-    # and the pledges still standing.
+@dataclass(frozen=True)
+class CustomerUnits:
+    """What one customer already has of a pop-up, besides the basket being paid for."""
+
+    bought: int
+    pledged: int
+    paying: int  # held by their other baskets whose payment has started
+
+    @property
+    def total(self) -> int:
+        return self.bought + self.pledged + self.paying
+
+
+def customer_units(*, basket: PopUpBasket, email: str, paying_at: datetime | None) -> CustomerUnits:
+    """The units the customer of `email` has in the basket's pop-up outside `basket`: bought,
+    pledged and, when `paying_at` is given, held at that time by their other baskets in payment."""
+    key = email_key(email)
+    others = PopUpBasket.objects.filter(popup=basket.popup_id, email_key=key).exclude(pk=basket.pk)
+    bought = OrderLine.objects.filter(order__popup_basket__in=others).aggregate(
+        units=Sum("quantity")
+    )["units"]
+    paying = 0
+    if paying_at is not None:
+        paying_baskets = others.filter(order__isnull=True, payment_attempts__gt=0)
+        paying = (
+            Hold.objects.active(paying_at)
+            .filter(basket__in=paying_baskets)
+            .aggregate(units=Sum("quantity"))["units"]
+        )
+    return CustomerUnits(
+        bought=bought or 0,
+        pledged=units_pledged(popup=basket.popup, email=email),
+        paying=paying or 0,
+    )
+
+
+def beyond_customer_limit(
+    basket: PopUpBasket, holds: list[Hold], email: str, *, paying_at: datetime | None
+) -> str:
+    """Why the basket's units would take `email`'s customer beyond the pop-up's limit, or ""."""
     limit = basket.popup.per_customer_limit
     if limit is None:
-        return
-    bought = (
-        OrderLine.objects.filter(
-            order__popup_basket__popup=basket.popup, order__guest_email__iexact=email
-        ).aggregate(units=Sum("quantity"))["units"]
-        or 0
-    )
-    pledged = units_pledged(popup=basket.popup, email=email)
-    if bought + pledged + sum(hold.quantity for hold in holds) <= limit:
-        return
-    if pledged:
+        return ""
+    had = customer_units(basket=basket, email=email, paying_at=paying_at)
+    if had.total + sum(hold.quantity for hold in holds) <= limit:
+        return ""
+    if had.paying:
+        message = _(
+            "You can have %(limit)d units of this pop-up in all, and %(had)d are already bought, "
+            "pledged or being paid for in another basket with this e-mail address."
+        )
+    elif had.pledged:
         message = _(
             "You can have %(limit)d units of this pop-up in all, and have already pledged or "
             "bought %(had)d."
         )
     else:
         message = _("You can buy %(limit)d units of this pop-up in all, and have bought %(had)d.")
-    raise CheckoutRefused(message % {"limit": limit, "had": bought + pledged}, code="limit")
+    return message % {"limit": limit, "had": had.total}
 
 
 def _refuse_outside_shipping_countries(basket: PopUpBasket, details: ShopperDetails) -> None:
@@ -165,7 +202,10 @@ def basket_secure(*, basket: PopUpBasket, details: ShopperDetails, now: datetime
     holds = basket_holds(basket)
     if not holds:
         raise CheckoutRefused(_("Your basket is empty."), code="empty")
-    _refuse_beyond_customer_limit(basket, holds, details.email)
+    # Counted again when the order is placed: two baskets may be paying at once.
+    beyond_limit = beyond_customer_limit(basket, holds, details.email, paying_at=now)
+    if beyond_limit:
+        raise CheckoutRefused(beyond_limit, code="limit")
     _refuse_outside_shipping_countries(basket, details)
     # A line whose hold lapsed stays if its units are still free: nothing silently drops out.
     short = units_short(basket=basket, holds=holds, now=now)
@@ -175,6 +215,7 @@ def basket_secure(*, basket: PopUpBasket, details: ShopperDetails, now: datetime
         )
     basket.holds.update(reserved_until=now + timedelta(minutes=PAYMENT_MINUTES))
     basket.email = details.email
+    basket.email_key = email_key(details.email)
     basket.shipping = {k: v for k, v in asdict(details).items() if k != "email"}
     basket.payment_attempts = F("payment_attempts") + 1
     basket.save()
@@ -355,6 +396,11 @@ def _order_from_holds(
     except PaymentError:
         quote.basket.delete()
         return None, _("Your basket changed while you paid.")
+    # The pop-up's row is locked too (checkout_complete): no other order of it is placed meanwhile.
+    beyond_limit = beyond_customer_limit(basket, holds, details.email, paying_at=None)
+    if beyond_limit:
+        quote.basket.delete()
+        return None, beyond_limit
     short = units_short(basket=basket, holds=holds, now=timezone.now())
     if short:
         quote.basket.delete()

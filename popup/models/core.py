@@ -403,6 +403,8 @@ class PopUpBasket(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     # Checkout: who pays, where it ships, and the payment under way. Saved before Stripe is called.
     email = models.EmailField(blank=True)
+    # The address as the per-customer limit compares it (popup.checkout.customers.email_key).
+    email_key = models.CharField(max_length=320, blank=True, default="")
     shipping = models.JSONField(default=dict, blank=True)
     payment_attempts = models.PositiveIntegerField(default=0)
     payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
@@ -431,6 +433,7 @@ class PopUpBasket(models.Model):
 
     class Meta:
         verbose_name = _("pop-up basket")
+        indexes = [models.Index(fields=["popup", "email_key"], name="popup_basket_customer")]
 
     def __str__(self) -> str:
         return f"Basket {self.pk} in {self.popup}"

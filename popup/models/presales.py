@@ -41,6 +41,8 @@ class Pledge(models.Model):
         max_length=16, choices=Status.choices, default=Status.PLEDGED, db_index=True
     )
     email = models.EmailField()
+    # The address as the per-customer limit compares it (popup.checkout.customers.email_key).
+    email_key = models.CharField(max_length=320, blank=True, default="", db_index=True)
     shipping = models.JSONField(default=dict, blank=True)
     source = models.CharField(max_length=120, blank=True, default="")
     currency = models.CharField(max_length=3)

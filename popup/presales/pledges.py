@@ -189,6 +189,7 @@ def pledge_confirm(*, basket_id: int, setup_intent_id: str, strategy=None) -> Pl
             popup=basket.popup,
             basket=basket,
             email=basket.email,
+            email_key=basket.email_key,
             shipping=basket.shipping,
             source=basket.source,
             currency=quote.currency,

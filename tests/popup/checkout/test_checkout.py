@@ -309,6 +309,70 @@ def test_the_per_customer_limit_also_counts_earlier_orders_by_email(localstripe)
     assert Order.objects.count() == 1
 
 
+def test_the_per_customer_limit_counts_a_plus_tagged_address_as_the_same_customer(localstripe):
+    first = basket_holding(units=10, quantity=2)
+    first.popup.per_customer_limit = 3
+    first.popup.save()
+    gmail = ShopperDetails(**{**SHOPPER.__dict__, "email": "ada.lovelace@gmail.com"})
+    checkout_pay(basket=first, details=gmail, card_token=card_token(localstripe))
+
+    again = basket_create(popup=first.popup)
+    hold_set(basket=again, product_id=terms_of(first).product_id, quantity=2)
+    tagged = ShopperDetails(**{**SHOPPER.__dict__, "email": " AdaLovelace+drop@googlemail.com"})
+    with pytest.raises(CheckoutRefused, match="and have bought 2"):
+        checkout_pay(basket=again, details=tagged, card_token=card_token(localstripe))
+
+
+def test_a_basket_in_payment_counts_towards_the_limit_of_another_basket_of_the_customer(
+    localstripe,
+):
+    first = basket_holding(units=10, quantity=2)
+    first.popup.per_customer_limit = 2
+    first.popup.save()
+    step = checkout_pay(
+        basket=first, details=SHOPPER, card_token=card_token(localstripe, THREE_D_SECURE)
+    )
+    assert step.status == "requires_action"
+
+    again = basket_create(popup=first.popup)
+    hold_set(basket=again, product_id=terms_of(first).product_id, quantity=1)
+    with pytest.raises(CheckoutRefused, match="being paid for in another basket"):
+        checkout_pay(basket=again, details=SHOPPER, card_token=card_token(localstripe))
+    assert PopUpBasket.objects.get(pk=again.pk).payment_intent_id == ""
+
+
+def test_the_per_customer_limit_is_counted_again_when_the_order_is_placed(localstripe):
+    """Two baskets of one customer (limit 2, 2 units each) both pass payment's start, the first
+    because nothing was bought yet, the second after the first's payment hold lapsed. Both pass
+    3-D Secure: the first to complete gets its order, the second is released uncharged."""
+    first = basket_holding(units=10, quantity=2)
+    first.popup.per_customer_limit = 2
+    first.popup.save()
+    first_step = checkout_pay(
+        basket=first, details=SHOPPER, card_token=card_token(localstripe, THREE_D_SECURE)
+    )
+    Hold.objects.filter(basket=first).update(reserved_until=timezone.now())  # bank page left open
+    second = basket_create(popup=first.popup)
+    hold_set(basket=second, product_id=terms_of(first).product_id, quantity=2)
+    dotted = ShopperDetails(**{**SHOPPER.__dict__, "email": "ADA@example.com "})
+    second_step = checkout_pay(
+        basket=second, details=dotted, card_token=card_token(localstripe, THREE_D_SECURE)
+    )
+    for step in (first_step, second_step):
+        authenticate(localstripe, step.payment_intent_id, step.client_secret, success=True)
+
+    order = checkout_complete(basket_id=first.pk, payment_intent_id=first_step.payment_intent_id)
+    with pytest.raises(CheckoutRefused, match="2 units of this pop-up in all, and have bought 2"):
+        checkout_complete(basket_id=second.pk, payment_intent_id=second_step.payment_intent_id)
+
+    assert list(Order.objects.all()) == [order]
+    assert terms_of(first).units_sold == 2
+    second_intent = stripe_client.payment_intent_retrieve(
+        payment_intent_id=second_step.payment_intent_id
+    )
+    assert second_intent.status == "canceled"
+
+
 def test_the_checkout_page_shows_what_will_be_charged_even_for_a_lapsed_line(client):
     basket = basket_holding(units=5, quantity=2)
     Hold.objects.filter(basket=basket).update(reserved_until="2000-01-01T00:00:00Z")

@@ -13,7 +13,8 @@ from oscar.core.loading import get_model
 from popup.core.holds import basket_create, hold_set
 from popup.models import Hold, PopUpBasket, PopUpProduct
 from tests.factories import PopUpFactory, create_product
-from tests.integrations.stripe.support import card_token, payment_intents_all
+from tests.integrations.stripe.support import THREE_D_SECURE, card_token, payment_intents_all
+from tests.popup.checkout.support import authenticate
 
 Country = get_model("address", "Country")
 Order = get_model("order", "Order")
@@ -31,29 +32,45 @@ SHOPPER = {
 }
 
 
-def pay_all_at_once(live_server, tokens_and_cards) -> list[int]:
-    start = threading.Barrier(len(tokens_and_cards))
-    statuses = []
+def post_all_at_once(live_server, posts) -> list[tuple[int, dict]]:
+    """POST each (path, JSON body) from its own thread, all released together; (status, JSON) in
+    the order given."""
+    start = threading.Barrier(len(posts))
+    answers: list = [None] * len(posts)
 
-    def pay(token, card):
+    def post(index, path, body):
         request = urllib.request.Request(
-            f"{live_server.url}/popup/checkout/{token}/pay/",
-            data=json.dumps({**SHOPPER, "card_token": card}).encode(),
+            f"{live_server.url}{path}",
+            data=json.dumps(body).encode(),
             headers={"Content-Type": "application/json"},
         )
         start.wait()
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
-                statuses.append(response.status)
+                answers[index] = (response.status, json.load(response))
         except urllib.error.HTTPError as error:
-            statuses.append(error.code)
+            answers[index] = (error.code, json.load(error))
 
-    threads = [threading.Thread(target=pay, args=pair) for pair in tokens_and_cards]
+    threads = [
+        threading.Thread(target=post, args=(index, path, body))
+        for index, (path, body) in enumerate(posts)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return statuses
+    return answers
+
+
+def pay_all_at_once(live_server, tokens_and_cards, shopper=SHOPPER) -> list[int]:
+    answers = post_all_at_once(
+        live_server,
+        [
+            (f"/popup/checkout/{token}/pay/", {**shopper, "card_token": card})
+            for token, card in tokens_and_cards
+        ],
+    )
+    return [status for status, _body in answers]
 
 
 def test_racing_at_checkout_never_oversells_and_never_charges_without_an_order(
@@ -136,3 +153,67 @@ def test_a_basket_paid_four_times_at_once_is_charged_once_and_every_other_author
         captured = next(i for i in intents_of(localstripe, basket) if i["status"] == "succeeded")
         assert basket.payment_intent_id == captured["id"]
     assert PopUpProduct.objects.get().units_sold == DOUBLE_SUBMIT_ROUNDS
+
+
+TWO_BASKETS_ROUNDS = 5
+
+
+def test_two_baskets_of_one_customer_through_3_d_secure_at_once_buy_no_more_than_the_limit(
+    live_server, localstripe
+):
+    """Limit 2. The same customer, as ada+tag@ and a.da@ at Gmail, pays for 2 units in each of two
+    baskets at once, both through 3-D Secure, then both complete at once: one order, the other
+    payment refused at its start or cancelled at its end. Round after round."""
+    Country.objects.update_or_create(
+        iso_3166_1_a2="FR", defaults={"printable_name": "France", "is_shipping_country": True}
+    )
+    for round_number in range(TWO_BASKETS_ROUNDS):
+        popup = PopUpFactory(per_customer_limit=2)
+        scarf = create_product(title="Indigo scarf")
+        popup.range.add_product(scarf)
+        PopUpProduct.objects.create(popup=popup, product=scarf, units_offered=10)
+        baskets = [basket_create(popup=popup) for _ in range(2)]
+        for basket in baskets:
+            hold_set(basket=basket, product_id=scarf.pk, quantity=2)
+        emails = [f"ada+round{round_number}@gmail.com", "A.DA@gmail.com"]
+
+        paid = post_all_at_once(
+            live_server,
+            [
+                (
+                    f"/popup/checkout/{basket.token}/pay/",
+                    {
+                        **SHOPPER,
+                        "email": email,
+                        "card_token": card_token(localstripe, THREE_D_SECURE),
+                    },
+                )
+                for basket, email in zip(baskets, emails, strict=True)
+            ],
+        )
+        challenged = [
+            (basket, body)
+            for basket, (status, body) in zip(baskets, paid, strict=True)
+            if status == 200 and body["status"] == "requires_action"
+        ]
+        assert challenged, paid
+        for _basket, body in challenged:
+            authenticate(localstripe, body["payment_intent"], body["client_secret"], success=True)
+        completed = post_all_at_once(
+            live_server,
+            [
+                (
+                    f"/popup/checkout/{basket.token}/complete/",
+                    {"payment_intent": body["payment_intent"]},
+                )
+                for basket, body in challenged
+            ],
+        )
+
+        assert sorted(status for status, _body in completed)[0] == 200, completed
+        assert Order.objects.filter(popup_basket__popup=popup).count() == 1
+        assert PopUpProduct.objects.get(popup=popup).units_sold == 2
+        statuses = sorted(
+            intent["status"] for basket in baskets for intent in intents_of(localstripe, basket)
+        )
+        assert statuses == ["canceled"] * (len(challenged) - 1) + ["succeeded"]
