@@ -7,7 +7,8 @@ message for the shopper (a declined card), PaymentError is for staff and logs (t
 not be reached, or answered something unexpected).
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Protocol
@@ -20,6 +21,10 @@ from popup.conf import popup_settings
 AUTHORISED = "Authorised"
 PAID = "Paid"
 REFUNDED = "Refunded"
+# A cardholder disputed the payment with their bank: opened, then won or lost (a chargeback).
+DISPUTE_OPENED = "Dispute opened"
+DISPUTE_WON = "Dispute won"
+DISPUTE_LOST = "Chargeback"
 
 
 class Payment(Protocol):
@@ -28,6 +33,7 @@ class Payment(Protocol):
     id: str
     status: str
     client_secret: str
+    created: int  # Unix time
     metadata: Mapping[str, str]
 
     @property
@@ -80,6 +86,9 @@ class PaymentGateway(Protocol):
     def cancel(self, *, payment_id: str) -> Payment: ...
 
     def retrieve(self, *, payment_id: str) -> Payment: ...
+
+    def payments(self, *, created_after: datetime) -> Iterable[Payment]:
+        """Every payment of the store created since `created_after` (popup_audit reads them)."""
 
     def record(self, *, order, payment: Payment, paid: bool) -> None:
         """Record the payment on the Oscar order (its source, transactions and event), once."""

@@ -21,6 +21,8 @@ POPUP_BEAT_SCHEDULE = {
     },
     # Asks buyers for a review POPUP_REVIEW_REQUEST_DAYS after their pop-up order.
     "popup-review-invites": {"task": "popup.tasks.review_invites_send", "schedule": 60 * MINUTE},
+    # Checks units, orders and payments agree; tells ADMINS and the Pop-ups dashboard when not.
+    "popup-audit": {"task": "popup.tasks.popup_audit_run", "schedule": 60 * MINUTE},
     # Moves funnel counts from Redis to the database; drops old rate-limit rows.
     "popup-stats-flush": {"task": "popup.tasks.stats_flush_run", "schedule": MINUTE},
     # Rewrites catalogue feeds whose pop-ups opened or closed, or older than POPUP_FEED_MAX_AGE.

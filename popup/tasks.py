@@ -1,10 +1,11 @@
 """Every Celery task of the plugin, where Celery's autodiscovery looks for a Django app's tasks.
 
-The tasks live with their job (core, presales, feedback, analytics, notifications); their names are
+The tasks live with their job (audit, core, presales, feedback, analytics, notifications); their names are
 pinned as "popup.tasks.<name>", so queued messages and beat schedules survive any move.
 """
 
 from popup.analytics.tasks import stats_flush_run
+from popup.audit.tasks import popup_audit_run
 from popup.core.tasks import holds_tidy
 from popup.feedback.tasks import popup_openings_announce_run, review_invites_send
 from popup.notifications.tasks import (
@@ -31,6 +32,7 @@ __all__ = [
     "pledge_charge_run",
     "pledge_email_send",
     "poll_vote_confirmation_send",
+    "popup_audit_run",
     "popup_openings_announce_run",
     "presale_settle_run",
     "presales_sweep",

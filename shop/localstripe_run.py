@@ -33,6 +33,17 @@ def main() -> None:
     # grows with every object stored (the settlement benchmark spent 90% of its time there).
     resources.Store.dump_to_disk = lambda store: None
 
+    # Stripe's list endpoints filter on created[gte]; localstripe refuses the parameter.
+    list_all = resources.StripeObject._api_list_all.__func__
+
+    def listed_since(cls, url, limit=None, starting_after=None, created=None, **kwargs):
+        listing = list_all(cls, url, limit=limit, starting_after=starting_after, **kwargs)
+        since = int((created or {}).get("gte", 0))
+        listing._list = [obj for obj in listing._list if getattr(obj, "created", 0) >= since]
+        return listing
+
+    resources.StripeObject._api_list_all = classmethod(listed_since)
+
     if args.webhook_url:
         webhooks.register_webhook("store", args.webhook_url, args.webhook_secret, None)
 

@@ -1,9 +1,10 @@
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
 from oscar.core.loading import get_model
 
-from tests.localstripe_server import localstripe, stripe_settings  # noqa: F401
+from tests.localstripe_server import localstripe, localstripe_own, stripe_settings  # noqa: F401
 
 Country = get_model("address", "Country")
 
@@ -28,3 +29,12 @@ def france():
         iso_3166_1_a2="FR",
         defaults={"name": "France", "printable_name": "France", "is_shipping_country": True},
     )
+
+
+@pytest.fixture
+def audited(transactional_db, request):
+    """After the test, `manage.py popup_audit --grace-minutes 0` must find nothing wrong: every
+    race test uses it, with a localstripe of its own (`localstripe_own`)."""
+    request.getfixturevalue("stripe_settings")
+    yield
+    call_command("popup_audit", "--grace-minutes", "0")

@@ -96,6 +96,16 @@ def localstripe() -> Iterator[LocalStripe]:
 
 
 @pytest.fixture
+def localstripe_own() -> Iterator[LocalStripe]:
+    """A localstripe for one test alone. popup_audit reads every PaymentIntent its Stripe holds:
+    a test that audits overrides `localstripe` with this, so that no other test's payments (their
+    orders flushed with their database) are counted."""
+    server = LocalStripe()
+    yield server
+    server.close()
+
+
+@pytest.fixture
 def stripe_settings(settings, localstripe: LocalStripe):
     """Settings pointed at the session's localstripe, with the test keys and webhook secret."""
     settings.STRIPE_SECRET_KEY = SECRET_KEY

@@ -72,6 +72,7 @@ class PaymentIntent:
     currency: str
     client_secret: str
     capture_method: str
+    created: int = 0  # Unix time
     payment_method: str = ""
     customer: str = ""
     latest_charge: str = ""
@@ -191,6 +192,7 @@ def _payment_intent(obj: Any) -> PaymentIntent:
         currency=data["currency"],
         client_secret=data.get("client_secret") or "",
         capture_method=data.get("capture_method") or "",
+        created=int(data.get("created") or 0),
         payment_method=_id(data.get("payment_method")),
         customer=_id(data.get("customer")),
         latest_charge=_id(data.get("latest_charge")),
@@ -366,6 +368,19 @@ def payment_intent_retrieve(*, payment_intent_id: str) -> PaymentIntent:
     """The PaymentIntent as Stripe sees it now."""
     with _stripe_errors():
         return _payment_intent(_client().v1.payment_intents.retrieve(payment_intent_id))
+
+
+def payment_intents_since(*, created_after: int) -> Iterator[PaymentIntent]:
+    """Every PaymentIntent created at or after `created_after` (Unix time), page by page."""
+    params: dict[str, Any] = {"limit": 100, "created": {"gte": created_after}}
+    while True:
+        with _stripe_errors():
+            page = _client().v1.payment_intents.list(params)
+        for obj in page.data:
+            yield _payment_intent(obj)
+        if not page.has_more or not page.data:
+            return
+        params["starting_after"] = page.data[-1].id
 
 
 def payment_intent_capture(

@@ -10,8 +10,9 @@ units are secured and the order placed, payment_record_authorisation and payment
 were lost, payment_authorisation_cancel. Every function may be called again with the same arguments.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -286,6 +287,14 @@ def payment_authorisation_cancel(*, payment_intent_id: str) -> PaymentIntent:
         return client.payment_intent_cancel(
             payment_intent_id=payment_intent_id, idempotency_key=f"{payment_intent_id}:cancel"
         )
+    except PaymentProviderError as error:
+        raise PaymentError(error.message) from error
+
+
+def payments_since(*, created_after: datetime) -> Iterator[PaymentIntent]:
+    """The store's PaymentIntents created since `created_after`, as Stripe has them now."""
+    try:
+        yield from client.payment_intents_since(created_after=int(created_after.timestamp()))
     except PaymentProviderError as error:
         raise PaymentError(error.message) from error
 

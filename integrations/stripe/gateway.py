@@ -1,7 +1,8 @@
 """Stripe as the pop-up's payment gateway (popup.payments.PaymentGateway), over the facade."""
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
 
 from integrations.stripe import facade
@@ -47,6 +48,9 @@ class StripeGateway:
 
     def retrieve(self, *, payment_id: str) -> PaymentIntent:
         return facade.payment_charge_status(payment_intent_id=payment_id)
+
+    def payments(self, *, created_after: datetime) -> Iterator[PaymentIntent]:
+        return facade.payments_since(created_after=created_after)
 
     def record(self, *, order, payment: PaymentIntent, paid: bool) -> None:
         if paid:

@@ -21,6 +21,7 @@ from oscar.core.loading import get_model
 
 from popup.analytics.charts import cumulative_chart
 from popup.analytics.merchandising import popup_graduate
+from popup.audit.runs import audit_latest
 from popup.core.popups import (
     popup_delete,
     popup_product_terms_sync,
@@ -87,6 +88,7 @@ class PopUpListView(generic.TemplateView):
         query = self.request.GET.copy()
         query.pop("page", None)
         context.update(
+            audit=audit_latest(),
             form=form,
             rows=page.object_list,
             page_obj=page,

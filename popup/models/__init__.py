@@ -1,6 +1,7 @@
 """The plugin's models, one module per part of the product; all of them importable from here."""
 
 from popup.models.analytics import PopUpDayStats, RateCounter
+from popup.models.audit import AuditRun
 from popup.models.channels import (
     Ambassador,
     Commission,
@@ -37,6 +38,7 @@ from popup.models.notifications import OutgoingEmail
 from popup.models.presales import Pledge, PledgeEvent, PledgeLine, new_pledge_token
 
 __all__ = [
+    "AuditRun",
     "RESERVED_SLUGS",
     "Ambassador",
     "Commission",

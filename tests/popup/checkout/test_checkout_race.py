@@ -1,4 +1,7 @@
-"""Shoppers racing through the real HTTP checkout on PostgreSQL, paying at localstripe."""
+"""Shoppers racing through the real HTTP checkout on PostgreSQL, paying at localstripe.
+
+After each race, `manage.py popup_audit --grace-minutes 0` must find nothing wrong (the `audited` fixture).
+"""
 
 import json
 import threading
@@ -19,7 +22,16 @@ from tests.popup.checkout.support import authenticate
 Country = get_model("address", "Country")
 Order = get_model("order", "Order")
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("stripe_settings")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("stripe_settings", "audited"),
+]
+
+
+@pytest.fixture
+def localstripe(localstripe_own):
+    return localstripe_own
+
 
 SHOPPER = {
     "email": "fan@example.com",
