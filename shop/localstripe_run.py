@@ -55,8 +55,10 @@ def main() -> None:
         host="127.0.0.1",
         port=args.port,
         access_log=logger,
-        # The Idempotency-Key is logged so the tests can see what the SDK really sent.
-        access_log_format='"%r" %s idempotency-key="%{Idempotency-Key}i"',
+        # The Idempotency-Key and Stripe-Version are logged: the tests check what the SDK really sent.
+        access_log_format=(
+            '"%r" %s idempotency-key="%{Idempotency-Key}i" stripe-version="%{Stripe-Version}i"'
+        ),
         print=lambda message: logger.info(message),
     )
 

@@ -6,6 +6,10 @@ replays the first answer to a repeated key (localstripe ignores them, so callers
 
 Settings: STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, and STRIPE_API_BASE (None for Stripe itself, the
 address of localstripe offline and in tests).
+
+Every request names STRIPE_API_VERSION, so the shapes Stripe answers with do not change under us when
+the account's default version moves. Webhook events come in the version their endpoint was made with:
+make the store's endpoint with this version (Stripe's dashboard › Developers › Webhooks).
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from typing import Any
 import stripe
 
 from popup.conf import popup_settings
+
+# The API version every request asks for: the one stripe-python 16.1 was generated for.
+STRIPE_API_VERSION = "2026-10-28.endive"
 
 # localstripe 1.15.10 answers 400 "Unexpected ..." to these PaymentIntent parameters; Stripe takes
 # them. They are informative only (Stripe's dashboard and receipts), so they go to Stripe alone.
@@ -155,7 +162,12 @@ class WebhookEvent:
 @lru_cache(maxsize=8)
 def _stripe_client(api_key: str, api_base: str | None) -> stripe.StripeClient:
     base_addresses = {"api": api_base} if api_base else None
-    return stripe.StripeClient(api_key, base_addresses=base_addresses, max_network_retries=2)
+    return stripe.StripeClient(
+        api_key,
+        base_addresses=base_addresses,
+        max_network_retries=2,
+        stripe_version=STRIPE_API_VERSION,
+    )
 
 
 def _client() -> stripe.StripeClient:
@@ -168,7 +180,7 @@ def _options(idempotency_key: str) -> dict[str, str]:
     return {"idempotency_key": idempotency_key}
 
 
-def _id(value: Any) -> str:
+def id_of(value: Any) -> str:
     """An id whether Stripe sent it bare or expanded (localstripe expands latest_charge)."""
     if not value:
         return ""
@@ -193,9 +205,9 @@ def _payment_intent(obj: Any) -> PaymentIntent:
         client_secret=data.get("client_secret") or "",
         capture_method=data.get("capture_method") or "",
         created=int(data.get("created") or 0),
-        payment_method=_id(data.get("payment_method")),
-        customer=_id(data.get("customer")),
-        latest_charge=_id(data.get("latest_charge")),
+        payment_method=id_of(data.get("payment_method")),
+        customer=id_of(data.get("customer")),
+        latest_charge=id_of(data.get("latest_charge")),
         amount_capturable=data.get("amount_capturable"),
         amount_received=data.get("amount_received"),
         next_action_type=next_action.get("type", ""),
@@ -212,7 +224,7 @@ def _refund(obj: Any) -> Refund:
         amount=int(data["amount"]),
         currency=data["currency"],
         status=data.get("status") or "",
-        payment_intent=_id(data.get("payment_intent")),
+        payment_intent=id_of(data.get("payment_intent")),
         metadata=dict(data.get("metadata") or {}),
     )
 
@@ -229,7 +241,7 @@ def _stripe_errors() -> Iterator[None]:
 def _translate(error: stripe.StripeError) -> PaymentProviderError:
     details = getattr(error, "error", None)
     payment_intent = getattr(details, "payment_intent", None) if details else None
-    payment_intent_id = _id(payment_intent) if payment_intent else ""
+    payment_intent_id = id_of(payment_intent) if payment_intent else ""
     code = error.code or ""
     if isinstance(error, stripe.CardError):
         return CardDeclined(
@@ -263,7 +275,9 @@ def customer_create(
         customer = _client().v1.customers.create(params, _options(idempotency_key))
     data = _plain(customer)
     return Customer(
-        id=data["id"], email=data.get("email") or "", default_source=_id(data.get("default_source"))
+        id=data["id"],
+        email=data.get("email") or "",
+        default_source=id_of(data.get("default_source")),
     )
 
 
@@ -383,6 +397,13 @@ def payment_intents_since(*, created_after: int) -> Iterator[PaymentIntent]:
         params["starting_after"] = page.data[-1].id
 
 
+def charge_payment_intent(*, charge_id: str) -> str:
+    """The id of the PaymentIntent a charge belongs to ("" for a charge made without one)."""
+    with _stripe_errors():
+        charge = _plain(_client().v1.charges.retrieve(charge_id))
+    return id_of(charge.get("payment_intent"))
+
+
 def payment_intent_capture(
     *, payment_intent_id: str, idempotency_key: str, amount_to_capture: int | None = None
 ) -> PaymentIntent:
@@ -454,8 +475,8 @@ def setup_intent_from(obj: Any) -> SetupIntent:
         status=data["status"],
         client_secret=data.get("client_secret") or "",
         usage=data.get("usage") or "",
-        customer=_id(data.get("customer")),
-        payment_method=_id(data.get("payment_method")),
+        customer=id_of(data.get("customer")),
+        payment_method=id_of(data.get("payment_method")),
         metadata=dict(data.get("metadata") or {}),
     )
 

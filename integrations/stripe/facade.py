@@ -11,11 +11,13 @@ were lost, payment_authorisation_cancel. Every function may be called again with
 """
 
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
 from integrations.stripe import client
@@ -25,7 +27,14 @@ from integrations.stripe.client import (
     PaymentProviderError,
     SetupIntent,
 )
-from popup.payments import AUTHORISED, PAID, REFUNDED
+from popup.payments import (
+    AUTHORISED,
+    DISPUTE_LOST,
+    DISPUTE_OPENED,
+    DISPUTE_WON,
+    PAID,
+    REFUNDED,
+)
 
 Source = get_model("payment", "Source")
 SourceType = get_model("payment", "SourceType")
@@ -455,3 +464,136 @@ def payment_refund(
         return EventHandler(user).create_payment_event(
             order, _event_type(REFUNDED), amount, lines, line_quantities, reference=refund_key
         )
+
+
+# What happens at Stripe without us: refunds made in Stripe's dashboard, and disputes. -----------
+
+
+def _order_source(payment_intent_id: str):
+    """The Stripe Source recording `payment_intent_id` on an order, locked; None if no order has it."""
+    return (
+        Source.objects.select_for_update()
+        .select_related("order")
+        .filter(source_type__name=SOURCE_TYPE_NAME, reference=payment_intent_id)
+        .first()
+    )
+
+
+def refunds_reported(
+    *, payment_intent_id: str, refunded: int, currency: str, charge_id: str
+) -> PaymentEvent | None:
+    """Stripe says `refunded` minor units of the payment are refunded in all: record on its order
+    the part the order does not show yet (a refund made in Stripe's dashboard), or nothing.
+
+    The order's Source is locked, as payment_refund locks it while it refunds: a refund made here is
+    recorded before Stripe's report of it is read, so it is never recorded twice.
+    """
+    with transaction.atomic():
+        source = _order_source(payment_intent_id)
+        if source is None:
+            return None
+        total = amount_from_minor(amount=refunded, currency=currency)
+        missing = min(total, source.amount_debited) - source.amount_refunded
+        if missing <= 0:
+            return None
+        order = source.order
+        source.refund(missing, reference=charge_id, status="succeeded")
+        lines, quantities = _all_lines(order) if total >= source.amount_debited else (None, None)
+        EventHandler().create_note(
+            order,
+            _("%(amount)s %(currency)s refunded in Stripe's dashboard (charge %(charge)s).")
+            % {"amount": missing, "currency": source.currency, "charge": charge_id},
+        )
+        return EventHandler().create_payment_event(
+            order,
+            _event_type(REFUNDED),
+            missing,
+            lines,
+            quantities,
+            reference=f"{charge_id}:refunded:{refunded}",
+        )
+
+
+@dataclass(frozen=True)
+class Dispute:
+    id: str
+    payment_intent_id: str
+    amount: Decimal
+    currency: str
+    reason: str
+    status: str
+    respond_by: datetime | None  # Stripe's evidence_details.due_by
+
+
+def dispute_from(obj: dict) -> Dispute:
+    """A dispute object as a webhook carries it: the PaymentIntent is named on it since API version
+    2019-12-03; before that only its charge is, and Stripe is asked for the charge's PaymentIntent."""
+    payment_intent_id = client.id_of(obj.get("payment_intent"))
+    if not payment_intent_id and obj.get("charge"):
+        try:
+            payment_intent_id = client.charge_payment_intent(charge_id=client.id_of(obj["charge"]))
+        except PaymentProviderError as error:
+            raise PaymentError(error.message) from error
+    due_by = (obj.get("evidence_details") or {}).get("due_by")
+    currency = str(obj.get("currency") or "")
+    return Dispute(
+        id=str(obj["id"]),
+        payment_intent_id=payment_intent_id,
+        amount=amount_from_minor(amount=int(obj.get("amount") or 0), currency=currency),
+        currency=currency.upper(),
+        reason=str(obj.get("reason") or ""),
+        status=str(obj.get("status") or ""),
+        respond_by=datetime.fromtimestamp(due_by, tz=UTC) if due_by else None,
+    )
+
+
+def dispute_record(*, dispute: Dispute, closed: bool):
+    """Record a dispute's opening (or its outcome, once `closed`) on the order it disputes, once.
+
+    Returns the order, or None when no order records the payment (or this was recorded already).
+    """
+    if closed:
+        name = DISPUTE_WON if dispute.status in ("won", "warning_closed") else DISPUTE_LOST
+    else:
+        name = DISPUTE_OPENED
+    with transaction.atomic():
+        source = _order_source(dispute.payment_intent_id)
+        if source is None:
+            return None
+        order = source.order
+        if order.payment_events.filter(event_type__name=name, reference=dispute.id).exists():
+            return None
+        lines, quantities = _all_lines(order)
+        EventHandler().create_payment_event(
+            order, _event_type(name), dispute.amount, lines, quantities, reference=dispute.id
+        )
+        EventHandler().create_note(order, dispute_summary(dispute, name=name))
+    return order
+
+
+def dispute_summary(dispute: Dispute, *, name: str) -> str:
+    facts = {
+        "amount": dispute.amount,
+        "currency": dispute.currency,
+        "dispute": dispute.id,
+        "reason": dispute.reason.replace("_", " ") or _("none given"),
+        "status": dispute.status.replace("_", " "),
+    }
+    if name == DISPUTE_OPENED:
+        text = _(
+            "The cardholder's bank disputes %(amount)s %(currency)s (%(dispute)s, reason: "
+            "%(reason)s). The money is held back until the dispute is settled."
+        )
+        if dispute.respond_by:
+            facts["respond_by"] = date_format(dispute.respond_by, "DATETIME_FORMAT")
+            text += " " + _("Answer it with evidence in Stripe's dashboard by %(respond_by)s.")
+        return text % facts
+    if name == DISPUTE_WON:
+        return _("Dispute %(dispute)s closed in the store's favour (%(status)s).") % facts
+    return (
+        _(
+            "Dispute %(dispute)s was lost: %(amount)s %(currency)s went back to the cardholder "
+            "(a chargeback)."
+        )
+        % facts
+    )

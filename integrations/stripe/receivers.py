@@ -1,14 +1,27 @@
-"""What Stripe's webhooks mean to the pop-up: a payment authorised or a pledge's charge settled is
-recorded even when the shopper's browser, or the worker that charged, never came back."""
+"""What Stripe's webhooks mean to the pop-up: a payment authorised, a card saved for a pledge or a
+pledge's charge settled is recorded even when the shopper's browser, or the worker, never came back;
+a refund made in Stripe's dashboard shows on the Oscar order; a dispute is noted on the order and
+the staff (ADMINS) are told.
+
+Events come in the shape of their endpoint's API version (client.STRIPE_API_VERSION for an endpoint
+made as the README says; localstripe sends 2017-08-15's): handlers read only fields both have, and
+ask Stripe for the rest."""
 
 import logging
+from functools import partial
 
+from django.core.mail import mail_admins
+from django.db import transaction
+from django.utils.translation import gettext as _
 from oscar.core.loading import get_class
 
+from integrations.stripe import facade
+from integrations.stripe.client import id_of
 from integrations.stripe.webhooks import webhook_handler_register
 from popup.checkout.services import CheckoutRefused, checkout_complete
 from popup.models import Pledge, PopUpBasket
-from popup.presales.pledges import pledge_charge_reported
+from popup.payments import DISPUTE_LOST, DISPUTE_OPENED, DISPUTE_WON
+from popup.presales.pledges import pledge_charge_reported, pledge_confirm
 
 logger = logging.getLogger(__name__)
 
@@ -47,3 +60,60 @@ def _pledge_charged(event) -> None:
 
 for event_type in ("payment_intent.succeeded", "payment_intent.payment_failed"):
     webhook_handler_register(event_type=event_type, handler=_pledge_charged)
+
+
+def _card_saved(event) -> None:
+    # A pre-sale backer's card is saved (after 3-D Secure, say): make the pledge even if their
+    # browser never came back. pledge_confirm is idempotent and checks the basket owns the setup.
+    setup = event.data_object
+    basket_id = str((setup.get("metadata") or {}).get("popup_basket", ""))
+    if not basket_id.isdigit() or not PopUpBasket.objects.filter(pk=basket_id).exists():
+        return
+    try:
+        pledge_confirm(basket_id=int(basket_id), setup_intent_id=setup["id"])
+    except (CheckoutRefused, PaymentError) as outcome:
+        logger.info("Stripe event %s for basket %s: %s", event.stripe_id, basket_id, outcome)
+
+
+webhook_handler_register(event_type="setup_intent.succeeded", handler=_card_saved)
+
+
+def _charge_refunded(event) -> None:
+    # Refunded in Stripe's dashboard, or by us (then already recorded: nothing more happens). The
+    # Refunded payment event withdraws an ambassador's commission on it (popup.receivers).
+    charge = event.data_object
+    payment_intent_id = id_of(charge.get("payment_intent"))
+    if not payment_intent_id:
+        return
+    facade.refunds_reported(
+        payment_intent_id=payment_intent_id,
+        refunded=int(charge.get("amount_refunded") or 0),
+        currency=str(charge.get("currency") or ""),
+        charge_id=str(charge["id"]),
+    )
+
+
+webhook_handler_register(event_type="charge.refunded", handler=_charge_refunded)
+
+
+def _dispute(event, *, closed: bool) -> None:
+    dispute = facade.dispute_from(event.data_object)
+    order = facade.dispute_record(dispute=dispute, closed=closed)
+    if order is None:
+        return
+    name = DISPUTE_OPENED
+    if closed:
+        name = DISPUTE_WON if dispute.status in ("won", "warning_closed") else DISPUTE_LOST
+    subjects = {
+        DISPUTE_OPENED: _("Order %(number)s is disputed: answer by the date in Stripe"),
+        DISPUTE_WON: _("Order %(number)s: the dispute was settled in your favour"),
+        DISPUTE_LOST: _("Order %(number)s: the dispute was lost (a chargeback)"),
+    }
+    message = facade.dispute_summary(dispute, name=name)
+    transaction.on_commit(partial(mail_admins, subjects[name] % {"number": order.number}, message))
+
+
+webhook_handler_register(
+    event_type="charge.dispute.created", handler=partial(_dispute, closed=False)
+)
+webhook_handler_register(event_type="charge.dispute.closed", handler=partial(_dispute, closed=True))

@@ -186,10 +186,13 @@ def _note_disputes(report: AuditReport, orders: dict[int, int]) -> None:
             report.notices.append(
                 Finding(
                     "dispute_open",
-                    _("Order %(number)s: a dispute of %(amount)s is open (%(dispute)s).")
+                    _(
+                        "Order %(number)s: a dispute of %(amount)s %(currency)s is open (%(dispute)s)."
+                    )
                     % {
                         "number": event.order.number,
                         "amount": event.amount,
+                        "currency": event.order.currency,
                         "dispute": event.reference,
                     },
                 )
