@@ -3,6 +3,7 @@
 After each race, `manage.py popup_audit --grace-minutes 0` must find nothing wrong (the `audited` fixture).
 """
 
+import contextlib
 import json
 import threading
 import urllib.error
@@ -10,13 +11,23 @@ import urllib.request
 from datetime import timedelta
 
 import pytest
+import requests
 from django.utils import timezone
 from oscar.core.loading import get_model
 
+from integrations.stripe import facade
 from popup.core.holds import basket_create, hold_set
 from popup.models import Hold, PopUpBasket, PopUpProduct
 from tests.factories import PopUpFactory, create_product
-from tests.integrations.stripe.support import THREE_D_SECURE, card_token, payment_intents_all
+from tests.integrations.stripe.support import (
+    THREE_D_SECURE,
+    card_token,
+    deliver,
+    event_payload,
+    payment_intents_all,
+    signed,
+)
+from tests.localstripe_server import WEBHOOK_SECRET
 from tests.popup.checkout.support import authenticate
 
 Country = get_model("address", "Country")
@@ -44,17 +55,17 @@ SHOPPER = {
 }
 
 
-def post_all_at_once(live_server, posts) -> list[tuple[int, dict]]:
-    """POST each (path, JSON body) from its own thread, all released together; (status, JSON) in
-    the order given."""
+def post_all_at_once_with_headers(live_server, posts) -> list[tuple[int, dict]]:
+    """POST each (path, JSON body, headers) from its own thread, all released together; (status,
+    JSON) in the order given."""
     start = threading.Barrier(len(posts))
     answers: list = [None] * len(posts)
 
-    def post(index, path, body):
+    def post(index, path, body, headers):
         request = urllib.request.Request(
             f"{live_server.url}{path}",
             data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", **headers},
         )
         start.wait()
         try:
@@ -64,14 +75,18 @@ def post_all_at_once(live_server, posts) -> list[tuple[int, dict]]:
             answers[index] = (error.code, json.load(error))
 
     threads = [
-        threading.Thread(target=post, args=(index, path, body))
-        for index, (path, body) in enumerate(posts)
+        threading.Thread(target=post, args=(index, *request)) for index, request in enumerate(posts)
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return answers
+
+
+def post_all_at_once(live_server, posts) -> list[tuple[int, dict]]:
+    """POST each (path, JSON body) from its own thread, all released together."""
+    return post_all_at_once_with_headers(live_server, [(*post, {}) for post in posts])
 
 
 def pay_all_at_once(live_server, tokens_and_cards, shopper=SHOPPER) -> list[int]:
@@ -229,3 +244,217 @@ def test_two_baskets_of_one_customer_through_3_d_secure_at_once_buy_no_more_than
             intent["status"] for basket in baskets for intent in intents_of(localstripe, basket)
         )
         assert statuses == ["canceled"] * (len(challenged) - 1) + ["succeeded"]
+
+
+def france():
+    Country.objects.update_or_create(
+        iso_3166_1_a2="FR", defaults={"printable_name": "France", "is_shipping_country": True}
+    )
+
+
+def scarf_popup(units=10, **fields):
+    popup = PopUpFactory(**fields)
+    scarf = create_product(title="Indigo scarf")
+    popup.range.add_product(scarf)
+    PopUpProduct.objects.create(popup=popup, product=scarf, units_offered=units)
+    return popup, scarf
+
+
+TWO_TABS_ROUNDS = 5
+
+
+def test_two_tabs_paying_one_basket_at_once_one_through_3_d_secure_end_with_one_order(
+    live_server, localstripe
+):
+    """One basket, two tabs: one pays with a card that asks for 3-D Secure, the other with a card
+    that does not, at the same moment; then the challenge is passed and the first tab completes.
+    Whichever started last is the basket's payment; the other is cancelled. Round after round."""
+    france()
+    popup, scarf = scarf_popup()
+    for _round in range(TWO_TABS_ROUNDS):
+        basket = basket_create(popup=popup)
+        hold_set(basket=basket, product_id=scarf.pk, quantity=1)
+        paid = post_all_at_once(
+            live_server,
+            [
+                (f"/popup/checkout/{basket.token}/pay/", {**SHOPPER, "card_token": card})
+                for card in (card_token(localstripe, THREE_D_SECURE), card_token(localstripe))
+            ],
+        )
+        for status, body in paid:
+            if status == 200 and body["status"] == "requires_action":
+                # Cancelled by the other tab's payment? The bank's page refuses the challenge.
+                with contextlib.suppress(requests.HTTPError):
+                    authenticate(
+                        localstripe, body["payment_intent"], body["client_secret"], success=True
+                    )
+                post_all_at_once(
+                    live_server,
+                    [
+                        (
+                            f"/popup/checkout/{basket.token}/complete/",
+                            {"payment_intent": body["payment_intent"]},
+                        )
+                    ],
+                )
+
+        assert Order.objects.filter(popup_basket=basket).count() == 1, paid
+        statuses = sorted(intent["status"] for intent in intents_of(localstripe, basket))
+        assert statuses == ["canceled", "succeeded"], paid
+
+
+TAMPERING_ROUNDS = 5
+
+
+def test_changing_the_quantity_while_the_payment_completes_never_places_an_order_for_another_sum(
+    live_server, localstripe
+):
+    """A basket of 1 scarf passes 3-D Secure for €40; as it completes, another tab asks for 3. Either
+    the order is for the 1 scarf paid for (and the change refused), or the basket changed first and
+    the €40 is released: never 3 scarves for the price of 1. Round after round."""
+    france()
+    popup, scarf = scarf_popup(units=100)
+    for _round in range(TAMPERING_ROUNDS):
+        basket = basket_create(popup=popup)
+        hold_set(basket=basket, product_id=scarf.pk, quantity=1)
+        (paid,) = post_all_at_once(
+            live_server,
+            [
+                (
+                    f"/popup/checkout/{basket.token}/pay/",
+                    {**SHOPPER, "card_token": card_token(localstripe, THREE_D_SECURE)},
+                )
+            ],
+        )
+        intent_id = paid[1]["payment_intent"]
+        authenticate(localstripe, intent_id, paid[1]["client_secret"], success=True)
+
+        complete, more = post_all_at_once_with_headers(
+            live_server,
+            [
+                (f"/popup/checkout/{basket.token}/complete/", {"payment_intent": intent_id}, {}),
+                (
+                    f"/popup/{popup.slug}/basket/lines/",
+                    {"product": scarf.pk, "quantity": 3},
+                    {"X-Popup-Basket": basket.token},
+                ),
+            ],
+        )
+
+        order = Order.objects.filter(popup_basket=basket).first()
+        (intent,) = intents_of(localstripe, basket)
+        if order is not None:
+            assert (complete[0], more[0]) == (200, 409)
+            assert order.lines.get().quantity == 1 and order.total_incl_tax == 40
+            assert intent["status"] == "succeeded"
+        else:
+            assert (complete[0], more[0]) == (409, 200)
+            assert "changed while you paid" in complete[1]["error"]
+            assert intent["status"] == "canceled"
+
+
+def test_prices_and_totals_sent_by_the_browser_are_ignored(live_server, localstripe):
+    france()
+    popup, scarf = scarf_popup()
+    basket = basket_create(popup=popup)
+    hold_set(basket=basket, product_id=scarf.pk, quantity=2)
+    forged = {"amount": "0.01", "total": "0.01", "price": "0.01", "currency": "JPY"}
+
+    ((status, body),) = post_all_at_once(
+        live_server,
+        [
+            (
+                f"/popup/checkout/{basket.token}/pay/",
+                {**SHOPPER, **forged, "card_token": card_token(localstripe)},
+            )
+        ],
+    )
+
+    assert status == 200 and body["status"] == "succeeded"
+    order = Order.objects.get()
+    assert (order.total_incl_tax, order.currency) == (80, "EUR")  # 2 scarves at €40
+    ((intent),) = intents_of(localstripe, basket)
+    assert (intent["amount"], intent["currency"], intent["status"]) == (8000, "eur", "succeeded")
+
+
+def test_a_price_changed_by_staff_during_3_d_secure_releases_the_authorisation(
+    live_server, localstripe
+):
+    france()
+    popup, scarf = scarf_popup()
+    basket = basket_create(popup=popup)
+    hold_set(basket=basket, product_id=scarf.pk, quantity=1)
+    ((_status, paid),) = post_all_at_once(
+        live_server,
+        [
+            (
+                f"/popup/checkout/{basket.token}/pay/",
+                {**SHOPPER, "card_token": card_token(localstripe, THREE_D_SECURE)},
+            )
+        ],
+    )
+    authenticate(localstripe, paid["payment_intent"], paid["client_secret"], success=True)
+    PopUpProduct.objects.update(price=1)
+
+    ((status, body),) = post_all_at_once(
+        live_server,
+        [
+            (
+                f"/popup/checkout/{basket.token}/complete/",
+                {"payment_intent": paid["payment_intent"]},
+            )
+        ],
+    )
+
+    assert status == 409 and "changed while you paid" in body["error"]
+    assert not Order.objects.exists()
+    assert [i["status"] for i in intents_of(localstripe, basket)] == ["canceled"]
+
+
+def test_a_refunded_order_completed_and_paid_again_at_once_stays_one_refunded_order(
+    live_server, localstripe
+):
+    """After a full refund, the shopper's old tab completes again, another pays again with a new card
+    and Stripe replays its webhook, all at once: still one order, refunded, and nothing captured."""
+    france()
+    popup, scarf = scarf_popup()
+    basket = basket_create(popup=popup)
+    hold_set(basket=basket, product_id=scarf.pk, quantity=1)
+    ((_status, paid),) = post_all_at_once(
+        live_server,
+        [
+            (
+                f"/popup/checkout/{basket.token}/pay/",
+                {**SHOPPER, "card_token": card_token(localstripe)},
+            )
+        ],
+    )
+    order = Order.objects.get()
+    facade.payment_refund(order=order, refund_key="all")
+    intent = {
+        "id": paid["payment_intent"],
+        "object": "payment_intent",
+        "metadata": {"popup_basket": str(basket.pk)},
+    }
+    webhook = event_payload("payment_intent.succeeded", intent)
+
+    answers = post_all_at_once(
+        live_server,
+        [
+            (
+                f"/popup/checkout/{basket.token}/complete/",
+                {"payment_intent": paid["payment_intent"]},
+            ),
+            (
+                f"/popup/checkout/{basket.token}/pay/",
+                {**SHOPPER, "card_token": card_token(localstripe)},
+            ),
+        ],
+    )
+    assert deliver(webhook, signed(webhook, WEBHOOK_SECRET)).status_code == 200
+
+    assert [status for status, _body in answers] == [200, 200]
+    assert list(Order.objects.all()) == [order]
+    source = order.sources.get()
+    assert source.amount_refunded == source.amount_debited == 40
+    assert [i["status"] for i in intents_of(localstripe, basket)] == ["succeeded"]
