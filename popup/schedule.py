@@ -12,6 +12,11 @@ MINUTE = 60
 POPUP_BEAT_SCHEDULE = {
     # Deletes long-expired hold rows (availability never waits for it: expiry is in the queries).
     "popup-holds-tidy": {"task": "popup.tasks.holds_tidy", "schedule": 15 * MINUTE},
+    # Orders or cancels card authorisations nobody came back for (no webhook, a killed worker).
+    "popup-authorisations-settle": {
+        "task": "popup.tasks.checkout_authorisations_settle_run",
+        "schedule": 15 * MINUTE,
+    },
     # Settles pre-sales at their deadline, retries failed pledges, finishes interrupted charges.
     "popup-presales-sweep": {"task": "popup.tasks.presales_sweep", "schedule": MINUTE},
     # Tells waitlists when a drop opens.

@@ -1,11 +1,12 @@
 """Every Celery task of the plugin, where Celery's autodiscovery looks for a Django app's tasks.
 
-The tasks live with their job (audit, core, presales, feedback, analytics, notifications); their names are
+The tasks live with their job (audit, checkout, core, presales, feedback, analytics, notifications); their names are
 pinned as "popup.tasks.<name>", so queued messages and beat schedules survive any move.
 """
 
 from popup.analytics.tasks import stats_flush_run
 from popup.audit.tasks import popup_audit_run
+from popup.checkout.tasks import checkout_authorisations_settle_run
 from popup.core.tasks import holds_tidy
 from popup.feedback.tasks import popup_openings_announce_run, review_invites_send
 from popup.notifications.tasks import (
@@ -25,6 +26,7 @@ from popup.presales.tasks import pledge_charge_run, presale_settle_run, presales
 
 __all__ = [
     "ambassador_invite_email_send",
+    "checkout_authorisations_settle_run",
     "checkout_lost_email_send",
     "holds_tidy",
     "idea_shipped_email_send",

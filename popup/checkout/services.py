@@ -422,3 +422,44 @@ def _order_from_holds(
         basket=basket,
     )
     return order, ""
+
+
+# A card authorised this long ago whose order nobody asked for (the tab closed after 3-D Secure, the
+# webhook lost, the worker killed before it noted the payment) is settled by the beat.
+SETTLE_AFTER = timedelta(minutes=PAYMENT_MINUTES + 5)
+SETTLE_WITHIN = timedelta(days=2)
+
+
+@dataclass(frozen=True)
+class Settled:
+    ordered: int  # authorisations that became their basket's order
+    released: int  # cancelled: replaced, or their units lost
+
+
+def checkout_authorisations_settle(*, now: datetime | None = None) -> Settled:
+    """Turn every checkout authorisation left waiting past SETTLE_AFTER into its order, or cancel
+    it, as checkout_complete would had the shopper come back: no card stays authorised for nothing.
+
+    The payment provider is asked for them, so a payment whose id never reached the basket is found.
+    """
+    now = now or timezone.now()
+    ordered = released = 0
+    gateway = payment_gateway()
+    for payment in gateway.payments(created_after=now - SETTLE_WITHIN):
+        basket_id = payment.metadata.get("popup_basket", "")
+        waited = now.timestamp() - payment.created
+        if not (payment.is_authorised and basket_id.isdigit() and waited > SETTLE_AFTER.total_seconds()):
+            continue
+        if not PopUpBasket.objects.filter(pk=basket_id).exists():
+            _payment_release(gateway, payment.id)  # a basket deleted since: nothing to sell
+            released += 1
+            continue
+        try:
+            checkout_complete(basket_id=int(basket_id), payment_intent_id=payment.id)
+        except CheckoutRefused:
+            released += 1
+        except PaymentError:
+            logger.exception("Payment %s could not be settled", payment.id)
+        else:
+            ordered += 1
+    return Settled(ordered=ordered, released=released)
