@@ -448,7 +448,9 @@ def checkout_authorisations_settle(*, now: datetime | None = None) -> Settled:
     for payment in gateway.payments(created_after=now - SETTLE_WITHIN):
         basket_id = payment.metadata.get("popup_basket", "")
         waited = now.timestamp() - payment.created
-        if not (payment.is_authorised and basket_id.isdigit() and waited > SETTLE_AFTER.total_seconds()):
+        if not (
+            payment.is_authorised and basket_id.isdigit() and waited > SETTLE_AFTER.total_seconds()
+        ):
             continue
         if not PopUpBasket.objects.filter(pk=basket_id).exists():
             _payment_release(gateway, payment.id)  # a basket deleted since: nothing to sell
