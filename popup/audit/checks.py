@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
@@ -53,6 +54,10 @@ class AuditReport:
 
     def breach(self, check: str, message: str) -> None:
         self.breaches.append(Finding(check, message))
+
+
+def _when(moment: datetime) -> str:
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 def _popup_orders() -> dict[int, int]:
@@ -150,7 +155,7 @@ def _check_payments(report: AuditReport, *, since: datetime, settled_by: datetim
                     "Payment %(payment)s (basket %(basket)s) has been authorised since %(created)s, "
                     "neither captured nor cancelled."
                 )
-                % {"payment": payment.id, "basket": basket or "-", "created": created.isoformat()},
+                % {"payment": payment.id, "basket": basket or "-", "created": _when(created)},
             )
         elif payment.id in recorded and created <= settled_by:
             report.breach(
@@ -178,7 +183,7 @@ def _check_pledges(report: AuditReport, settled_by: datetime) -> None:
             % {
                 "pledge": pledge.pk,
                 "popup": pledge.popup.title,
-                "settled": pledge.popup.presale_settled_at.isoformat(),
+                "settled": _when(pledge.popup.presale_settled_at),
             },
         )
 
