@@ -9,7 +9,7 @@ from oscar.core.loading import get_model
 
 from popup.channels.placements import commission_refund_apply
 from popup.notifications.tasks import send_product_alerts
-from popup.payments import REFUNDED
+from popup.payments import DISPUTE_LOST, REFUNDED
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ def queue_product_alerts(sender, instance, raw=False, **kwargs):
 
 @receiver(post_save, sender=PaymentEvent, dispatch_uid="popup-commission-refund")
 def withdraw_refunded_commission(sender, instance, created=False, raw=False, **kwargs):
-    # However the refund was made (the dashboard, the payment gateway), Oscar records a "Refunded" event.
-    if created and not raw and instance.event_type.name == REFUNDED:
+    # However the refund was made (the dashboard, the payment gateway), Oscar records a "Refunded"
+    # event; a chargeback, a "Chargeback" event.
+    if created and not raw and instance.event_type.name in (REFUNDED, DISPUTE_LOST):
         commission_refund_apply(order=instance.order)

@@ -443,6 +443,21 @@ def refund_create(
     return _refund(refund)
 
 
+def refunds_of(*, payment_intent_id: str) -> list[Refund]:
+    """Every refund of a PaymentIntent, oldest first."""
+    params: dict[str, Any] = {"payment_intent": payment_intent_id, "limit": 100}
+    refunds: list[Refund] = []
+    while True:
+        with _stripe_errors():
+            page = _client().v1.refunds.list(params)
+        refunds += [_refund(obj) for obj in page.data]
+        if not page.has_more or not page.data:
+            break
+        params["starting_after"] = page.data[-1].id
+    # localstripe lists every refund it has: keep this payment's.
+    return [refund for refund in reversed(refunds) if refund.payment_intent == payment_intent_id]
+
+
 def setup_intent_create(
     *,
     customer: str,

@@ -10,12 +10,14 @@ units are secured and the order placed, payment_record_authorisation and payment
 were lost, payment_authorisation_cancel. Every function may be called again with the same arguments.
 """
 
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
@@ -44,6 +46,8 @@ PaymentEventType = get_model("order", "PaymentEventType")
 UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
 PaymentError = get_class("payment.exceptions", "PaymentError")
 EventHandler = get_class("order.processing", "EventHandler")
+
+logger = logging.getLogger(__name__)
 
 SOURCE_TYPE_NAME = "Stripe"
 CAPTURE_FAILED = "capture failed"
@@ -458,6 +462,11 @@ def payment_refund(
             )
         except PaymentProviderError as error:
             raise PaymentError(error.message) from error
+        recorded = order.payment_events.filter(reference=f"stripe:{refund.id}").first()
+        if recorded is not None:
+            # Stripe replayed a refund whose answer was lost the first time, and its report was
+            # recorded meanwhile (refunds_reported): once is enough.
+            return recorded
         if lines is None and amount == available == source.amount_debited:
             lines, line_quantities = _all_lines(order)
         source.refund(amount, reference=refund.id, status=refund.status)
@@ -479,39 +488,56 @@ def _order_source(payment_intent_id: str):
     )
 
 
-def refunds_reported(
-    *, payment_intent_id: str, refunded: int, currency: str, charge_id: str
-) -> PaymentEvent | None:
-    """Stripe says `refunded` minor units of the payment are refunded in all: record on its order
-    the part the order does not show yet (a refund made in Stripe's dashboard), or nothing.
+def refunds_reported(*, payment_intent_id: str) -> list[PaymentEvent]:
+    """Record on its order each refund of the payment that Stripe has and the order does not (one
+    made in Stripe's dashboard); the Refunded events recorded.
 
-    The order's Source is locked, as payment_refund locks it while it refunds: a refund made here is
-    recorded before Stripe's report of it is read, so it is never recorded twice.
+    Refunds are known by their Stripe id, whoever records one first (payment_refund, or this after
+    Stripe's charge.refunded): each is recorded once. The order's Source is locked meanwhile.
     """
+    events = []
     with transaction.atomic():
         source = _order_source(payment_intent_id)
         if source is None:
-            return None
-        total = amount_from_minor(amount=refunded, currency=currency)
-        missing = min(total, source.amount_debited) - source.amount_refunded
-        if missing <= 0:
-            return None
+            return events
+        known = set(
+            source.transactions.filter(txn_type=Transaction.REFUND).values_list(
+                "reference", flat=True
+            )
+        )
+        try:
+            refunds = client.refunds_of(payment_intent_id=payment_intent_id)
+        except PaymentProviderError as error:
+            raise PaymentError(error.message) from error
         order = source.order
-        source.refund(missing, reference=charge_id, status="succeeded")
-        lines, quantities = _all_lines(order) if total >= source.amount_debited else (None, None)
-        EventHandler().create_note(
-            order,
-            _("%(amount)s %(currency)s refunded in Stripe's dashboard (charge %(charge)s).")
-            % {"amount": missing, "currency": source.currency, "charge": charge_id},
-        )
-        return EventHandler().create_payment_event(
-            order,
-            _event_type(REFUNDED),
-            missing,
-            lines,
-            quantities,
-            reference=f"{charge_id}:refunded:{refunded}",
-        )
+        for refund in refunds:
+            if refund.id in known or refund.status in ("failed", "canceled"):
+                continue
+            amount = min(
+                amount_from_minor(amount=refund.amount, currency=refund.currency),
+                source.amount_available_for_refund,
+            )
+            if amount <= 0:
+                continue
+            source.refund(amount, reference=refund.id, status=refund.status)
+            everything = source.amount_refunded >= source.amount_debited
+            lines, quantities = _all_lines(order) if everything else (None, None)
+            EventHandler().create_note(
+                order,
+                _("%(amount)s %(currency)s refunded in Stripe's dashboard (%(refund)s).")
+                % {"amount": amount, "currency": source.currency, "refund": refund.id},
+            )
+            events.append(
+                EventHandler().create_payment_event(
+                    order,
+                    _event_type(REFUNDED),
+                    amount,
+                    lines,
+                    quantities,
+                    reference=f"stripe:{refund.id}",
+                )
+            )
+    return events
 
 
 @dataclass(frozen=True)
@@ -547,21 +573,38 @@ def dispute_from(obj: dict) -> Dispute:
     )
 
 
+# How each way a dispute closes reads on the order (Stripe's closed statuses).
+DISPUTE_CLOSED = {
+    "won": DISPUTE_WON,
+    "warning_closed": DISPUTE_WON,  # an inquiry that never became a chargeback
+    "prevented": DISPUTE_WON,
+    "lost": DISPUTE_LOST,
+}
+
+
+def dispute_outcome(dispute: Dispute, *, closed: bool) -> str:
+    """The payment event a dispute's report records: opened, won or lost ("" for a closed status
+    Stripe has not documented, which is left to the staff)."""
+    return DISPUTE_CLOSED.get(dispute.status, "") if closed else DISPUTE_OPENED
+
+
 def dispute_record(*, dispute: Dispute, closed: bool):
     """Record a dispute's opening (or its outcome, once `closed`) on the order it disputes, once.
 
-    Returns the order, or None when no order records the payment (or this was recorded already).
+    Returns the order, or None when no order records the payment, or this was recorded already,
+    or the dispute closed before its opening was reported (Stripe's events come in any order).
     """
-    if closed:
-        name = DISPUTE_WON if dispute.status in ("won", "warning_closed") else DISPUTE_LOST
-    else:
-        name = DISPUTE_OPENED
+    name = dispute_outcome(dispute, closed=closed)
+    if not name:
+        logger.warning("Dispute %s closed as %r: not recorded", dispute.id, dispute.status)
+        return None
     with transaction.atomic():
         source = _order_source(dispute.payment_intent_id)
         if source is None:
             return None
         order = source.order
-        if order.payment_events.filter(event_type__name=name, reference=dispute.id).exists():
+        done = {name} if closed else {DISPUTE_OPENED, DISPUTE_WON, DISPUTE_LOST}
+        if order.payment_events.filter(event_type__name__in=done, reference=dispute.id).exists():
             return None
         lines, quantities = _all_lines(order)
         EventHandler().create_payment_event(
@@ -571,13 +614,26 @@ def dispute_record(*, dispute: Dispute, closed: bool):
     return order
 
 
+def _dispute_reason(reason: str) -> str:
+    reasons = {
+        "fraudulent": _("the cardholder says they did not make it"),
+        "product_not_received": _("the goods did not arrive"),
+        "product_unacceptable": _("the goods were not as described"),
+        "duplicate": _("charged twice"),
+        "credit_not_processed": _("a promised refund was not made"),
+        "subscription_canceled": _("a cancelled subscription was charged"),
+        "unrecognized": _("the cardholder does not recognise it"),
+        "general": _("no reason given"),
+    }
+    return reasons.get(reason, reason.replace("_", " ") or reasons["general"])
+
+
 def dispute_summary(dispute: Dispute, *, name: str) -> str:
     facts = {
         "amount": dispute.amount,
         "currency": dispute.currency,
         "dispute": dispute.id,
-        "reason": dispute.reason.replace("_", " ") or _("none given"),
-        "status": dispute.status.replace("_", " "),
+        "reason": _dispute_reason(dispute.reason),
     }
     if name == DISPUTE_OPENED:
         text = _(
@@ -585,11 +641,12 @@ def dispute_summary(dispute: Dispute, *, name: str) -> str:
             "%(reason)s). The money is held back until the dispute is settled."
         )
         if dispute.respond_by:
-            facts["respond_by"] = date_format(dispute.respond_by, "DATETIME_FORMAT")
+            local = timezone.localtime(dispute.respond_by)
+            facts["respond_by"] = f"{date_format(local, 'DATETIME_FORMAT')} ({local:%Z})"
             text += " " + _("Answer it with evidence in Stripe's dashboard by %(respond_by)s.")
         return text % facts
     if name == DISPUTE_WON:
-        return _("Dispute %(dispute)s closed in the store's favour (%(status)s).") % facts
+        return _("Dispute %(dispute)s closed in the store's favour: the money stays paid.") % facts
     return (
         _(
             "Dispute %(dispute)s was lost: %(amount)s %(currency)s went back to the cardholder "

@@ -32,7 +32,10 @@ def _payment_authorised(event) -> None:
     # Stripe says a pop-up payment is authorised (or captured): make sure its order exists, even
     # if the shopper's browser never came back. checkout_complete is idempotent and order-free.
     intent = event.data_object
-    basket_id = str((intent.get("metadata") or {}).get("popup_basket", ""))
+    metadata = intent.get("metadata") or {}
+    basket_id = str(metadata.get("popup_basket", ""))
+    if metadata.get("popup_pledge"):
+        return  # a pledge's charge, which names its basket too: _pledge_charged records it
     if not basket_id.isdigit() or not PopUpBasket.objects.filter(pk=basket_id).exists():
         return
     try:
@@ -81,16 +84,9 @@ webhook_handler_register(event_type="setup_intent.succeeded", handler=_card_save
 def _charge_refunded(event) -> None:
     # Refunded in Stripe's dashboard, or by us (then already recorded: nothing more happens). The
     # Refunded payment event withdraws an ambassador's commission on it (popup.receivers).
-    charge = event.data_object
-    payment_intent_id = id_of(charge.get("payment_intent"))
-    if not payment_intent_id:
-        return
-    facade.refunds_reported(
-        payment_intent_id=payment_intent_id,
-        refunded=int(charge.get("amount_refunded") or 0),
-        currency=str(charge.get("currency") or ""),
-        charge_id=str(charge["id"]),
-    )
+    payment_intent_id = id_of(event.data_object.get("payment_intent"))
+    if payment_intent_id:
+        facade.refunds_reported(payment_intent_id=payment_intent_id)
 
 
 webhook_handler_register(event_type="charge.refunded", handler=_charge_refunded)
@@ -101,9 +97,7 @@ def _dispute(event, *, closed: bool) -> None:
     order = facade.dispute_record(dispute=dispute, closed=closed)
     if order is None:
         return
-    name = DISPUTE_OPENED
-    if closed:
-        name = DISPUTE_WON if dispute.status in ("won", "warning_closed") else DISPUTE_LOST
+    name = facade.dispute_outcome(dispute, closed=closed)
     subjects = {
         DISPUTE_OPENED: _("Order %(number)s is disputed: answer by the date in Stripe"),
         DISPUTE_WON: _("Order %(number)s: the dispute was settled in your favour"),

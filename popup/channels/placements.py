@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class
@@ -19,6 +19,7 @@ from popup.analytics.stats import placement_count, stat_count
 from popup.feedback.shopper_input import Refused, email_or_none, limit_reached, over_limit
 from popup.models import Ambassador, Commission, Placement, PopUp, PopUpBasket
 from popup.notifications.tasks import ambassador_invite_email_send
+from popup.payments import DISPUTE_LOST
 
 EventHandler = get_class("order.processing", "EventHandler")
 
@@ -330,10 +331,11 @@ def _code_from(name: str) -> str:
 
 @transaction.atomic
 def commission_refund_apply(*, order) -> Commission | None:
-    """Withdraw the commission on what was refunded of the order, while it is not paid yet.
+    """Withdraw the commission on what was refunded of the order (or lost to a chargeback), while
+    it is not paid yet.
 
-    Recomputed from the order's refunded total each time, so it can run for every refund, twice
-    or out of order. A commission already paid stays as paid (settle a refund after it by hand).
+    Recomputed from the order's totals each time, so it can run for every refund, twice or out of
+    order. A commission already paid stays as paid (settle a refund after it by hand).
     """
     commission = (
         Commission.objects.select_for_update().filter(order=order, paid_at__isnull=True).first()
@@ -341,6 +343,10 @@ def commission_refund_apply(*, order) -> Commission | None:
     if commission is None:
         return None
     refunded = sum((source.amount_refunded for source in order.sources.all()), Decimal("0"))
+    charged_back = order.payment_events.filter(event_type__name=DISPUTE_LOST).aggregate(
+        amount=Sum("amount")
+    )["amount"]
+    refunded += charged_back or 0
     goods = min(refunded, commission.basis)
     withdrawn = (goods * commission.rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
     Commission.objects.filter(pk=commission.pk).update(refunded=min(withdrawn, commission.amount))

@@ -17,6 +17,9 @@ like. A store that needs more asks for an account, or limits per card in Stripe 
 
 import unicodedata
 
+# The stored key's length (NFKC may lengthen an address: one character can become eighteen).
+KEY_LENGTH = 320
+
 # Providers that deliver name+anything@ to name@.
 PLUS_TAG_DOMAINS = frozenset(
     {
@@ -74,11 +77,11 @@ def email_key(email: str) -> str:
     address = unicodedata.normalize("NFKC", email).strip().casefold().translate(LOOK_ALIKES)
     name, at, domain = address.rpartition("@")
     if not at:
-        return address
+        return address[:KEY_LENGTH]
     domain = domain.rstrip(".")
     domain = DOMAIN_ALIASES.get(domain, domain)
     if domain in PLUS_TAG_DOMAINS:
         name = name.split("+", 1)[0]
     if domain in DOTLESS_DOMAINS:
         name = name.replace(".", "")
-    return f"{name}@{domain}"
+    return f"{name}@{domain}"[:KEY_LENGTH]

@@ -129,7 +129,7 @@ def order_place(
         EventHandler().create_note(order, preorder_note(popup))
     payment_gateway().record(order=order, payment=payment, paid=paid)
     if basket is not None:
-        # One UPDATE of the basket row: a second one in this transaction could deadlock at commit.
+        # The basket row in one UPDATE, its payment id included (checkout_complete may bring it).
         PopUpBasket.objects.filter(pk=basket.pk).update(
             order=order,
             status=PopUpBasket.Status.ORDERED,

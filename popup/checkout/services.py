@@ -73,7 +73,7 @@ class PaymentStep:
 
 
 def basket_holds(basket: PopUpBasket) -> list[Hold]:
-    return list(basket.holds.select_related("terms").order_by("terms_id"))
+    return list(basket.holds.select_related("terms__product").order_by("terms_id"))
 
 
 def _units_held_by_others(basket: PopUpBasket, terms_ids, now: datetime) -> dict[int, int]:
@@ -210,9 +210,7 @@ def basket_secure(*, basket: PopUpBasket, details: ShopperDetails, now: datetime
     # A line whose hold lapsed stays if its units are still free: nothing silently drops out.
     short = units_short(basket=basket, holds=holds, now=now)
     if short:
-        raise CheckoutRefused(
-            _("No longer available: %(titles)s.") % {"titles": ", ".join(short)}, code="lost"
-        )
+        raise CheckoutRefused(_no_longer_available(short), code="lost")
     basket.holds.update(reserved_until=now + timedelta(minutes=PAYMENT_MINUTES))
     basket.email = details.email
     basket.email_key = email_key(details.email)
@@ -236,6 +234,20 @@ def basket_quote(basket: PopUpBasket, details: ShopperDetails, *, strategy) -> Q
     charge = method.calculate(oscar_basket)
     total = OrderTotalCalculator().calculate(oscar_basket, charge)
     return Quote(basket=oscar_basket, shipping_method=method, shipping_charge=charge, total=total)
+
+
+def off_sale(holds: list[Hold], quote: Quote) -> list[str]:
+    """Titles of the held products the quote leaves out: taken off sale (hidden, or out of the
+    pop-up's slice) since they were held. Their units must not be sold unpaid."""
+    return sorted(
+        hold.terms.product.get_title()
+        for hold in holds
+        if hold.terms.product_id not in quote.prices
+    )
+
+
+def _no_longer_available(titles: list[str]) -> str:
+    return _("No longer available: %(titles)s.") % {"titles": ", ".join(titles)}
 
 
 def checkout_total(*, basket: PopUpBasket, strategy=None) -> tuple[Decimal, str]:
@@ -271,6 +283,9 @@ def checkout_pay(
         basket = basket_secure(basket=basket, details=details, now=timezone.now())
         quote = basket_quote(basket, details, strategy=strategy)
         quote.basket.delete()  # only the amount was needed; the order gets a fresh one
+        gone = off_sale(basket_holds(basket), quote)
+        if gone:  # nothing of this attempt is kept: the shopper sees why, and can pay for the rest
+            raise CheckoutRefused(_no_longer_available(gone), code="lost")
 
     attempt = basket.payment_attempts
     gateway = payment_gateway()
@@ -292,8 +307,10 @@ def checkout_pay(
             if replaced_id and replaced_id != payment.id:
                 _payment_release(gateway, replaced_id)
         else:
-            # Another submit of this basket started after this one, or already has its order.
-            _payment_release(gateway, payment.id)
+            # Another submit of this basket started after this one, or the basket has its order
+            # (placed with this very payment, maybe, by Stripe's webhook: then it is kept).
+            if payment.id != basket.payment_intent_id:
+                _payment_release(gateway, payment.id)
             if basket.order_id:
                 return PaymentStep(basket.payment_intent_id, "succeeded", "", order=basket.order)
             raise _replaced()
@@ -305,14 +322,13 @@ def checkout_pay(
 
 def _payment_is_current(basket: PopUpBasket, payment) -> bool:
     """Whether `payment` is the one that pays for the locked basket: the order's payment once there
-    is an order, before that the payment of the basket's latest attempt (a webhook may tell of it
-    before checkout_pay has noted its id)."""
+    is an order; before that the payment noted on the basket, or the one of its latest attempt (a
+    webhook may tell of it before checkout_pay has noted its id)."""
+    if basket.payment_intent_id == payment.id:
+        return True  # the order's, or the latest noted (a newer attempt may have failed unnoted)
     if basket.order_id:
-        return basket.payment_intent_id == payment.id
-    attempt = payment.metadata.get(ATTEMPT_KEY)
-    if attempt is None:  # authorised before attempts were noted on payments
-        return basket.payment_intent_id == payment.id
-    return attempt == str(basket.payment_attempts)
+        return False
+    return payment.metadata.get(ATTEMPT_KEY) == str(basket.payment_attempts)
 
 
 def _payment_release(gateway, payment_id: str) -> None:
@@ -339,13 +355,15 @@ def checkout_complete(*, basket_id: int, payment_intent_id: str, strategy=None) 
     """
     strategy = strategy or Selector().strategy()
     gateway = payment_gateway()
-    lost = ""
+    lost, replaced = "", False
     try:
         payment = gateway.retrieve(payment_id=payment_intent_id)
     except PaymentError as error:
         raise CheckoutRefused(_("We could not find this payment."), code="unknown") from error
-    if payment.metadata.get("popup_basket") != str(basket_id):
-        # Someone else's payment: never touch it, whoever names it.
+    if payment.metadata.get("popup_basket") != str(basket_id) or payment.metadata.get(
+        "popup_pledge"
+    ):
+        # Someone else's payment, or a pledge's charge: never touch it, whoever names it.
         raise CheckoutRefused(_("We could not find this payment."), code="unknown")
     if payment.needs_authentication:
         # The shopper is still in the bank's 3-D Secure challenge: wait for it, release nothing.
@@ -354,18 +372,20 @@ def checkout_complete(*, basket_id: int, payment_intent_id: str, strategy=None) 
         )
     with transaction.atomic():
         basket = PopUpBasket.objects.select_for_update().select_related("popup").get(pk=basket_id)
-        if not _payment_is_current(basket, payment):
-            # An earlier attempt of this basket (say, a card abandoned in 3-D Secure and finished
-            # later), or a later one once the order exists: released, never captured.
-            _payment_release(gateway, payment_intent_id)
-            raise _replaced()
-        if basket.order_id:
+        replaced = not _payment_is_current(basket, payment)
+        if basket.order_id and not replaced:
             order = basket.order
-        else:
+        elif not replaced:
             order, lost = _order_from_holds(basket, payment_intent_id, strategy)
-            if lost:
-                _payment_release(gateway, payment_intent_id)
+    # Decided under the locks, released once they are free: the pop-up's row is among them, and a
+    # drop selling out must not wait on Stripe. A payment that lost stays lost (attempts only grow).
+    if replaced:
+        # An earlier attempt of this basket (say, a card abandoned in 3-D Secure and finished
+        # later), or a later one once the order exists: released, never captured.
+        _payment_release(gateway, payment_intent_id)
+        raise _replaced()
     if lost:
+        _payment_release(gateway, payment_intent_id)
         nothing_charged = _("Nothing was charged.")
         message = lost if nothing_charged in lost else f"{lost} {nothing_charged}"
         # Told on the page if the shopper is there, and by email in case only the webhook is.
@@ -396,6 +416,10 @@ def _order_from_holds(
     except PaymentError:
         quote.basket.delete()
         return None, _("Your basket changed while you paid.")
+    gone = off_sale(holds, quote)
+    if gone:
+        quote.basket.delete()
+        return None, _no_longer_available(gone)
     # The pop-up's row is locked too (checkout_complete): no other order of it is placed meanwhile.
     beyond_limit = beyond_customer_limit(basket, holds, details.email, paying_at=None)
     if beyond_limit:
@@ -452,15 +476,22 @@ def checkout_authorisations_settle(*, now: datetime | None = None) -> Settled:
             payment.is_authorised and basket_id.isdigit() and waited > SETTLE_AFTER.total_seconds()
         ):
             continue
+        if payment.metadata.get("popup_pledge"):
+            continue  # a pledge's charge: pre-sales settle their own
         if not PopUpBasket.objects.filter(pk=basket_id).exists():
-            _payment_release(gateway, payment.id)  # a basket deleted since: nothing to sell
-            released += 1
+            # Another installation's (staging on the same Stripe account?): not ours to cancel.
+            logger.warning(
+                "Payment %s names basket %s, which this store lacks", payment.id, basket_id
+            )
             continue
         try:
             checkout_complete(basket_id=int(basket_id), payment_intent_id=payment.id)
-        except CheckoutRefused:
-            released += 1
-        except PaymentError:
+        except CheckoutRefused as refusal:
+            if refusal.code in ("replaced", "lost"):
+                released += 1
+            else:
+                logger.warning("Payment %s was not settled: %s", payment.id, refusal)
+        except Exception:  # one payment's trouble must not keep the others authorised
             logger.exception("Payment %s could not be settled", payment.id)
         else:
             ordered += 1

@@ -35,6 +35,9 @@ from popup.checkout.services import (
     basket_holds,
     basket_quote,
     basket_secure,
+    beyond_customer_limit,
+    customer_units,
+    off_sale,
     units_pledged,
     units_short,
 )
@@ -171,6 +174,7 @@ def pledge_confirm(*, basket_id: int, setup_intent_id: str, strategy=None) -> Pl
             return existing
         if basket.payment_intent_id != setup_intent_id:
             raise CheckoutRefused(_("This card was replaced by a newer one."), code="replaced")
+        nothing_charged = _("Nothing will be charged.")
         holds = basket_holds(basket)
         short = units_short(basket=basket, holds=holds, now=timezone.now()) if holds else ["—"]
         if short:
@@ -182,9 +186,20 @@ def pledge_confirm(*, basket_id: int, setup_intent_id: str, strategy=None) -> Pl
                 code="lost",
             )
         details = ShopperDetails(email=basket.email, **basket.shipping)
+        # The pop-up's row is locked (above): two baskets of one backer cannot both pass this.
+        beyond_limit = beyond_customer_limit(basket, holds, basket.email, paying_at=None)
+        if beyond_limit:
+            raise CheckoutRefused(f"{beyond_limit} {nothing_charged}", code="limit")
         quote = basket_quote(basket, details, strategy=strategy)
         prices = quote.prices
         quote.basket.delete()
+        gone = off_sale(holds, quote)
+        if gone:
+            titles = ", ".join(gone)
+            raise CheckoutRefused(
+                _("No longer available: %(titles)s.") % {"titles": titles} + f" {nothing_charged}",
+                code="lost",
+            )
         pledge = Pledge.objects.create(
             popup=basket.popup,
             basket=basket,
@@ -243,8 +258,14 @@ def pledge_quantity_set(*, pledge: Pledge, line_id: int, quantity: int) -> Pledg
         extra = quantity - line.quantity
         limit = pledge.popup.per_customer_limit
         if limit is not None and extra > 0:
-            pledged = units_pledged(popup=pledge.popup, email=pledge.email)
-            if pledged + extra > limit:
+            # What the backer pledged (this pledge included), bought, and is paying for elsewhere.
+            if pledge.basket_id:
+                had = customer_units(
+                    basket=pledge.basket, email=pledge.email, paying_at=timezone.now()
+                ).total
+            else:
+                had = units_pledged(popup=pledge.popup, email=pledge.email)
+            if had + extra > limit:
                 raise CheckoutRefused(
                     _("You can have %(limit)d units of this pop-up in all.") % {"limit": limit},
                     code="limit",

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from popup.audit.checks import AUDIT_DAYS, AUDIT_GRACE
 from popup.audit.runs import audit_run
@@ -28,15 +29,20 @@ class Command(BaseCommand):
     def handle(self, *args, days: int, grace_minutes: int, **options):
         run = audit_run(days=days, grace=timedelta(minutes=grace_minutes))
         if run.error:
-            raise CommandError(f"The audit could not run: {run.error}", returncode=1)
+            raise CommandError(
+                _("The audit could not run: %(error)s") % {"error": run.error}, returncode=1
+            )
         for notice in run.notices:
-            self.stdout.write(f"notice  {notice['check']}: {notice['message']}")
+            self.stdout.write(_("notice  %(check)s: %(message)s") % notice)
         for breach in run.breaches:
-            self.stdout.write(self.style.ERROR(f"BREACH  {breach['check']}: {breach['message']}"))
-        summary = (
-            f"{len(run.breaches)} breaches, {len(run.notices)} notices, "
-            f"{run.payments_checked} payments checked."
-        )
+            self.stdout.write(self.style.ERROR(_("BREACH  %(check)s: %(message)s") % breach))
+        summary = _(
+            "%(breaches)d breaches, %(notices)d notices, %(payments)d payments checked."
+        ) % {
+            "breaches": len(run.breaches),
+            "notices": len(run.notices),
+            "payments": run.payments_checked,
+        }
         if run.breaches:
             raise CommandError(summary, returncode=1)
         self.stdout.write(self.style.SUCCESS(summary))

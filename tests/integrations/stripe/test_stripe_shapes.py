@@ -226,7 +226,8 @@ def test_a_dispute_is_noted_on_the_order_the_staff_are_told_and_the_audit_knows(
     assert [email.subject for email in told] == [
         f"[Django] Order {order.number} is disputed: answer by the date in Stripe"
     ]
-    assert "reason: fraudulent" in told[0].body and "Stripe's dashboard by" in told[0].body
+    assert "reason: the cardholder says they did not make it" in told[0].body
+    assert "Stripe's dashboard by" in told[0].body
     report = popup_audit()
     assert report.ok and [notice.check for notice in report.notices] == ["dispute_open"]
 
@@ -238,3 +239,38 @@ def test_a_dispute_is_noted_on_the_order_the_staff_are_told_and_the_audit_knows(
     assert "(a chargeback)" in mail.outbox[-1].subject
     report = popup_audit()
     assert report.ok and report.notices == []
+
+
+def test_a_dispute_reported_closed_before_opened_is_recorded_once_and_withdraws_commission(
+    localstripe, settings
+):
+    basket = basket_holding(units=10, quantity=2)
+    placement = ambassador_invite(
+        popup=basket.popup, name="Leo", email="leo@example.com", commission_percent=Decimal("20")
+    )
+    PopUpBasket.objects.filter(pk=basket.pk).update(placement=placement)
+    basket.refresh_from_db()
+    step = checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+    intent = stripe_client.payment_intent_retrieve(payment_intent_id=step.payment_intent_id)
+    dispute = stripe_shaped(
+        "dispute",
+        id=f"dp_{uuid.uuid4().hex[:20]}",
+        charge=intent.latest_charge,
+        payment_intent=intent.id,
+        amount=5000,
+        currency="eur",
+        status="lost",
+    )
+
+    stripe_sends("charge.dispute.closed", dispute, settings.STRIPE_WEBHOOK_SECRET)
+    stripe_sends(
+        "charge.dispute.created",
+        {**dispute, "status": "needs_response"},
+        settings.STRIPE_WEBHOOK_SECRET,
+    )
+
+    names = [event.event_type.name for event in step.order.payment_events.order_by("pk")]
+    assert names[-1] == DISPUTE_LOST and DISPUTE_OPENED not in names
+    assert popup_audit().notices == []
+    commission = Commission.objects.get(order=step.order)
+    assert commission.refunded == commission.amount == Decimal("10.00")

@@ -91,7 +91,8 @@ def test_a_captured_payment_no_order_records_is_found(localstripe):
     payment = authorised(localstripe, {"popup_basket": str(basket.pk)})
     stripe_client.payment_intent_capture(payment_intent_id=payment.id, idempotency_key="t-capture")
 
-    assert checks(popup_audit()) == ["paid_without_order"]
+    assert checks(popup_audit()) == []  # its order may be on its way (a pledge's lease, say)
+    assert checks(popup_audit(now=timezone.now() + LATER)) == ["paid_without_order"]
 
 
 def test_an_order_whose_payment_was_never_captured_is_found(localstripe):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from oscar.core.loading import get_class, get_model
 
 from integrations.stripe import client as stripe_client
+from integrations.stripe.gateway import StripeGateway
 from popup.checkout.services import (
     ATTEMPT_KEY,
     CheckoutRefused,
@@ -20,9 +21,9 @@ from popup.checkout.services import (
     checkout_pay,
 )
 from popup.core.holds import basket_create, hold_set
-from popup.models import Hold, PopUpBasket
+from popup.models import Hold, PopUpBasket, PopUpProduct
 from popup.payments import payment_gateway
-from tests.factories import PopUpFactory
+from tests.factories import PopUpFactory, create_product
 from tests.integrations.stripe.support import (
     DECLINED_ON_CHARGE,
     THREE_D_SECURE,
@@ -251,6 +252,85 @@ def test_a_payment_stripe_reports_before_its_id_was_noted_still_becomes_the_orde
     assert basket.order == Order.objects.get()
     assert basket.payment_intent_id == payment.id
     assert stripe_client.payment_intent_retrieve(payment_intent_id=payment.id).is_paid
+
+
+class WebhookFirstGateway(StripeGateway):
+    """Stripe as it sometimes is: its webhook for an authorisation is handled (and the order placed)
+    before the request that asked for the authorisation has heard back."""
+
+    def authorise(self, **kwargs):
+        payment = super().authorise(**kwargs)
+        if payment.is_authorised:
+            checkout_complete(
+                basket_id=int(kwargs["metadata"]["popup_basket"]), payment_intent_id=payment.id
+            )
+        return payment
+
+
+def test_a_payment_whose_webhook_placed_the_order_first_is_kept(localstripe, settings, caplog):
+    settings.POPUP_PAYMENT_GATEWAY = f"{__name__}.WebhookFirstGateway"
+    basket = basket_holding(quantity=2)
+
+    step = checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+
+    assert step.order == Order.objects.get()
+    assert stripe_client.payment_intent_retrieve(payment_intent_id=step.payment_intent_id).is_paid
+    assert [r.message for r in caplog.records if r.levelname == "ERROR"] == []
+
+
+def test_a_declined_newer_attempt_does_not_void_the_one_in_3_d_secure(localstripe):
+    """Tab 1 is in the bank's challenge; tab 2's card is declined; tab 1 passes the challenge."""
+    basket = basket_holding(quantity=2)
+    first = checkout_pay(
+        basket=basket, details=SHOPPER, card_token=card_token(localstripe, THREE_D_SECURE)
+    )
+    with pytest.raises(UnableToTakePayment):
+        checkout_pay(
+            basket=basket, details=SHOPPER, card_token=card_token(localstripe, DECLINED_ON_CHARGE)
+        )
+    authenticate(localstripe, first.payment_intent_id, first.client_secret, success=True)
+
+    order = checkout_complete(basket_id=basket.pk, payment_intent_id=first.payment_intent_id)
+
+    assert order.sources.get().reference == first.payment_intent_id
+    assert stripe_client.payment_intent_retrieve(payment_intent_id=first.payment_intent_id).is_paid
+
+
+def basket_of_two_products():
+    basket = basket_holding(units=5, quantity=1)
+    mitten = create_product(title="Wool mittens", price=Decimal("15.00"))
+    basket.popup.range.add_product(mitten)
+    PopUpProduct.objects.create(popup=basket.popup, product=mitten, units_offered=5)
+    hold_set(basket=basket, product_id=mitten.pk, quantity=2)
+    return basket, mitten
+
+
+def test_a_product_taken_off_sale_after_it_was_held_is_never_sold_unpaid(localstripe):
+    basket, mitten = basket_of_two_products()
+    basket.popup.range.remove_product(mitten)
+
+    with pytest.raises(CheckoutRefused, match="No longer available: Wool mittens"):
+        checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+
+    assert PopUpBasket.objects.get(pk=basket.pk).payment_attempts == 0  # nothing was kept
+    assert [terms.units_sold for terms in PopUpProduct.objects.all()] == [0, 0]
+
+
+def test_a_product_taken_off_sale_during_3_d_secure_releases_the_payment(localstripe):
+    basket, mitten = basket_of_two_products()
+    step = checkout_pay(
+        basket=basket, details=SHOPPER, card_token=card_token(localstripe, THREE_D_SECURE)
+    )
+    authenticate(localstripe, step.payment_intent_id, step.client_secret, success=True)
+    basket.popup.range.remove_product(mitten)
+
+    with pytest.raises(CheckoutRefused):
+        checkout_complete(basket_id=basket.pk, payment_intent_id=step.payment_intent_id)
+
+    assert not Order.objects.exists()
+    assert [terms.units_sold for terms in PopUpProduct.objects.all()] == [0, 0]
+    intent = stripe_client.payment_intent_retrieve(payment_intent_id=step.payment_intent_id)
+    assert intent.status == "canceled"
 
 
 def test_a_wallet_payment_method_pays_like_a_card(localstripe, client):

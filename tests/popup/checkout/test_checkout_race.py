@@ -8,6 +8,7 @@ import json
 import threading
 import urllib.error
 import urllib.request
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -170,8 +171,9 @@ def test_a_basket_paid_four_times_at_once_is_charged_once_and_every_other_author
         assert set(statuses) <= {200, 409} and 200 in statuses, statuses
         basket.refresh_from_db()
         assert Order.objects.filter(popup_basket=basket).count() == 1
-        by_status = sorted(intent["status"] for intent in intents_of(localstripe, basket))
-        assert by_status == ["canceled"] * (DOUBLE_SUBMIT_THREADS - 1) + ["succeeded"]
+        # A submit that starts once the order exists answers with it and authorises nothing.
+        by_status = Counter(intent["status"] for intent in intents_of(localstripe, basket))
+        assert by_status["succeeded"] == 1 and set(by_status) <= {"succeeded", "canceled"}
         captured = next(i for i in intents_of(localstripe, basket) if i["status"] == "succeeded")
         assert basket.payment_intent_id == captured["id"]
     assert PopUpProduct.objects.get().units_sold == DOUBLE_SUBMIT_ROUNDS
@@ -276,6 +278,7 @@ def test_two_tabs_paying_one_basket_at_once_one_through_3_d_secure_end_with_one_
                 for card in (card_token(localstripe, THREE_D_SECURE), card_token(localstripe))
             ],
         )
+        completed = []
         for status, body in paid:
             if status == 200 and body["status"] == "requires_action":
                 # Cancelled by the other tab's payment? The bank's page refuses the challenge.
@@ -283,7 +286,7 @@ def test_two_tabs_paying_one_basket_at_once_one_through_3_d_secure_end_with_one_
                     authenticate(
                         localstripe, body["payment_intent"], body["client_secret"], success=True
                     )
-                post_all_at_once(
+                completed += post_all_at_once(
                     live_server,
                     [
                         (
@@ -294,8 +297,10 @@ def test_two_tabs_paying_one_basket_at_once_one_through_3_d_secure_end_with_one_
                 )
 
         assert Order.objects.filter(popup_basket=basket).count() == 1, paid
-        statuses = sorted(intent["status"] for intent in intents_of(localstripe, basket))
-        assert statuses == ["canceled", "succeeded"], paid
+        answers = [status for status, _body in paid + completed]
+        assert set(answers) <= {200, 409} and 200 in answers, (paid, completed)
+        statuses = Counter(intent["status"] for intent in intents_of(localstripe, basket))
+        assert statuses["succeeded"] == 1 and set(statuses) <= {"succeeded", "canceled"}, paid
 
 
 TAMPERING_ROUNDS = 5

@@ -8,6 +8,7 @@ from django.core import mail
 from django.utils import timezone
 from oscar.core.loading import get_model
 
+from popup.checkout.orders import ShopperDetails
 from popup.checkout.services import CheckoutRefused
 from popup.core.holds import basket_create, hold_set
 from popup.core.selectors import popup_storefront
@@ -15,6 +16,7 @@ from popup.models import Pledge, PopUp, PopUpProduct
 from popup.presales.pledges import (
     pledge_cancel,
     pledge_charge,
+    pledge_confirm,
     pledge_quantity_set,
     pledge_start,
     presale_settle,
@@ -25,6 +27,7 @@ from tests.integrations.stripe.support import (
     THREE_D_SECURE,
     deliver,
     event_payload,
+    setup_intent_confirm,
     signed,
 )
 from tests.popup.checkout.support import SHOPPER
@@ -287,3 +290,27 @@ def test_repeated_sweeps_queue_a_pledge_once_until_its_message_may_have_been_los
     assert presale_settle(popup=popup, now=now + timedelta(minutes=1)).pledges_due == []
     # ...unless it has waited so long that the worker holding it must have died.
     assert presale_settle(popup=popup, now=now + timedelta(minutes=11)).pledges_due == [backer.pk]
+
+
+def test_two_pledges_of_one_backer_are_held_to_the_limit_when_the_cards_are_saved(localstripe):
+    """Limit 2. A backer starts pledging 2 units in one basket; its card setup outlasts the hold,
+    so a second basket of theirs may start pledging 2 more. The first saved card gets the pledge,
+    the second is refused under the pop-up's lock."""
+    popup, candle = all_or_nothing(per_customer_limit=2)
+    baskets, setups = [], []
+    for email in ("ada@example.com", " ADA@example.com"):
+        basket = basket_create(popup=popup)
+        hold_set(basket=basket, product_id=candle.pk, quantity=2)
+        details = ShopperDetails(**{**SHOPPER.__dict__, "email": email})
+        setups.append(pledge_start(basket=basket, details=details))
+        baskets.append(basket)
+        basket.holds.update(reserved_until=timezone.now())  # the bank's page left open
+    for setup in setups:
+        setup_intent_confirm(localstripe, setup.client_secret, authenticate=True)
+
+    first = pledge_confirm(basket_id=baskets[0].pk, setup_intent_id=setups[0].setup_intent_id)
+    with pytest.raises(CheckoutRefused, match="2 units of this pop-up in all"):
+        pledge_confirm(basket_id=baskets[1].pk, setup_intent_id=setups[1].setup_intent_id)
+
+    assert list(Pledge.objects.all()) == [first]
+    assert PopUpProduct.objects.get(popup=popup).units_sold == 2
