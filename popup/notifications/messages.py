@@ -29,7 +29,6 @@ from popup.notifications.emails import email_send_once
 Order = get_model("order", "Order")
 Product = get_model("catalogue", "Product")
 ProductAlert = get_model("customer", "ProductAlert")
-OrderDispatcher = get_class("order.utils", "OrderDispatcher")
 AlertsDispatcher = get_class("customer.alerts.utils", "AlertsDispatcher")
 
 LAUNCH_EMAIL_NOTE = "Launch e-mail sent"
@@ -43,12 +42,19 @@ def product_alerts_send(*, product_id: int) -> None:
 
 
 def order_placed_email(*, order_id: int) -> None:
-    """Send Oscar's order confirmation for this order, once."""
+    """Send Oscar's order confirmation (its ORDER_PLACED messages) for this order, once.
+
+    Pop-up orders are guests' orders, for which Oscar records no CommunicationEvent: the message's
+    own record (popup.notifications.emails) is what keeps a redelivered task from sending it again.
+    """
     order = Order.objects.filter(pk=order_id).first()
-    if order is None or order.communication_events.filter(event_type__code="ORDER_PLACED").exists():
+    if order is None or not order.email:
         return
-    OrderDispatcher().send_order_placed_email_for_user(
-        order, {"order": order, "lines": order.lines.all()}
+    email_send_once(
+        key=f"order_placed:{order.pk}",
+        code="ORDER_PLACED",
+        to=order.email,
+        context={"order": order, "lines": order.lines.all()},
     )
 
 

@@ -541,3 +541,17 @@ def test_the_outgoing_emails_are_listed_read_only_in_the_admin(admin_client):
     assert listing.status_code == 200 and record.key in listing.content.decode()
     assert admin_client.get(f"/admin/popup/outgoingemail/{record.pk}/change/").status_code == 200
     assert admin_client.get("/admin/popup/outgoingemail/add/").status_code == 403
+
+
+def test_a_redelivered_order_confirmation_is_not_sent_again():
+    """Pop-up orders are guests': Oscar records no CommunicationEvent for them, so the task's own
+    record is what stops a second run (Celery redelivers after a worker dies)."""
+    order = oscar_factories.create_order(guest_email="ada@example.com")
+    assert order.user is None
+
+    tasks.order_placed_email_send.delay(order.pk)
+    tasks.order_placed_email_send.delay(order.pk)
+
+    (message,) = mail.outbox
+    assert message.to == ["ada@example.com"] and str(order.number) in message.body
+    assert OutgoingEmail.objects.get().key == f"order_placed:{order.pk}"
