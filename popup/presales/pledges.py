@@ -175,6 +175,15 @@ def pledge_confirm(*, basket_id: int, setup_intent_id: str, strategy=None) -> Pl
         if basket.payment_intent_id != setup_intent_id:
             raise CheckoutRefused(_("This card was replaced by a newer one."), code="replaced")
         nothing_charged = _("Nothing will be charged.")
+        if basket.popup.presale_outcome == PopUp.Outcome.NOT_FUNDED:
+            # Settled while the card was being saved (the pop-up's row is locked: settlement has
+            # either cancelled its pledges already or will find this one). A funded pre-sale takes
+            # it: its sweep charges every pledge still pledged.
+            raise CheckoutRefused(
+                _("This pre-sale ended short of its goal before your card was saved.")
+                + f" {nothing_charged}",
+                code="closed",
+            )
         holds = basket_holds(basket)
         short = units_short(basket=basket, holds=holds, now=timezone.now()) if holds else ["—"]
         if short:

@@ -314,3 +314,19 @@ def test_two_pledges_of_one_backer_are_held_to_the_limit_when_the_cards_are_save
 
     assert list(Pledge.objects.all()) == [first]
     assert PopUpProduct.objects.get(popup=popup).units_sold == 2
+
+
+def test_a_card_saved_after_the_pre_sale_ended_short_of_its_goal_makes_no_pledge(localstripe):
+    popup, candle = all_or_nothing(presale_goal_units=10)
+    basket = basket_create(popup=popup)
+    hold_set(basket=basket, product_id=candle.pk, quantity=1)
+    setup = pledge_start(basket=basket, details=ShopperDetails(**SHOPPER.__dict__))
+    close(popup)
+    settle(popup)  # 0 of 10: not funded
+    setup_intent_confirm(localstripe, setup.client_secret, authenticate=True)
+
+    with pytest.raises(CheckoutRefused, match="ended short of its goal"):
+        pledge_confirm(basket_id=basket.pk, setup_intent_id=setup.setup_intent_id)
+
+    assert not Pledge.objects.exists()
+    assert PopUpProduct.objects.get(popup=popup).units_sold == 0
