@@ -209,22 +209,26 @@ def _sales_over_time(lines, popup: PopUp, now: datetime) -> tuple[list, str]:
     at the opening to now or the closing, with no gap: the line's x axis is time."""
     end = min(now, popup.closes_at)
     by = "hour" if end - popup.opens_at <= HOURLY_UP_TO else "day"
-    trunc, step = (TruncHour, timedelta(hours=1)) if by == "hour" else (TruncDay, timedelta(days=1))
+    # Hours are real hours, stepped in UTC: a wall-clock hour can be missing or doubled when the
+    # clocks change. Days are the store's days: wall-clock arithmetic (zoneinfo) keeps each bucket
+    # at its local midnight across a change.
+    if by == "hour":
+        trunc, step = TruncHour("order__date_placed", tzinfo=UTC), timedelta(hours=1)
+        start = popup.opens_at.astimezone(UTC)
+    else:
+        trunc, step = TruncDay("order__date_placed"), timedelta(days=1)
+        start = timezone.localtime(popup.opens_at).replace(hour=0)
     sold = dict(
-        lines.annotate(bucket=trunc("order__date_placed"))
+        lines.annotate(bucket=trunc)
         .order_by()
         .values("bucket")
         .annotate(units=Sum("quantity"))
         .values_list("bucket", "units")
     )
     sold = {bucket.astimezone(UTC): units for bucket, units in sold.items()}
-    opening = timezone.localtime(popup.opens_at)
-    # Local wall-clock arithmetic (zoneinfo) keeps each day's bucket at its midnight across DST.
-    bucket = opening.replace(minute=0, second=0, microsecond=0)
-    if by == "day":
-        bucket = bucket.replace(hour=0)
+    bucket = start.replace(minute=0, second=0, microsecond=0)
     running, sales = 0, [(popup.opens_at, Decimal(0))]
-    while bucket <= end:
+    while bucket < end:
         running += sold.get(bucket.astimezone(UTC), 0)
         sales.append((min(bucket + step, end), Decimal(running)))
         bucket += step

@@ -1,7 +1,7 @@
 """The drop report: the first-party funnel, sales, speed, sell-out, unmet demand and feedback of a
 pop-up; its CSVs, the comparison of two pop-ups, and the suggestions applied in one click."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -29,6 +29,7 @@ from tests.factories import create_product, popup_with_products
 from tests.integrations.stripe.support import card_token
 from tests.popup.checkout.support import SHOPPER, basket_holding
 
+Order = get_model("order", "Order")
 ProductAlert = get_model("customer", "ProductAlert")
 Product = get_model("catalogue", "Product")
 
@@ -381,3 +382,32 @@ def test_a_relaunch_keeps_uncapped_products_uncapped_and_says_relaunch_once(admi
     admin_client.post(url(copy, "drop/act/"), {**form, f"units-{uncapped.product_id}": "4"})
     again = PopUp.objects.get(relaunched_from=copy)
     assert again.title == f"{popup.title} (relaunch)" and again.slug != copy.slug
+
+
+def test_the_hourly_sales_chart_counts_the_spring_daylight_saving_hour_once(localstripe, settings):
+    """Paris skips 02:00–03:00 on 28 March 2027. A drop selling across that night has each order
+    counted once: the chart steps in real hours, not wall-clock ones."""
+    settings.TIME_ZONE = "Europe/Paris"
+    basket = basket_holding(units=10, quantity=1)
+    popup = basket.popup
+    checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+    second = basket_create(popup=popup)
+    hold_set(basket=second, product_id=PopUpProduct.objects.get().product_id, quantity=2)
+    checkout_pay(basket=second, details=SHOPPER, card_token=card_token(localstripe))
+    # Then the drop is moved to that night.
+    opens = datetime(2027, 3, 27, 23, 0, tzinfo=UTC)  # midnight in Paris
+    closes = opens + timedelta(hours=6)
+    PopUp.objects.filter(pk=popup.pk).update(opens_at=opens, closes_at=closes)
+    popup.refresh_from_db()
+    orders = list(Order.objects.order_by("pk"))
+    # 01:30 CET, then 03:30 CEST: the hour right after the one that does not exist.
+    Order.objects.filter(pk=orders[0].pk).update(date_placed=opens + timedelta(hours=1, minutes=30))
+    Order.objects.filter(pk=orders[1].pk).update(date_placed=opens + timedelta(hours=2, minutes=30))
+
+    report = drop_report(popup=popup, now=closes)
+
+    assert report.sales_by == "hour"
+    times = [moment for moment, _units in report.sales]
+    assert times == sorted(set(times))
+    assert report.sales[-1][1] == 3
+    assert [units for _moment, units in report.sales] == [0, 0, 1, 3, 3, 3, 3]
