@@ -17,6 +17,11 @@ POPUP_BEAT_SCHEDULE = {
         "task": "popup.tasks.checkout_authorisations_settle_run",
         "schedule": 15 * MINUTE,
     },
+    # Queues again the Stripe events stored while the queue was down.
+    "popup-stripe-events-requeue": {
+        "task": "integrations.stripe.tasks.stripe_events_requeue",
+        "schedule": 5 * MINUTE,
+    },
     # Settles pre-sales at their deadline, retries failed pledges, finishes interrupted charges.
     "popup-presales-sweep": {"task": "popup.tasks.presales_sweep", "schedule": MINUTE},
     # Tells waitlists when a drop opens.

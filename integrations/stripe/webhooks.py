@@ -19,6 +19,7 @@ import logging
 import traceback
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F
@@ -99,3 +100,19 @@ def stripe_event_process(*, event_id: int) -> StripeEvent:
             attempts=F("attempts") + 1, last_error=traceback.format_exc()[-4000:]
         )
         raise
+
+
+# An event is queued when it is stored; if the queue was down then (or the worker lost it), it
+# waits here. Stripe's own retries are the other way back, and they fail in the same faults.
+REQUEUE_AFTER = timedelta(minutes=2)
+# Celery retries a failing event 8 times with backoff; past this, the staff look at last_error.
+MAX_ATTEMPTS = 20
+
+
+def stripe_events_unprocessed(*, now: datetime | None = None) -> list[int]:
+    """Ids of the stored events still unprocessed REQUEUE_AFTER after they arrived, oldest first."""
+    now = now or timezone.now()
+    waiting = StripeEvent.objects.filter(
+        processed_at__isnull=True, received_at__lte=now - REQUEUE_AFTER, attempts__lt=MAX_ATTEMPTS
+    )
+    return list(waiting.order_by("received_at", "pk").values_list("pk", flat=True)[:1000])

@@ -283,3 +283,35 @@ def test_a_real_delivery_from_localstripe_is_verified_stored_and_processed(
 
     assert event.data_object["status"] == "succeeded"
     assert ("payment_intent.succeeded", event.stripe_id) in calls
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_stored_while_the_queue_was_down_is_processed_by_the_requeue_task(handled):
+    """Stored, but its processing never queued (the broker was down at commit): the beat's requeue
+    task finds it two minutes later and processes it, once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.stripe import tasks
+
+    calls, register = handled
+    register("payment_intent.succeeded")
+    payload = json.loads(event_payload("payment_intent.succeeded", {"id": "pi_lost"}))
+    event = client.WebhookEvent(
+        id=payload["id"],
+        type=payload["type"],
+        api_version=payload["api_version"],
+        livemode=False,
+        created=payload["created"],
+        payload=payload,
+    )
+    row, _created = webhooks.stripe_event_record(event=event)
+
+    assert tasks.stripe_events_requeue.delay().get() == 0  # just arrived: its own queueing may come
+    StripeEvent.objects.filter(pk=row.pk).update(received_at=timezone.now() - timedelta(minutes=3))
+    assert tasks.stripe_events_requeue.delay().get() == 1
+    assert tasks.stripe_events_requeue.delay().get() == 0
+
+    assert calls == [("payment_intent.succeeded", payload["id"])]
+    assert StripeEvent.objects.get().processed_at is not None
