@@ -30,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
     # A Stripe stand-in's address (localstripe in tests and the demo); None: Stripe itself.
     "STRIPE_API_BASE": None,
     "STRIPE_JS_URL": "https://js.stripe.com/v3/",
+    # Seconds a Stripe request may take, each of its two tries: 2 × 8 s and the pause between them
+    # end well before a web worker's usual 30 s, so the shopper gets the checkout's own message.
+    "STRIPE_TIMEOUT": 8,
     # The country of the Stripe account, which Apple Pay and Google Pay sheets need.
     "POPUP_WALLET_COUNTRY": "FR",
     # Days between a pop-up order and the e-mail asking the buyer to review what they bought.

@@ -160,18 +160,24 @@ class WebhookEvent:
 
 
 @lru_cache(maxsize=8)
-def _stripe_client(api_key: str, api_base: str | None) -> stripe.StripeClient:
+def _stripe_client(api_key: str, api_base: str | None, timeout: float) -> stripe.StripeClient:
     base_addresses = {"api": api_base} if api_base else None
     return stripe.StripeClient(
         api_key,
         base_addresses=base_addresses,
-        max_network_retries=2,
+        # One retry (with the same idempotency key): a request that failed may be sent again safely.
+        max_network_retries=1,
+        http_client=stripe.RequestsClient(timeout=timeout),
         stripe_version=STRIPE_API_VERSION,
     )
 
 
 def _client() -> stripe.StripeClient:
-    return _stripe_client(popup_settings.STRIPE_SECRET_KEY, popup_settings.STRIPE_API_BASE or None)
+    return _stripe_client(
+        popup_settings.STRIPE_SECRET_KEY,
+        popup_settings.STRIPE_API_BASE or None,
+        float(popup_settings.STRIPE_TIMEOUT),
+    )
 
 
 def _options(idempotency_key: str) -> dict[str, str]:

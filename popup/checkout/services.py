@@ -289,16 +289,31 @@ def checkout_pay(
 
     attempt = basket.payment_attempts
     gateway = payment_gateway()
-    payment = gateway.authorise(
-        amount=quote.amount,
-        currency=quote.currency,
-        idempotency_key=f"popup-basket-{basket.pk}-attempt-{attempt}",
-        card_token=card_token,
-        payment_method=payment_method,  # from a wallet (Apple Pay, Google Pay) instead of a card
-        email=details.email,
-        description=f"{basket.popup.title} (basket {basket.pk})",
-        metadata={**payment_metadata(basket), ATTEMPT_KEY: str(attempt)},
-    )
+    try:
+        payment = gateway.authorise(
+            amount=quote.amount,
+            currency=quote.currency,
+            idempotency_key=f"popup-basket-{basket.pk}-attempt-{attempt}",
+            card_token=card_token,
+            payment_method=payment_method,  # from a wallet (Apple Pay, Google Pay) instead of a card
+            email=details.email,
+            description=f"{basket.popup.title} (basket {basket.pk})",
+            metadata={**payment_metadata(basket), ATTEMPT_KEY: str(attempt)},
+        )
+    except UnableToTakePayment:
+        raise
+    except PaymentError as error:
+        # Stripe may have authorised the card and the answer got lost: the settle task finds the
+        # payment and orders or cancels it (a new attempt makes this one lose, so it is cancelled).
+        raise CheckoutRefused(
+            _(
+                "We could not hear back from the payment service in time. You will not be charged "
+                "twice: if your payment went through, your order confirmation follows by e-mail; "
+                "otherwise, try again in a moment."
+            ),
+            code="payment_unknown",
+            status=503,
+        ) from error
     with transaction.atomic():
         basket = PopUpBasket.objects.select_for_update().get(pk=basket.pk)
         if basket.order_id is None and basket.payment_attempts == attempt:
