@@ -14,6 +14,7 @@ They are written again
   we hear of): the beat's `feeds_refresh_run` each minute, and the request itself if it comes first.
 """
 
+import logging
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -45,6 +46,8 @@ from integrations.social.tasks import feeds_regenerate_run
 from popup.cache import cache_add, cache_delete, cache_delete_many, cache_get_many
 from popup.conf import popup_settings, site_url
 from popup.models import PopUp
+
+logger = logging.getLogger(__name__)
 
 FEEDS_DIR = "popup-feeds"
 FILES_SALT = "integrations.social.feeds.files"
@@ -80,8 +83,13 @@ def feed_file_open(
         feed_files_write(popup=popup, now=now)
         generated_at = now
     elif feed_is_stale(popup=popup, generated_at=generated_at, now=now):
-        # If someone else is writing them, the files they replace are served meanwhile.
-        written = _write_unless_writing(popup=popup, now=now)
+        # If someone else is writing them, the files they replace are served meanwhile; if the
+        # disk refuses (full, read-only), the last good files are.
+        try:
+            written = _write_unless_writing(popup=popup, now=now)
+        except OSError:
+            logger.exception("Feeds of %s could not be rewritten: the last ones are served", name)
+            written = False
         generated_at = now if written else generated_at
     return FeedFile(
         file=default_storage.open(name, "rb"),

@@ -4,6 +4,7 @@ import csv
 import io
 import re
 import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -512,6 +513,25 @@ class TestFreshness:
             assert feed(client, popup)[0]["availability"] == "out_of_stock"
         finally:
             cache.delete(lock)
+        assert feed(client, popup)[0]["availability"] == "in_stock"
+
+    def test_a_disk_that_refuses_writes_serves_the_last_good_feed(self, client):
+        now = timezone.now()
+        popup = PopUpFactory(opens_at=now + timedelta(hours=1), closes_at=now + timedelta(days=2))
+        add(popup, create_product(price=Decimal("10"), image=True))
+        assert feed(client, popup)[0]["availability"] == "out_of_stock"
+        PopUp.objects.filter(pk=popup.pk).update(opens_at=timezone.now())  # now stale
+        folder = Path(
+            default_storage.path(feed_file_name(popup_id=popup.pk, platform="google", fmt="xml"))
+        ).parent
+        # Immutable (even for root, which these tests run as): no new file can be made in it.
+        subprocess.run(["chattr", "+i", str(folder)], check=True)
+        try:
+            response = client.get(url_of(popup))
+            assert response.status_code == 200
+            assert parse(body(response), "xml")[0]["availability"] == "out_of_stock"
+        finally:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
         assert feed(client, popup)[0]["availability"] == "in_stock"
 
     def test_the_beat_rewrites_feeds_whose_popups_opened_or_closed(self, client):
