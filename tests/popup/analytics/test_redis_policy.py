@@ -10,17 +10,23 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 import redis
 from django.core.cache import caches
+from oscar.core.loading import get_model
 
+from integrations.stripe import client as stripe_client
 from popup.analytics import counters
 from popup.analytics.stats import stat_count, stats_flush
 from popup.feedback.shopper_input import limit_reached, over_limit
 from popup.models import PopUpDayStats, RateCounter
+from tests.integrations.stripe.support import card_token
 from tests.plain_store.store import free_port
-from tests.popup.checkout.support import basket_holding
+from tests.popup.checkout.support import SHOPPER, basket_holding
+
+Order = get_model("order", "Order")
 
 NO_REDIS = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -155,3 +161,32 @@ def test_a_stopped_redis_breaks_no_page(client, settings, private_redis, stripe_
     stats_flush()
     stats = PopUpDayStats.objects.get(popup=popup)
     assert stats.views >= 2 and stats.baskets >= 1 and stats.checkouts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_paying_while_redis_is_down_places_the_order_and_captures(
+    client, settings, private_redis, stripe_settings, localstripe, france
+):
+    """The money path touches nothing but PostgreSQL and Stripe: with the cache's Redis gone, a card
+    is authorised, the order placed (signals and all) and the payment captured."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": private_redis.url,
+            "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+        }
+    }
+    basket = basket_holding(quantity=2)
+    private_redis.stop()
+
+    response = client.post(
+        f"/popup/checkout/{basket.token}/pay/",
+        {**SHOPPER.__dict__, "card_token": card_token(localstripe)},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200, response.content
+    order = Order.objects.get()
+    assert order.sources.get().amount_debited == Decimal("50.00")
+    intent = stripe_client.payment_intent_retrieve(payment_intent_id=order.sources.get().reference)
+    assert intent.is_paid
