@@ -1,0 +1,93 @@
+"""Faults injected from outside the code under test: a proxy in front of localstripe.
+
+The store is pointed at the proxy (STRIPE_API_BASE); each request goes on to localstripe unless a
+rule matching its method and path says otherwise:
+
+- "drop": the request reaches Stripe, but its answer never comes back (the connection is closed),
+  as when the network or the web worker dies right after Stripe acted;
+- "refuse": the request never reaches Stripe (the connection is closed at once).
+
+Rules are tried once each by default, like a fault that passes.
+"""
+
+import re
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import requests
+
+from tests.plain_store.store import free_port
+
+
+@dataclass
+class Rule:
+    method: str
+    path: re.Pattern
+    action: str  # "drop" or "refuse"
+    times: int = 1
+
+
+class StripeProxy:
+    """An HTTP proxy on 127.0.0.1 in front of `upstream`, applying its rules."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.rules: list[Rule] = []
+        self.seen: list[str] = []  # "METHOD /path -> action" for each request
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def _forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                action = proxy._action(self.command, self.path)
+                proxy.seen.append(f"{self.command} {self.path} -> {action}")
+                if action == "refuse":
+                    self.close_connection = True
+                    return
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                answer = requests.request(
+                    self.command,
+                    f"{proxy.upstream}{self.path}",
+                    data=body,
+                    headers=headers,
+                    timeout=30,
+                )
+                if action == "drop":
+                    self.close_connection = True
+                    return
+                self.send_response(answer.status_code)
+                for name, value in answer.headers.items():
+                    if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            do_GET = do_POST = do_DELETE = _forward
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def fail(self, method: str, path: str, action: str, *, times: int = 1) -> None:
+        """Apply `action` to the next `times` requests whose path matches the regex `path`."""
+        self.rules.append(Rule(method, re.compile(path), action, times))
+
+    def _action(self, method: str, path: str) -> str:
+        for rule in self.rules:
+            if rule.times and rule.method == method and rule.path.search(path):
+                rule.times -= 1
+                return rule.action
+        return "pass"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

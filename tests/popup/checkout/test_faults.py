@@ -1,0 +1,80 @@
+"""Stripe's answers lost on the way: every authorisation still ends in one captured order or a
+cancellation, once the settle task has run. Faults come from a proxy in front of localstripe
+(tests/faults.py); each test has its own localstripe and ends with the audit."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from oscar.core.loading import get_model
+
+from popup.checkout.services import checkout_authorisations_settle
+from tests.faults import StripeProxy
+from tests.integrations.stripe.support import card_token, payment_intents_all
+from tests.popup.checkout.support import SHOPPER, basket_holding
+
+Order = get_model("order", "Order")
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("france", "audited"),
+]
+
+LATER = timedelta(minutes=21)
+
+
+@pytest.fixture
+def localstripe(localstripe_own):
+    return localstripe_own
+
+
+@pytest.fixture
+def proxy(localstripe, stripe_settings):
+    proxy = StripeProxy(localstripe.url)
+    stripe_settings.STRIPE_API_BASE, stripe_settings.STRIPE_TIMEOUT = proxy.url, 2
+    yield proxy
+    proxy.close()
+
+
+def statuses(localstripe) -> list[str]:
+    return sorted(intent["status"] for intent in payment_intents_all(localstripe))
+
+
+def test_a_capture_that_never_reached_stripe_is_made_by_the_settle_task(client, localstripe, proxy):
+    basket = basket_holding(quantity=2)
+    proxy.fail("POST", r"/v1/payment_intents/\w+/capture$", "refuse", times=2)  # try and retry
+
+    response = client.post(
+        f"/popup/checkout/{basket.token}/pay/",
+        {**SHOPPER.__dict__, "card_token": card_token(localstripe)},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200  # the order is placed; the capture failed and was noted
+    order = Order.objects.get()
+    assert statuses(localstripe) == ["requires_capture"]
+    settled = checkout_authorisations_settle(now=timezone.now() + LATER)
+    assert settled.ordered == 1
+    assert statuses(localstripe) == ["succeeded"]
+    assert order.sources.get().amount_debited == 50
+
+
+def test_authorisations_whose_answers_were_lost_end_as_one_order(client, localstripe, proxy):
+    """Stripe authorises the card twice (the try, then the retry) and both answers are lost: the
+    shopper is told the outcome is unknown; the settle task turns one into the order and cancels
+    the other."""
+    basket = basket_holding(quantity=2)
+    proxy.fail("POST", r"/v1/payment_intents$", "drop", times=2)
+
+    response = client.post(
+        f"/popup/checkout/{basket.token}/pay/",
+        {**SHOPPER.__dict__, "card_token": card_token(localstripe)},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 503 and response.json()["code"] == "payment_unknown"
+    assert statuses(localstripe) == ["requires_capture", "requires_capture"]
+    settled = checkout_authorisations_settle(now=timezone.now() + LATER)
+    assert (settled.ordered, settled.released) == (1, 1)
+    assert statuses(localstripe) == ["canceled", "succeeded"]
+    assert Order.objects.count() == 1
