@@ -83,6 +83,20 @@ def paid_order(localstripe, *, quantity=2):
     )
 
 
+def paid_through_an_ambassador(localstripe, *, quantity):
+    """An order of `quantity` scarves at €25 by a shopper who came by Leo's link (20% commission)."""
+    basket = basket_holding(units=10, quantity=quantity)
+    placement = ambassador_invite(
+        popup=basket.popup, name="Leo", email="leo@example.com", commission_percent=Decimal("20")
+    )
+    PopUpBasket.objects.filter(pk=basket.pk).update(placement=placement)
+    basket.refresh_from_db()
+    step = checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+    return step.order, stripe_client.payment_intent_retrieve(
+        payment_intent_id=step.payment_intent_id
+    )
+
+
 def test_every_request_names_the_api_version_we_pin(localstripe):
     paid_order(localstripe)
     text = localstripe.log_path.read_text()
@@ -117,14 +131,7 @@ def test_an_authorisation_reported_in_today_s_shape_becomes_the_order(localstrip
 def test_a_refund_made_in_stripe_s_dashboard_shows_on_the_order_and_withdraws_commission(
     localstripe, settings
 ):
-    basket = basket_holding(units=10, quantity=1)
-    placement = ambassador_invite(
-        popup=basket.popup, name="Leo", email="leo@example.com", commission_percent=Decimal("20")
-    )
-    PopUpBasket.objects.filter(pk=basket.pk).update(placement=placement)
-    basket.refresh_from_db()
-    step = checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
-    intent = stripe_client.payment_intent_retrieve(payment_intent_id=step.payment_intent_id)
+    order, intent = paid_through_an_ambassador(localstripe, quantity=1)
     # Staff refund 10 of the 25 in Stripe's dashboard; Stripe reports the charge, twice.
     requests.post(
         f"{localstripe.url}/v1/refunds",
@@ -146,7 +153,6 @@ def test_a_refund_made_in_stripe_s_dashboard_shows_on_the_order_and_withdraws_co
     for _delivery in range(2):
         stripe_sends("charge.refunded", charge, settings.STRIPE_WEBHOOK_SECRET)
 
-    order = step.order
     source = order.sources.get()
     assert source.amount_refunded == Decimal("10.00")
     refunds = order.payment_events.filter(event_type__name=REFUNDED)
@@ -244,14 +250,7 @@ def test_a_dispute_is_noted_on_the_order_the_staff_are_told_and_the_audit_knows(
 def test_a_dispute_reported_closed_before_opened_is_recorded_once_and_withdraws_commission(
     localstripe, settings
 ):
-    basket = basket_holding(units=10, quantity=2)
-    placement = ambassador_invite(
-        popup=basket.popup, name="Leo", email="leo@example.com", commission_percent=Decimal("20")
-    )
-    PopUpBasket.objects.filter(pk=basket.pk).update(placement=placement)
-    basket.refresh_from_db()
-    step = checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
-    intent = stripe_client.payment_intent_retrieve(payment_intent_id=step.payment_intent_id)
+    order, intent = paid_through_an_ambassador(localstripe, quantity=2)
     dispute = stripe_shaped(
         "dispute",
         id=f"dp_{uuid.uuid4().hex[:20]}",
@@ -269,8 +268,8 @@ def test_a_dispute_reported_closed_before_opened_is_recorded_once_and_withdraws_
         settings.STRIPE_WEBHOOK_SECRET,
     )
 
-    names = [event.event_type.name for event in step.order.payment_events.order_by("pk")]
+    names = [event.event_type.name for event in order.payment_events.order_by("pk")]
     assert names[-1] == DISPUTE_LOST and DISPUTE_OPENED not in names
     assert popup_audit().notices == []
-    commission = Commission.objects.get(order=step.order)
+    commission = Commission.objects.get(order=order)
     assert commission.refunded == commission.amount == Decimal("10.00")

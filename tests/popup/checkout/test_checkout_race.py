@@ -90,6 +90,12 @@ def post_all_at_once(live_server, posts) -> list[tuple[int, dict]]:
     return post_all_at_once_with_headers(live_server, [(*post, {}) for post in posts])
 
 
+def post(live_server, path, body) -> tuple[int, dict]:
+    """One POST, as post_all_at_once makes them: (status, JSON)."""
+    ((status, answer),) = post_all_at_once(live_server, [(path, body)])
+    return status, answer
+
+
 def pay_all_at_once(live_server, tokens_and_cards, shopper=SHOPPER) -> list[int]:
     answers = post_all_at_once(
         live_server,
@@ -317,17 +323,13 @@ def test_changing_the_quantity_while_the_payment_completes_never_places_an_order
     for _round in range(TAMPERING_ROUNDS):
         basket = basket_create(popup=popup)
         hold_set(basket=basket, product_id=scarf.pk, quantity=1)
-        (paid,) = post_all_at_once(
+        _status, paid = post(
             live_server,
-            [
-                (
-                    f"/popup/checkout/{basket.token}/pay/",
-                    {**SHOPPER, "card_token": card_token(localstripe, THREE_D_SECURE)},
-                )
-            ],
+            f"/popup/checkout/{basket.token}/pay/",
+            {**SHOPPER, "card_token": card_token(localstripe, THREE_D_SECURE)},
         )
-        intent_id = paid[1]["payment_intent"]
-        authenticate(localstripe, intent_id, paid[1]["client_secret"], success=True)
+        intent_id = paid["payment_intent"]
+        authenticate(localstripe, intent_id, paid["client_secret"], success=True)
 
         complete, more = post_all_at_once_with_headers(
             live_server,
@@ -360,14 +362,10 @@ def test_prices_and_totals_sent_by_the_browser_are_ignored(live_server, localstr
     hold_set(basket=basket, product_id=scarf.pk, quantity=2)
     forged = {"amount": "0.01", "total": "0.01", "price": "0.01", "currency": "JPY"}
 
-    ((status, body),) = post_all_at_once(
+    status, body = post(
         live_server,
-        [
-            (
-                f"/popup/checkout/{basket.token}/pay/",
-                {**SHOPPER, **forged, "card_token": card_token(localstripe)},
-            )
-        ],
+        f"/popup/checkout/{basket.token}/pay/",
+        {**SHOPPER, **forged, "card_token": card_token(localstripe)},
     )
 
     assert status == 200 and body["status"] == "succeeded"
@@ -384,26 +382,18 @@ def test_a_price_changed_by_staff_during_3_d_secure_releases_the_authorisation(
     popup, scarf = scarf_popup()
     basket = basket_create(popup=popup)
     hold_set(basket=basket, product_id=scarf.pk, quantity=1)
-    ((_status, paid),) = post_all_at_once(
+    _status, paid = post(
         live_server,
-        [
-            (
-                f"/popup/checkout/{basket.token}/pay/",
-                {**SHOPPER, "card_token": card_token(localstripe, THREE_D_SECURE)},
-            )
-        ],
+        f"/popup/checkout/{basket.token}/pay/",
+        {**SHOPPER, "card_token": card_token(localstripe, THREE_D_SECURE)},
     )
     authenticate(localstripe, paid["payment_intent"], paid["client_secret"], success=True)
     PopUpProduct.objects.update(price=1)
 
-    ((status, body),) = post_all_at_once(
+    status, body = post(
         live_server,
-        [
-            (
-                f"/popup/checkout/{basket.token}/complete/",
-                {"payment_intent": paid["payment_intent"]},
-            )
-        ],
+        f"/popup/checkout/{basket.token}/complete/",
+        {"payment_intent": paid["payment_intent"]},
     )
 
     assert status == 409 and "changed while you paid" in body["error"]
@@ -420,14 +410,10 @@ def test_a_refunded_order_completed_and_paid_again_at_once_stays_one_refunded_or
     popup, scarf = scarf_popup()
     basket = basket_create(popup=popup)
     hold_set(basket=basket, product_id=scarf.pk, quantity=1)
-    ((_status, paid),) = post_all_at_once(
+    _status, paid = post(
         live_server,
-        [
-            (
-                f"/popup/checkout/{basket.token}/pay/",
-                {**SHOPPER, "card_token": card_token(localstripe)},
-            )
-        ],
+        f"/popup/checkout/{basket.token}/pay/",
+        {**SHOPPER, "card_token": card_token(localstripe)},
     )
     order = Order.objects.get()
     facade.payment_refund(order=order, refund_key="all")
