@@ -37,6 +37,9 @@ DEFAULTS: dict[str, Any] = {
     "POPUP_WALLET_COUNTRY": "FR",
     # Days between a pop-up order and the e-mail asking the buyer to review what they bought.
     "POPUP_REVIEW_REQUEST_DAYS": 7,
+    # Minutes a card authorisation may wait for its shopper (3-D Secure, a slow network) before the
+    # settle task turns it into its order or cancels it. The money audit allows this plus 40.
+    "POPUP_SETTLE_AFTER_MINUTES": 20,
     # What the catalogue feeds' URL tokens are derived from (empty: SECRET_KEY). Change it to revoke
     # every feed URL.
     "POPUP_FEED_SECRET": "",

@@ -1,7 +1,7 @@
 """The money audit: do the pop-ups' units, orders and payments agree, in our database and at the
 payment provider?
 
-    python manage.py popup_audit [--days 30] [--grace-minutes 60]
+    python manage.py popup_audit [--days 30] [--grace-minutes N]
 
 Each breach is a promise broken (a unit sold twice, a shopper charged without an order, money held
 on a card nobody will capture); `popup_audit` prints them and exits non-zero, the test suite runs it
@@ -22,6 +22,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
+from popup.checkout.services import settle_after
 from popup.models import Pledge, PledgeLine, PopUpBasket, PopUpProduct
 from popup.payments import DISPUTE_LOST, DISPUTE_OPENED, DISPUTE_WON, payment_gateway
 
@@ -31,10 +32,14 @@ PaymentEvent = get_model("order", "PaymentEvent")
 Source = get_model("payment", "Source")
 
 AUDIT_DAYS = 30
-# Longer than a payment may rightly stay open: the authorisations nobody came back for are settled
-# after SETTLE_AFTER (20 minutes) by a task that runs every 15, and a pledge's charge is recorded
-# within its lease.
-AUDIT_GRACE = timedelta(minutes=60)
+# Beyond the settle delay: the task that settles runs every 15 minutes, and a pledge's charge is
+# recorded within its lease.
+AUDIT_MARGIN = timedelta(minutes=40)
+
+
+def audit_grace() -> timedelta:
+    """How long what was just started may take to settle before the audit holds it against us."""
+    return settle_after() + AUDIT_MARGIN
 
 
 @dataclass(frozen=True)
@@ -215,7 +220,7 @@ def _note_disputes(report: AuditReport, orders: dict[int, int]) -> None:
 
 
 def popup_audit(
-    *, now: datetime | None = None, days: int = AUDIT_DAYS, grace: timedelta = AUDIT_GRACE
+    *, now: datetime | None = None, days: int = AUDIT_DAYS, grace: timedelta | None = None
 ) -> AuditReport:
     """Check the pop-ups' units, orders, pledges and payments agree; the report of what does not.
 
@@ -223,7 +228,7 @@ def popup_audit(
     (the race tests pass no grace: everything must be settled when the racing stops).
     """
     now = now or timezone.now()
-    settled_by = now - grace
+    settled_by = now - (audit_grace() if grace is None else grace)
     report = AuditReport(checked_at=now)
     orders = _popup_orders()
     _check_units(report, orders)

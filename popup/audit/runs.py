@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class
 
-from popup.audit.checks import AUDIT_DAYS, AUDIT_GRACE, popup_audit
+from popup.audit.checks import AUDIT_DAYS, popup_audit
 from popup.models import AuditRun
 
 logger = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ AUDIT_KEPT = timedelta(days=30)
 
 
 def audit_run(
-    *, now: datetime | None = None, days: int = AUDIT_DAYS, grace: timedelta = AUDIT_GRACE
+    *, now: datetime | None = None, days: int = AUDIT_DAYS, grace: timedelta | None = None
 ) -> AuditRun:
     """Run popup_audit and keep its findings; tell ADMINS when it finds something new."""
     now = now or timezone.now()

@@ -31,6 +31,7 @@ from popup.checkout.orders import (
     oscar_basket_priced,
     shipping_address_of,
 )
+from popup.conf import popup_settings
 from popup.core.selectors import basket_summary
 from popup.errors import Refusal
 from popup.locking import stock_records_locked, terms_locked
@@ -463,10 +464,15 @@ def _order_from_holds(
     return order, ""
 
 
-# A card authorised this long ago whose order nobody asked for (the tab closed after 3-D Secure, the
-# webhook lost, the worker killed before it noted the payment) is settled by the beat.
-SETTLE_AFTER = timedelta(minutes=PAYMENT_MINUTES + 5)
+# How far back the settle task looks for authorisations (Stripe releases them after 7 days).
 SETTLE_WITHIN = timedelta(days=2)
+
+
+def settle_after() -> timedelta:
+    """How long a card authorisation whose order nobody asked for (the tab closed after 3-D
+    Secure, the webhook lost, the worker killed before it noted the payment) waits for its shopper
+    before the settle task finishes it (POPUP_SETTLE_AFTER_MINUTES)."""
+    return timedelta(minutes=popup_settings.POPUP_SETTLE_AFTER_MINUTES)
 
 
 @dataclass(frozen=True)
@@ -476,7 +482,7 @@ class Settled:
 
 
 def checkout_authorisations_settle(*, now: datetime | None = None) -> Settled:
-    """Turn every checkout authorisation left waiting past SETTLE_AFTER into its order, or cancel
+    """Turn every checkout authorisation left waiting past settle_after() into its order, or cancel
     it, as checkout_complete would had the shopper come back: no card stays authorised for nothing.
 
     The payment provider is asked for them, so a payment whose id never reached the basket is found.
@@ -484,12 +490,11 @@ def checkout_authorisations_settle(*, now: datetime | None = None) -> Settled:
     now = now or timezone.now()
     ordered = released = 0
     gateway = payment_gateway()
+    waited_enough = settle_after().total_seconds()
     for payment in gateway.payments(created_after=now - SETTLE_WITHIN):
         basket_id = payment.metadata.get("popup_basket", "")
         waited = now.timestamp() - payment.created
-        if not (
-            payment.is_authorised and basket_id.isdigit() and waited > SETTLE_AFTER.total_seconds()
-        ):
+        if not (payment.is_authorised and basket_id.isdigit() and waited >= waited_enough):
             continue
         if payment.metadata.get("popup_pledge"):
             continue  # a pledge's charge: pre-sales settle their own

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from popup.audit.checks import AUDIT_DAYS, AUDIT_GRACE
+from popup.audit.checks import AUDIT_DAYS
 from popup.audit.runs import audit_run
 
 
@@ -22,12 +22,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--grace-minutes",
             type=int,
-            default=int(AUDIT_GRACE.total_seconds() // 60),
-            help="how long what was just started may take to settle (0: everything now)",
+            default=None,
+            help="how long what was just started may take to settle (0: everything now; by "
+            "default POPUP_SETTLE_AFTER_MINUTES + 40)",
         )
 
-    def handle(self, *args, days: int, grace_minutes: int, **options):
-        run = audit_run(days=days, grace=timedelta(minutes=grace_minutes))
+    def handle(self, *args, days: int, grace_minutes: int | None, **options):
+        grace = None if grace_minutes is None else timedelta(minutes=grace_minutes)
+        run = audit_run(days=days, grace=grace)
         if run.error:
             raise CommandError(
                 _("The audit could not run: %(error)s") % {"error": run.error}, returncode=1

@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 from oscar.core.loading import get_model
@@ -97,3 +98,14 @@ def test_a_challenge_never_passed_holds_no_money_and_is_left_to_expire(localstri
     assert checkout_authorisations_settle(now=timezone.now() + LATER) == NOTHING
     assert status_of(step.payment_intent_id) == "requires_action"
     authenticate(localstripe, step.payment_intent_id, step.client_secret, success=False)
+
+
+def test_operators_settle_at_once_with_the_reconcile_command(localstripe, settings, capsys):
+    settings.POPUP_SETTLE_AFTER_MINUTES = 0  # the operator's store does not wait
+    basket, step = authorised_then_gone(localstripe)
+
+    call_command("popup_reconcile")
+
+    assert "Authorisations ordered or captured: 1; cancelled: 0." in capsys.readouterr().out
+    assert PopUpBasket.objects.get(pk=basket.pk).order is not None
+    assert status_of(step.payment_intent_id) == "succeeded"
