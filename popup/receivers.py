@@ -1,8 +1,6 @@
 import logging
-from functools import partial
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from oscar.core.loading import get_model
@@ -10,6 +8,7 @@ from oscar.core.loading import get_model
 from popup.channels.placements import commission_refund_apply
 from popup.notifications.tasks import send_product_alerts
 from popup.payments import DISPUTE_LOST, REFUNDED
+from popup.queueing import task_queue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ def queue_product_alerts(sender, instance, raw=False, **kwargs):
         product_id=instance.product_id, status=ProductAlert.ACTIVE
     )
     if waiting.exists():
-        transaction.on_commit(partial(send_product_alerts.delay, instance.product_id))
+        task_queue_on_commit(send_product_alerts, instance.product_id)
 
 
 @receiver(post_save, sender=PaymentEvent, dispatch_uid="popup-commission-refund")

@@ -20,6 +20,7 @@ from popup.feedback.shopper_input import Refused, email_or_none, limit_reached, 
 from popup.models import Ambassador, Commission, Placement, PopUp, PopUpBasket
 from popup.notifications.tasks import ambassador_invite_email_send
 from popup.payments import DISPUTE_LOST
+from popup.queueing import task_queue_on_commit
 
 EventHandler = get_class("order.processing", "EventHandler")
 
@@ -320,7 +321,7 @@ def ambassador_invite(
         ambassador=ambassador,
     )
     Ambassador.objects.filter(pk=ambassador.pk).update(invited_at=timezone.now())
-    transaction.on_commit(lambda: ambassador_invite_email_send.delay(ambassador.pk, placement.pk))
+    task_queue_on_commit(ambassador_invite_email_send, ambassador.pk, placement.pk)
     return placement
 
 

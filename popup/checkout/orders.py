@@ -7,9 +7,7 @@ shipping and total) and the payment, inside the caller's transaction and row loc
 
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
@@ -19,6 +17,7 @@ from popup.core.pricing import PopUpPricing
 from popup.models import PopUp, PopUpBasket
 from popup.notifications.tasks import order_placed_email_send
 from popup.payments import Payment, payment_gateway
+from popup.queueing import task_queue_on_commit
 
 Basket = get_model("basket", "Basket")
 Country = get_model("address", "Country")
@@ -138,5 +137,5 @@ def order_place(
         )
         basket.order, basket.status = order, PopUpBasket.Status.ORDERED
         order_attribute(basket=basket, order=order)
-    transaction.on_commit(partial(order_placed_email_send.delay, order.pk))
+    task_queue_on_commit(order_placed_email_send, order.pk)
     return order

@@ -38,6 +38,7 @@ from popup.locking import stock_records_locked, terms_locked
 from popup.models import Hold, Pledge, PledgeLine, PopUpBasket, PopUpProduct
 from popup.notifications.tasks import checkout_lost_email_send
 from popup.payments import payment_gateway
+from popup.queueing import task_queue
 
 logger = logging.getLogger(__name__)
 
@@ -405,7 +406,7 @@ def checkout_complete(*, basket_id: int, payment_intent_id: str, strategy=None) 
         nothing_charged = _("Nothing was charged.")
         message = lost if nothing_charged in lost else f"{lost} {nothing_charged}"
         # Told on the page if the shopper is there, and by email in case only the webhook is.
-        checkout_lost_email_send.delay(basket_id, message)
+        task_queue(checkout_lost_email_send, basket_id, message)
         raise CheckoutRefused(message, code="lost")
     try:
         gateway.capture(order=order, payment_id=payment_intent_id)

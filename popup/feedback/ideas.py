@@ -17,6 +17,7 @@ from popup.feedback.shopper_input import (
 )
 from popup.models import Idea, IdeaVote, PopUp
 from popup.notifications.tasks import idea_shipped_email_send
+from popup.queueing import task_queue_on_commit
 
 IDEAS_PER_IP = 5
 VOTES_PER_IP = 30
@@ -103,5 +104,5 @@ def idea_status_set(*, idea: Idea, status: str) -> Idea:
             idea.shipped_at = timezone.now()
         idea.save(update_fields=["status", "shipped_at"])
         if shipped_now:
-            transaction.on_commit(lambda: idea_shipped_email_send.delay(idea.pk))
+            task_queue_on_commit(idea_shipped_email_send, idea.pk)
     return idea

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from popup.feedback.shopper_input import Refused, email_or_none, over_limit
 from popup.models import Poll, PollOption, PollVote
 from popup.notifications.tasks import poll_vote_confirmation_send
+from popup.queueing import task_queue_on_commit
 
 VOTES_PER_IP = 30
 
@@ -37,7 +38,7 @@ def poll_vote(*, poll: Poll, option_id: int, email: str, client_ip: str) -> Poll
         raise Refused(
             _("This address has already voted in this poll."), code="voted", status=409
         ) from error
-    transaction.on_commit(lambda: poll_vote_confirmation_send.delay(vote.pk))
+    task_queue_on_commit(poll_vote_confirmation_send, vote.pk)
     return vote
 
 

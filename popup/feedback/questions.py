@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from popup.feedback.shopper_input import Refused, email_or_none, looks_like_spam, over_limit
 from popup.models import PopUp, PopUpProduct, Question
 from popup.notifications.tasks import question_answered_email_send
+from popup.queueing import task_queue_on_commit
 
 QUESTIONS_PER_IP = 5
 QUESTIONS_PER_EMAIL = 5
@@ -82,7 +83,7 @@ def question_answer(*, question: Question, answer: str, by) -> Question:
         question.status = Question.Status.PUBLISHED
         question.save()
         if first_answer:
-            transaction.on_commit(lambda: question_answered_email_send.delay(question.pk))
+            task_queue_on_commit(question_answered_email_send, question.pk)
     return question
 
 

@@ -7,7 +7,6 @@ does for anonymous alerts): nobody can sign someone else up for mail.
 """
 
 from datetime import datetime
-from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +17,7 @@ from popup.core.selectors import popup_storefront
 from popup.feedback.shopper_input import Refused, email_or_none, over_limit
 from popup.models import PopUp, PopUpProduct
 from popup.notifications.tasks import waitlist_confirmation_email_send, waitlist_opening_email_send
+from popup.queueing import task_queue_on_commit
 
 ProductAlert = get_model("customer", "ProductAlert")
 
@@ -75,7 +75,7 @@ def waitlist_join(
         alert = ProductAlert.objects.create(
             product_id=product_id, email=email, status=ProductAlert.UNCONFIRMED
         )
-        transaction.on_commit(lambda: waitlist_confirmation_email_send.delay(alert.pk))
+        task_queue_on_commit(waitlist_confirmation_email_send, alert.pk)
     return alert
 
 
@@ -105,8 +105,6 @@ def popup_openings_announce(*, now: datetime | None = None) -> int:
                 product__popup_terms__popup=popup, status=ProductAlert.ACTIVE
             ).values_list("pk", flat=True)
             for alert_id in alerts:
-                transaction.on_commit(
-                    partial(waitlist_opening_email_send.delay, alert_id, popup_id)
-                )
+                task_queue_on_commit(waitlist_opening_email_send, alert_id, popup_id)
                 queued += 1
     return queued

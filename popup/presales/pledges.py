@@ -47,6 +47,7 @@ from popup.notifications.tasks import pledge_email_send
 from popup.payments import Payment, payment_gateway
 from popup.presales.selectors import presale_progress
 from popup.presales.tasks import presale_settle_run
+from popup.queueing import task_queue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -240,9 +241,9 @@ def pledge_confirm(*, basket_id: int, setup_intent_id: str, strategy=None) -> Pl
         basket.save(update_fields=["status", "updated_at"])
         _event(pledge, "", _("Card saved: %(card)s") % {"card": label or setup.payment_method})
         popup = basket.popup
-        transaction.on_commit(lambda: pledge_email_send.delay(pledge.pk, "pledged"))
+        task_queue_on_commit(pledge_email_send, pledge.pk, "pledged")
         if popup.presale_charge_when == PopUp.ChargeWhen.GOAL:
-            transaction.on_commit(lambda: presale_settle_run.delay(popup.pk))
+            task_queue_on_commit(presale_settle_run, popup.pk)
     return pledge
 
 
@@ -323,7 +324,7 @@ def pledge_cancel(*, pledge: Pledge) -> Pledge:
         if not pledge.can_be_changed:
             raise CheckoutRefused(_("This pledge can no longer be cancelled."), code="locked")
         _cancel(pledge, _("Cancelled by the backer."))
-        transaction.on_commit(lambda: pledge_email_send.delay(pledge.pk, "cancelled"))
+        task_queue_on_commit(pledge_email_send, pledge.pk, "cancelled")
     return pledge
 
 
@@ -445,7 +446,7 @@ def pledge_goal_missed(*, pledge_id: int) -> int:
             logger.error("Pledge %s is charging in a pre-sale that was not funded", pledge.pk)
             return 0
         _cancel(pledge, _("The pre-sale did not reach its goal: nothing charged."))
-        transaction.on_commit(lambda: pledge_email_send.delay(pledge.pk, "not_funded"))
+        task_queue_on_commit(pledge_email_send, pledge.pk, "not_funded")
     return 1
 
 
@@ -574,7 +575,7 @@ def _failed(pledge: Pledge, payment: Payment, now: datetime) -> None:
             failure_code=code,
             failure_message=message[:255],
         )
-        transaction.on_commit(lambda: pledge_email_send.delay(pledge.pk, "dropped"))
+        task_queue_on_commit(pledge_email_send, pledge.pk, "dropped")
         return
     status = Pledge.Status.FAILED if pledge.first_failed_at is None else Pledge.Status.RETRYING
     _move(
@@ -587,7 +588,7 @@ def _failed(pledge: Pledge, payment: Payment, now: datetime) -> None:
         failure_code=code,
         failure_message=message[:255],
     )
-    transaction.on_commit(lambda: pledge_email_send.delay(pledge.pk, "failed"))
+    task_queue_on_commit(pledge_email_send, pledge.pk, "failed")
 
 
 def _order_from_pledge(pledge: Pledge, payment: Payment) -> "Order":

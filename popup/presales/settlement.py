@@ -6,7 +6,6 @@ a funded pre-sale's products is popup.analytics.merchandising.popup_graduate.
 """
 
 from datetime import datetime
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +19,7 @@ from popup.notifications.messages import LAUNCH_EMAIL_NOTE
 from popup.notifications.tasks import pledge_email_send
 from popup.presales.selectors import is_all_or_nothing, presale_progress
 from popup.presales.tasks import presale_settle_run
+from popup.queueing import task_queue_on_commit
 
 Product = get_model("catalogue", "Product")
 StockRecord = get_model("partner", "StockRecord")
@@ -62,7 +62,7 @@ def presale_settle_queue(*, popup: PopUp, now: datetime | None = None) -> bool:
                 "settled at its deadline."
             )
         )
-    transaction.on_commit(partial(presale_settle_run.delay, popup.pk, early=True))
+    task_queue_on_commit(presale_settle_run, popup.pk, early=True)
     return goal_met
 
 
@@ -86,5 +86,5 @@ def presale_launch_notify(*, popup: PopUp) -> int:
         .values_list("pk", flat=True)
     )
     for pledge_id in pledge_ids:
-        transaction.on_commit(partial(pledge_email_send.delay, pledge_id, "launched"))
+        task_queue_on_commit(pledge_email_send, pledge_id, "launched")
     return len(pledge_ids)

@@ -9,9 +9,12 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from popup.checkout.services import checkout_authorisations_settle
+from shop.celery import app as celery_app
 from tests.faults import StripeProxy
 from tests.integrations.stripe.support import card_token, payment_intents_all
+from tests.plain_store.store import free_port
 from tests.popup.checkout.support import SHOPPER, basket_holding
+from tests.workers import send_through
 
 Order = get_model("order", "Order")
 
@@ -78,3 +81,31 @@ def test_authorisations_whose_answers_were_lost_end_as_one_order(client, localst
     assert (settled.ordered, settled.released) == (1, 1)
     assert statuses(localstripe) == ["canceled", "succeeded"]
     assert Order.objects.count() == 1
+
+
+@pytest.fixture
+def queue_down():
+    """Celery's broker unreachable, as when Redis (or RabbitMQ) is down at commit."""
+    before = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
+    celery_app.conf.task_publish_retry = False  # fail at once, as after the retries
+    send_through(broker=f"redis://127.0.0.1:{free_port()}/0", eager=False)
+    yield
+    celery_app.conf.task_publish_retry = True
+    send_through(broker=before[0], eager=before[1])
+
+
+def test_a_queue_down_when_the_order_commits_loses_neither_order_nor_capture(
+    client, localstripe, stripe_settings, queue_down, caplog
+):
+    basket = basket_holding(quantity=2)
+
+    response = client.post(
+        f"/popup/checkout/{basket.token}/pay/",
+        {**SHOPPER.__dict__, "card_token": card_token(localstripe)},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200, response.content
+    assert Order.objects.get().sources.get().amount_debited == 50
+    assert statuses(localstripe) == ["succeeded"]
+    assert "Could not queue popup.tasks.order_placed_email_send" in caplog.text
