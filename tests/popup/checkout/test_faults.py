@@ -8,12 +8,19 @@ import pytest
 from django.utils import timezone
 from oscar.core.loading import get_model
 
+from integrations.stripe.models import StripeEvent
+from integrations.stripe.tasks import stripe_events_requeue
 from popup.checkout.services import checkout_authorisations_settle
 from shop.celery import app as celery_app
 from tests.faults import StripeProxy
 from tests.integrations.stripe.support import card_token, payment_intents_all
 from tests.plain_store.store import free_port
-from tests.popup.checkout.support import SHOPPER, basket_holding
+from tests.popup.checkout.support import (
+    SHOPPER,
+    authorised_then_gone,
+    basket_holding,
+    stripe_reports,
+)
 from tests.workers import send_through
 
 Order = get_model("order", "Order")
@@ -109,3 +116,27 @@ def test_a_queue_down_when_the_order_commits_loses_neither_order_nor_capture(
     assert Order.objects.get().sources.get().amount_debited == 50
     assert statuses(localstripe) == ["succeeded"]
     assert "Could not queue popup.tasks.order_placed_email_send" in caplog.text
+
+
+def test_webhooks_that_arrive_while_the_queue_is_down_are_processed_once_it_is_back(
+    localstripe, stripe_settings, queue_down
+):
+    """The shopper closed the tab after 3-D Secure, and Stripe's webhook came while the broker was
+    down: the event is stored and answered 200, then processed by the requeue beat task."""
+    basket, step = authorised_then_gone(localstripe)
+    stripe_reports(
+        basket,
+        step,
+        [("payment_intent.amount_capturable_updated", "evt_queue_down")],
+        secret=stripe_settings.STRIPE_WEBHOOK_SECRET,
+    )
+    event = StripeEvent.objects.get()
+    assert event.processed_at is None and not Order.objects.exists()
+
+    send_through(broker=celery_app.conf.broker_url, eager=True)  # the queue is back
+    StripeEvent.objects.update(received_at=timezone.now() - timedelta(minutes=3))
+    assert stripe_events_requeue() == 1
+
+    assert StripeEvent.objects.get().processed_at is not None
+    assert Order.objects.get().sources.get().amount_debited == 50
+    assert statuses(localstripe) == ["succeeded"]
