@@ -22,6 +22,8 @@ POPUP_BEAT_SCHEDULE = {
         "task": "integrations.stripe.tasks.stripe_events_requeue",
         "schedule": 5 * MINUTE,
     },
+    # Queues the tasks recorded while the broker was down (popup.queueing).
+    "popup-queued-tasks-send": {"task": "popup.tasks.queued_tasks_send_run", "schedule": MINUTE},
     # Settles pre-sales at their deadline, retries failed pledges, finishes interrupted charges.
     "popup-presales-sweep": {"task": "popup.tasks.presales_sweep", "schedule": MINUTE},
     # Tells waitlists when a drop opens.

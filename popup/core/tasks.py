@@ -7,3 +7,11 @@ def holds_tidy() -> int:
     from popup.core.holds import holds_delete_expired
 
     return holds_delete_expired()
+
+
+@shared_task(name="popup.tasks.queued_tasks_send_run")
+def queued_tasks_send_run() -> int:
+    """Queue the tasks recorded while the broker was down (every minute)."""
+    from popup.queueing import queued_tasks_send
+
+    return queued_tasks_send()

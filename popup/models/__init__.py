@@ -34,13 +34,13 @@ from popup.models.feedback import (
     new_review_token,
     new_vote_token,
 )
-from popup.models.notifications import OutgoingEmail
+from popup.models.notifications import OutgoingEmail, QueuedTask
 from popup.models.presales import Pledge, PledgeEvent, PledgeLine, new_pledge_token
 
 __all__ = [
-    "AuditRun",
     "RESERVED_SLUGS",
     "Ambassador",
+    "AuditRun",
     "Commission",
     "Hold",
     "Idea",
@@ -58,11 +58,12 @@ __all__ = [
     "PopUpDayStats",
     "PopUpProduct",
     "Question",
+    "QueuedTask",
     "RateCounter",
     "ReviewInvite",
     "VerifiedReview",
-    "new_ambassador_token",
     "holds_active_q",
+    "new_ambassador_token",
     "new_basket_token",
     "new_placement_code",
     "new_pledge_token",

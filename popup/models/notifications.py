@@ -28,3 +28,32 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} to {self.to} ({'sent' if self.sent_at else 'not sent'})"
+
+
+class QueuedTask(models.Model):
+    """A Celery task the plugin queues, recorded in the transaction that calls for it.
+
+    popup.queueing writes the row with the rest of the transaction, hands the task to the broker
+    once it commits and notes `queued_at`; a broker that is down then leaves the row waiting, and
+    the beat's sweep queues it when the broker is back. Nothing committed loses its follow-up.
+    """
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("queued task")
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="popup_task_waiting",
+                condition=models.Q(queued_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task}{tuple(self.args)} ({'queued' if self.queued_at else 'waiting'})"

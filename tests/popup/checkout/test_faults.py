@@ -5,12 +5,15 @@ cancellation, once the settle task has run. Faults come from a proxy in front of
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from oscar.core.loading import get_model
 
 from integrations.stripe.models import StripeEvent
 from integrations.stripe.tasks import stripe_events_requeue
 from popup.checkout.services import checkout_authorisations_settle
+from popup.models import QueuedTask
+from popup.queueing import queued_tasks_send
 from shop.celery import app as celery_app
 from tests.faults import StripeProxy
 from tests.integrations.stripe.support import card_token, payment_intents_all
@@ -101,7 +104,7 @@ def queue_down():
     send_through(broker=before[0], eager=before[1])
 
 
-def test_a_queue_down_when_the_order_commits_loses_neither_order_nor_capture(
+def test_a_queue_down_when_the_order_commits_loses_neither_order_capture_nor_e_mail(
     client, localstripe, stripe_settings, queue_down, caplog
 ):
     basket = basket_holding(quantity=2)
@@ -113,9 +116,18 @@ def test_a_queue_down_when_the_order_commits_loses_neither_order_nor_capture(
     )
 
     assert response.status_code == 200, response.content
-    assert Order.objects.get().sources.get().amount_debited == 50
+    order = Order.objects.get()
+    assert order.sources.get().amount_debited == 50
     assert statuses(localstripe) == ["succeeded"]
     assert "Could not queue popup.tasks.order_placed_email_send" in caplog.text
+    # The confirmation waits in the outbox, and goes once the queue is back.
+    waiting = QueuedTask.objects.get(queued_at__isnull=True)
+    assert (waiting.task, waiting.args) == ("popup.tasks.order_placed_email_send", [order.pk])
+    assert mail.outbox == []
+    send_through(broker=celery_app.conf.broker_url, eager=True)
+    assert queued_tasks_send(now=timezone.now() + timedelta(minutes=2)) == 1
+    assert [message.to for message in mail.outbox] == [["ada@example.com"]]
+    assert queued_tasks_send(now=timezone.now() + timedelta(minutes=2)) == 0
 
 
 def test_webhooks_that_arrive_while_the_queue_is_down_are_processed_once_it_is_back(
