@@ -4,7 +4,7 @@ from django.core.management import call_command
 from django.db import connection
 from oscar.core.loading import get_model
 
-from tests.localstripe_server import localstripe, localstripe_own, stripe_settings  # noqa: F401
+from tests.localstripe_server import localstripe, stripe_settings  # noqa: F401
 
 Country = get_model("address", "Country")
 
@@ -34,7 +34,7 @@ def france():
 @pytest.fixture
 def audited(transactional_db, request):
     """After the test, `manage.py popup_audit --grace-minutes 0` must find nothing wrong: every
-    race test uses it, with a localstripe of its own (`localstripe_own`)."""
+    race test uses it, with a localstripe of its own (`localstripe_alone`)."""
     request.getfixturevalue("stripe_settings")
     yield
     call_command("popup_audit", "--grace-minutes", "0")

@@ -95,11 +95,11 @@ def localstripe() -> Iterator[LocalStripe]:
     server.close()
 
 
-@pytest.fixture
-def localstripe_own() -> Iterator[LocalStripe]:
+@pytest.fixture(name="localstripe")
+def localstripe_alone() -> Iterator[LocalStripe]:
     """A localstripe for one test alone. popup_audit reads every PaymentIntent its Stripe holds:
-    a test that audits overrides `localstripe` with this, so that no other test's payments (their
-    orders flushed with their database) are counted."""
+    a module that audits imports this fixture (it then stands for `localstripe` there), so that
+    no other test's payments (their orders flushed with their database) are counted."""
     server = LocalStripe()
     yield server
     server.close()

@@ -390,17 +390,22 @@ def payment_intent_retrieve(*, payment_intent_id: str) -> PaymentIntent:
         return _payment_intent(_client().v1.payment_intents.retrieve(payment_intent_id))
 
 
-def payment_intents_since(*, created_after: int) -> Iterator[PaymentIntent]:
-    """Every PaymentIntent created at or after `created_after` (Unix time), page by page."""
-    params: dict[str, Any] = {"limit": 100, "created": {"gte": created_after}}
+def _listed(service, params: dict[str, Any]) -> Iterator[Any]:
+    """Every object a Stripe list endpoint has for `params`, page by page (newest first)."""
+    params = {"limit": 100, **params}
     while True:
         with _stripe_errors():
-            page = _client().v1.payment_intents.list(params)
-        for obj in page.data:
-            yield _payment_intent(obj)
+            page = service.list(params)
+        yield from page.data
         if not page.has_more or not page.data:
             return
         params["starting_after"] = page.data[-1].id
+
+
+def payment_intents_since(*, created_after: int) -> Iterator[PaymentIntent]:
+    """Every PaymentIntent created at or after `created_after` (Unix time)."""
+    for obj in _listed(_client().v1.payment_intents, {"created": {"gte": created_after}}):
+        yield _payment_intent(obj)
 
 
 def charge_payment_intent(*, charge_id: str) -> str:
@@ -451,15 +456,8 @@ def refund_create(
 
 def refunds_of(*, payment_intent_id: str) -> list[Refund]:
     """Every refund of a PaymentIntent, oldest first."""
-    params: dict[str, Any] = {"payment_intent": payment_intent_id, "limit": 100}
-    refunds: list[Refund] = []
-    while True:
-        with _stripe_errors():
-            page = _client().v1.refunds.list(params)
-        refunds += [_refund(obj) for obj in page.data]
-        if not page.has_more or not page.data:
-            break
-        params["starting_after"] = page.data[-1].id
+    listed = _listed(_client().v1.refunds, {"payment_intent": payment_intent_id})
+    refunds = [_refund(obj) for obj in listed]
     # localstripe lists every refund it has: keep this payment's.
     return [refund for refund in reversed(refunds) if refund.payment_intent == payment_intent_id]
 

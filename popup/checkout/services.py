@@ -212,7 +212,7 @@ def basket_secure(*, basket: PopUpBasket, details: ShopperDetails, now: datetime
     # A line whose hold lapsed stays if its units are still free: nothing silently drops out.
     short = units_short(basket=basket, holds=holds, now=now)
     if short:
-        raise CheckoutRefused(_no_longer_available(short), code="lost")
+        raise CheckoutRefused(no_longer_available(short), code="lost")
     basket.holds.update(reserved_until=now + timedelta(minutes=PAYMENT_MINUTES))
     basket.email = details.email
     basket.email_key = email_key(details.email)
@@ -248,7 +248,8 @@ def off_sale(holds: list[Hold], quote: Quote) -> list[str]:
     )
 
 
-def _no_longer_available(titles: list[str]) -> str:
+def no_longer_available(titles: list[str]) -> str:
+    """Why a basket cannot be paid for: these lines are gone."""
     return _("No longer available: %(titles)s.") % {"titles": ", ".join(titles)}
 
 
@@ -287,7 +288,7 @@ def checkout_pay(
         quote.basket.delete()  # only the amount was needed; the order gets a fresh one
         gone = off_sale(basket_holds(basket), quote)
         if gone:  # nothing of this attempt is kept: the shopper sees why, and can pay for the rest
-            raise CheckoutRefused(_no_longer_available(gone), code="lost")
+            raise CheckoutRefused(no_longer_available(gone), code="lost")
 
     attempt = basket.payment_attempts
     gateway = payment_gateway()
@@ -436,7 +437,7 @@ def _order_from_holds(
     gone = off_sale(holds, quote)
     if gone:
         quote.basket.delete()
-        return None, _no_longer_available(gone)
+        return None, no_longer_available(gone)
     # The pop-up's row is locked too (checkout_complete): no other order of it is placed meanwhile.
     beyond_limit = beyond_customer_limit(basket, holds, details.email, paying_at=None)
     if beyond_limit:

@@ -37,6 +37,7 @@ from popup.checkout.services import (
     basket_secure,
     beyond_customer_limit,
     customer_units,
+    no_longer_available,
     off_sale,
     units_pledged,
     units_short,
@@ -205,11 +206,7 @@ def pledge_confirm(*, basket_id: int, setup_intent_id: str, strategy=None) -> Pl
         quote.basket.delete()
         gone = off_sale(holds, quote)
         if gone:
-            titles = ", ".join(gone)
-            raise CheckoutRefused(
-                _("No longer available: %(titles)s.") % {"titles": titles} + f" {nothing_charged}",
-                code="lost",
-            )
+            raise CheckoutRefused(f"{no_longer_available(gone)} {nothing_charged}", code="lost")
         pledge = Pledge.objects.create(
             popup=basket.popup,
             basket=basket,

@@ -29,7 +29,10 @@ from popup.models import Commission, Pledge, PopUpBasket
 from popup.payments import DISPUTE_LOST, DISPUTE_OPENED, REFUNDED
 from popup.presales.pledges import pledge_start
 from tests.integrations.stripe.support import card_token, deliver, setup_intent_confirm, signed
-from tests.localstripe_server import SECRET_KEY
+from tests.localstripe_server import (
+    SECRET_KEY,
+    localstripe_alone,  # noqa: F401 - its own Stripe
+)
 from tests.popup.checkout.support import SHOPPER, authorised_then_gone, basket_holding
 from tests.popup.presales.support import all_or_nothing
 
@@ -39,11 +42,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("stripe_settings", "france"),
 ]
-
-
-@pytest.fixture
-def localstripe(localstripe_own):
-    return localstripe_own  # the audit reads every payment its Stripe has
 
 
 FIXTURES = json.loads((Path(__file__).parent / "fixtures" / "fixtures3.json").read_text())[

@@ -17,6 +17,7 @@ from popup.checkout.services import checkout_pay
 from popup.models import AuditRun, Pledge, PopUp, PopUpProduct
 from popup.payments import payment_gateway
 from tests.integrations.stripe.support import card_token
+from tests.localstripe_server import localstripe_alone  # noqa: F401 - its own Stripe
 from tests.popup.checkout.support import SHOPPER, basket_holding
 from tests.popup.presales.support import all_or_nothing, pledge
 
@@ -28,11 +29,6 @@ pytestmark = [
 ]
 
 LATER = timedelta(hours=1)
-
-
-@pytest.fixture
-def localstripe(localstripe_own):
-    return localstripe_own
 
 
 def bought(localstripe, **kwargs):

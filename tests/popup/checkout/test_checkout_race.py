@@ -28,21 +28,18 @@ from tests.integrations.stripe.support import (
     payment_intents_all,
     signed,
 )
-from tests.localstripe_server import WEBHOOK_SECRET
+from tests.localstripe_server import (
+    WEBHOOK_SECRET,
+    localstripe_alone,  # noqa: F401 - its own Stripe
+)
 from tests.popup.checkout.support import authenticate
 
-Country = get_model("address", "Country")
 Order = get_model("order", "Order")
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("stripe_settings", "audited"),
+    pytest.mark.usefixtures("stripe_settings", "audited", "france"),
 ]
-
-
-@pytest.fixture
-def localstripe(localstripe_own):
-    return localstripe_own
 
 
 SHOPPER = {
@@ -112,9 +109,6 @@ def test_racing_at_checkout_never_oversells_and_never_charges_without_an_order(
 ):
     """3 units. Three shoppers' holds lapse and three others hold the units; all six pay at once.
     Exactly the three live holders get orders; nobody else is charged or even authorised."""
-    Country.objects.update_or_create(
-        iso_3166_1_a2="FR", defaults={"printable_name": "France", "is_shipping_country": True}
-    )
     popup = PopUpFactory()
     scarf = create_product(title="Indigo scarf")
     popup.range.add_product(scarf)
@@ -164,12 +158,10 @@ def test_a_basket_paid_four_times_at_once_is_charged_once_and_every_other_author
 ):
     """The same basket's pay endpoint called by 4 threads at once with 4 cards, round after round:
     each round ends with one order, one captured payment, and every other payment cancelled."""
-    france()
     popup, scarf = scarf_popup(units=DOUBLE_SUBMIT_ROUNDS)
 
     for _round in range(DOUBLE_SUBMIT_ROUNDS):
-        basket = basket_create(popup=popup)
-        hold_set(basket=basket, product_id=scarf.pk, quantity=1)
+        basket = basket_holding_scarves(popup, scarf, 1)
         cards = [(basket.token, card_token(localstripe)) for _ in range(DOUBLE_SUBMIT_THREADS)]
 
         statuses = pay_all_at_once(live_server, cards)
@@ -194,9 +186,6 @@ def test_two_baskets_of_one_customer_through_3_d_secure_at_once_buy_no_more_than
     """Limit 2. The same customer, as ada+tag@ and a.da@ at Gmail, pays for 2 units in each of two
     baskets at once, both through 3-D Secure, then both complete at once: one order, the other
     payment refused at its start or cancelled at its end. Round after round."""
-    Country.objects.update_or_create(
-        iso_3166_1_a2="FR", defaults={"printable_name": "France", "is_shipping_country": True}
-    )
     for round_number in range(TWO_BASKETS_ROUNDS):
         popup = PopUpFactory(per_customer_limit=2)
         scarf = create_product(title="Indigo scarf")
@@ -249,10 +238,10 @@ def test_two_baskets_of_one_customer_through_3_d_secure_at_once_buy_no_more_than
         assert statuses == ["canceled"] * (len(challenged) - 1) + ["succeeded"]
 
 
-def france():
-    Country.objects.update_or_create(
-        iso_3166_1_a2="FR", defaults={"printable_name": "France", "is_shipping_country": True}
-    )
+def basket_holding_scarves(popup, scarf, quantity=1):
+    basket = basket_create(popup=popup)
+    hold_set(basket=basket, product_id=scarf.pk, quantity=quantity)
+    return basket
 
 
 def scarf_popup(units=10, **fields):
@@ -272,11 +261,9 @@ def test_two_tabs_paying_one_basket_at_once_one_through_3_d_secure_end_with_one_
     """One basket, two tabs: one pays with a card that asks for 3-D Secure, the other with a card
     that does not, at the same moment; then the challenge is passed and the first tab completes.
     Whichever started last is the basket's payment; the other is cancelled. Round after round."""
-    france()
     popup, scarf = scarf_popup(units=TWO_TABS_ROUNDS)
     for _round in range(TWO_TABS_ROUNDS):
-        basket = basket_create(popup=popup)
-        hold_set(basket=basket, product_id=scarf.pk, quantity=1)
+        basket = basket_holding_scarves(popup, scarf, 1)
         paid = post_all_at_once(
             live_server,
             [
@@ -318,11 +305,9 @@ def test_changing_the_quantity_while_the_payment_completes_never_places_an_order
     """A basket of 1 scarf passes 3-D Secure for €40; as it completes, another tab asks for 3. Either
     the order is for the 1 scarf paid for (and the change refused), or the basket changed first and
     the €40 is released: never 3 scarves for the price of 1. Round after round."""
-    france()
     popup, scarf = scarf_popup(units=3 * TAMPERING_ROUNDS)  # a changed basket keeps its 3
     for _round in range(TAMPERING_ROUNDS):
-        basket = basket_create(popup=popup)
-        hold_set(basket=basket, product_id=scarf.pk, quantity=1)
+        basket = basket_holding_scarves(popup, scarf, 1)
         _status, paid = post(
             live_server,
             f"/popup/checkout/{basket.token}/pay/",
@@ -356,10 +341,8 @@ def test_changing_the_quantity_while_the_payment_completes_never_places_an_order
 
 
 def test_prices_and_totals_sent_by_the_browser_are_ignored(live_server, localstripe):
-    france()
     popup, scarf = scarf_popup()
-    basket = basket_create(popup=popup)
-    hold_set(basket=basket, product_id=scarf.pk, quantity=2)
+    basket = basket_holding_scarves(popup, scarf, 2)
     forged = {"amount": "0.01", "total": "0.01", "price": "0.01", "currency": "JPY"}
 
     status, body = post(
@@ -378,10 +361,8 @@ def test_prices_and_totals_sent_by_the_browser_are_ignored(live_server, localstr
 def test_a_price_changed_by_staff_during_3_d_secure_releases_the_authorisation(
     live_server, localstripe
 ):
-    france()
     popup, scarf = scarf_popup()
-    basket = basket_create(popup=popup)
-    hold_set(basket=basket, product_id=scarf.pk, quantity=1)
+    basket = basket_holding_scarves(popup, scarf, 1)
     _status, paid = post(
         live_server,
         f"/popup/checkout/{basket.token}/pay/",
@@ -406,10 +387,8 @@ def test_a_refunded_order_completed_and_paid_again_at_once_stays_one_refunded_or
 ):
     """After a full refund, the shopper's old tab completes again, another pays again with a new card
     and Stripe replays its webhook, all at once: still one order, refunded, and nothing captured."""
-    france()
     popup, scarf = scarf_popup()
-    basket = basket_create(popup=popup)
-    hold_set(basket=basket, product_id=scarf.pk, quantity=1)
+    basket = basket_holding_scarves(popup, scarf, 1)
     _status, paid = post(
         live_server,
         f"/popup/checkout/{basket.token}/pay/",

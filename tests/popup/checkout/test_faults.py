@@ -17,6 +17,7 @@ from popup.queueing import queued_tasks_send
 from shop.celery import app as celery_app
 from tests.faults import StripeProxy
 from tests.integrations.stripe.support import card_token, payment_intents_all
+from tests.localstripe_server import localstripe_alone  # noqa: F401 - its own Stripe
 from tests.plain_store.store import free_port
 from tests.popup.checkout.support import (
     SHOPPER,
@@ -34,11 +35,6 @@ pytestmark = [
 ]
 
 LATER = timedelta(minutes=21)
-
-
-@pytest.fixture
-def localstripe(localstripe_own):
-    return localstripe_own
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from popup.core.holds import basket_create, hold_set
 from popup.models import PopUpBasket
 from popup.payments import payment_gateway
 from tests.integrations.stripe.support import THREE_D_SECURE, card_token
+from tests.localstripe_server import localstripe_alone  # noqa: F401 - its own Stripe
 from tests.popup.checkout.support import SHOPPER, authenticate, authorised_then_gone, basket_holding
 
 Order = get_model("order", "Order")
@@ -32,11 +33,6 @@ pytestmark = [
 
 LATER = timedelta(minutes=21)
 NOTHING = Settled(ordered=0, released=0)
-
-
-@pytest.fixture
-def localstripe(localstripe_own):
-    return localstripe_own
 
 
 def status_of(payment_intent_id: str) -> str:
