@@ -7,11 +7,14 @@ rule matching its method and path says otherwise:
   as when the network or the web worker dies right after Stripe acted;
 - "refuse": the request never reaches Stripe (the connection is closed at once).
 
-Rules are tried once each by default, like a fault that passes.
+Rules are tried once each by default, like a fault that passes. A rule's `then` runs when it
+applies, before the connection is closed: after Stripe answered for "drop", before anything for
+"refuse" (say, to kill the web worker that sent the request).
 """
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -26,6 +29,7 @@ class Rule:
     path: re.Pattern
     action: str  # "drop" or "refuse"
     times: int = 1
+    then: Callable[[], None] | None = None
 
 
 class StripeProxy:
@@ -35,6 +39,7 @@ class StripeProxy:
         self.upstream = upstream.rstrip("/")
         self.rules: list[Rule] = []
         self.seen: list[str] = []  # "METHOD /path -> action" for each request
+        self._lock = threading.Lock()  # requests come in on several threads
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -45,9 +50,12 @@ class StripeProxy:
 
             def _forward(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                action = proxy._action(self.command, self.path)
+                rule = proxy._rule(self.command, self.path)
+                action = rule.action if rule else "pass"
                 proxy.seen.append(f"{self.command} {self.path} -> {action}")
                 if action == "refuse":
+                    if rule.then:
+                        rule.then()
                     self.close_connection = True
                     return
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
@@ -59,6 +67,8 @@ class StripeProxy:
                     timeout=30,
                 )
                 if action == "drop":
+                    if rule.then:
+                        rule.then()
                     self.close_connection = True
                     return
                 self.send_response(answer.status_code)
@@ -77,16 +87,25 @@ class StripeProxy:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
 
-    def fail(self, method: str, path: str, action: str, *, times: int = 1) -> None:
+    def fail(
+        self,
+        method: str,
+        path: str,
+        action: str,
+        *,
+        times: int = 1,
+        then: Callable[[], None] | None = None,
+    ) -> None:
         """Apply `action` to the next `times` requests whose path matches the regex `path`."""
-        self.rules.append(Rule(method, re.compile(path), action, times))
+        self.rules.append(Rule(method, re.compile(path), action, times, then))
 
-    def _action(self, method: str, path: str) -> str:
-        for rule in self.rules:
-            if rule.times and rule.method == method and rule.path.search(path):
-                rule.times -= 1
-                return rule.action
-        return "pass"
+    def _rule(self, method: str, path: str) -> Rule | None:
+        with self._lock:
+            for rule in self.rules:
+                if rule.times and rule.method == method and rule.path.search(path):
+                    rule.times -= 1
+                    return rule
+        return None
 
     def close(self) -> None:
         self.server.shutdown()

@@ -483,16 +483,19 @@ class Settled:
     released: int  # cancelled: replaced, or their units lost
 
 
-def checkout_authorisations_settle(*, now: datetime | None = None) -> Settled:
-    """Turn every checkout authorisation left waiting past settle_after() into its order, or cancel
-    it, as checkout_complete would had the shopper come back: no card stays authorised for nothing.
+def checkout_authorisations_settle(
+    *, now: datetime | None = None, grace: timedelta | None = None
+) -> Settled:
+    """Turn every checkout authorisation left waiting past `grace` (settle_after()) into its order,
+    or cancel it, as checkout_complete would had the shopper come back: no card stays authorised
+    for nothing.
 
     The payment provider is asked for them, so a payment whose id never reached the basket is found.
     """
     now = now or timezone.now()
     ordered = released = 0
     gateway = payment_gateway()
-    waited_enough = settle_after().total_seconds()
+    waited_enough = (settle_after() if grace is None else grace).total_seconds()
     for payment in gateway.payments(created_after=now - SETTLE_WITHIN):
         basket_id = payment.metadata.get("popup_basket", "")
         waited = now.timestamp() - payment.created

@@ -5,10 +5,13 @@ token (a header or the URL), never a cookie, so they need no CSRF cookie either.
 """
 
 import json
+import logging
 from functools import wraps
 
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from oscar.core.loading import get_class
@@ -17,6 +20,12 @@ from popup.errors import BadRequest, Refusal
 
 PaymentError = get_class("payment.exceptions", "PaymentError")
 UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
+
+logger = logging.getLogger(__name__)
+
+# The database restarting or out of connections: a moment's wait, not a broken shop.
+UNAVAILABLE = gettext_lazy("The shop is busy for a moment. Please try again in a few seconds.")
+UNAVAILABLE_SECONDS = 5
 
 
 def json_body(request) -> dict:
@@ -61,9 +70,11 @@ def texts(body: dict, names: tuple[str, ...]) -> dict[str, str]:
     return values
 
 
-def json_view(*methods: str):
+def json_view(*methods: str, unavailable=UNAVAILABLE):
     """A JSON endpoint answering only `methods`, without CSRF cookie (see above), whose Refusals
-    become {"error": message, "code": code, ...} with their status, and payment failures a 402."""
+    become {"error": message, "code": code, ...} with their status, payment failures a 402, and a
+    database that cannot be reached a 503 saying `unavailable` (what happened to the shopper's
+    money, where there is some)."""
 
     def decorate(view):
         @wraps(view)
@@ -79,6 +90,11 @@ def json_view(*methods: str):
                     "Payment is unavailable right now. Nothing was charged: please try again."
                 )
                 return JsonResponse({"error": message, "code": "unavailable"}, status=402)
+            except (OperationalError, InterfaceError):
+                logger.exception("The database was unavailable for %s", request.path)
+                response = JsonResponse({"error": str(unavailable), "code": "busy"}, status=503)
+                response["Retry-After"] = str(UNAVAILABLE_SECONDS)
+                return response
 
         return csrf_exempt(require_http_methods(list(methods))(answered))
 

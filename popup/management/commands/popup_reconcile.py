@@ -1,5 +1,7 @@
 """manage.py popup_reconcile: finish now what faults left half-done (see the settle task)."""
 
+from datetime import timedelta
+
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
@@ -14,8 +16,23 @@ class Command(BaseCommand):
         "every few minutes; safe to run at any time, on several machines at once."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--grace-minutes",
+            type=int,
+            default=None,
+            help=_(
+                "Leave alone the authorisations younger than this (default: "
+                "POPUP_SETTLE_AFTER_MINUTES). 0 after an outage, once the shop is back: a shopper "
+                "still in 3-D Secure is never touched, and a checkout finishing meanwhile is "
+                "finished once."
+            ),
+        )
+
     def handle(self, *args, **options):
-        settled = checkout_authorisations_settle()
+        minutes = options["grace_minutes"]
+        grace = None if minutes is None else timedelta(minutes=minutes)
+        settled = checkout_authorisations_settle(grace=grace)
         presales = presales_sweep()
         self.stdout.write(
             _(
