@@ -58,6 +58,7 @@ class CardSetup(Protocol):
     customer: str
     payment_method: str
     metadata: Mapping[str, str]
+    created: int  # Unix time
 
     @property
     def is_saved(self) -> bool: ...
@@ -104,6 +105,9 @@ class PaymentGateway(Protocol):
     ) -> CardSetup: ...
 
     def card_saved(self, *, setup_id: str) -> CardSetup: ...
+
+    def card_setups(self, *, created_after: datetime) -> Iterable[CardSetup]:
+        """Every card setup created since `created_after`, as the provider has it now."""
 
     def card_label(self, *, payment_method_id: str) -> str: ...
 

@@ -17,6 +17,8 @@ POPUP_BEAT_SCHEDULE = {
         "task": "popup.tasks.checkout_authorisations_settle_run",
         "schedule": 15 * MINUTE,
     },
+    # Makes the pledges of saved cards whose backers never came back (same faults).
+    "popup-pledges-settle": {"task": "popup.tasks.pledges_settle_run", "schedule": 15 * MINUTE},
     # Queues again the Stripe events stored while the queue was down.
     "popup-stripe-events-requeue": {
         "task": "integrations.stripe.tasks.stripe_events_requeue",

@@ -22,7 +22,12 @@ from popup.notifications.tasks import (
     waitlist_confirmation_email_send,
     waitlist_opening_email_send,
 )
-from popup.presales.tasks import pledge_charge_run, presale_settle_run, presales_sweep
+from popup.presales.tasks import (
+    pledge_charge_run,
+    pledges_settle_run,
+    presale_settle_run,
+    presales_sweep,
+)
 
 __all__ = [
     "ambassador_invite_email_send",
@@ -37,6 +42,7 @@ __all__ = [
     "popup_audit_run",
     "popup_openings_announce_run",
     "presale_settle_run",
+    "pledges_settle_run",
     "presales_sweep",
     "question_answered_email_send",
     "queued_tasks_send_run",

@@ -139,6 +139,7 @@ class SetupIntent:
     customer: str = ""
     payment_method: str = ""
     metadata: dict[str, str] = field(default_factory=dict, hash=False)
+    created: int = 0
 
     @property
     def is_saved(self) -> bool:
@@ -497,7 +498,14 @@ def setup_intent_from(obj: Any) -> SetupIntent:
         customer=id_of(data.get("customer")),
         payment_method=id_of(data.get("payment_method")),
         metadata=dict(data.get("metadata") or {}),
+        created=int(data.get("created") or 0),
     )
+
+
+def setup_intents_since(*, created_after: int) -> Iterator[SetupIntent]:
+    """Every SetupIntent created at or after `created_after` (Unix time)."""
+    for obj in _listed(_client().v1.setup_intents, {"created": {"gte": created_after}}):
+        yield setup_intent_from(obj)
 
 
 def _signed_at(signature: str) -> int:

@@ -312,6 +312,14 @@ def payments_since(*, created_after: datetime) -> Iterator[PaymentIntent]:
         raise PaymentError(error.message) from error
 
 
+def card_setups_since(*, created_after: datetime) -> Iterator[SetupIntent]:
+    """The store's SetupIntents created since `created_after`, as Stripe has them now."""
+    try:
+        yield from client.setup_intents_since(created_after=int(created_after.timestamp()))
+    except PaymentProviderError as error:
+        raise PaymentError(error.message) from error
+
+
 def _source_type():
     source_type, _ = SourceType.objects.get_or_create(name=SOURCE_TYPE_NAME)
     return source_type

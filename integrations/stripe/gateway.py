@@ -73,6 +73,9 @@ class StripeGateway:
     def card_saved(self, *, setup_id: str) -> SetupIntent:
         return facade.card_saved(setup_intent_id=setup_id)
 
+    def card_setups(self, *, created_after: datetime) -> Iterator[SetupIntent]:
+        return facade.card_setups_since(created_after=created_after)
+
     def card_label(self, *, payment_method_id: str) -> str:
         return facade.card_label(payment_method_id=payment_method_id)
 

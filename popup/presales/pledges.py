@@ -31,6 +31,7 @@ from popup.channels.placements import payment_metadata
 from popup.checkout.orders import Quote, ShopperDetails, order_place, oscar_basket_priced
 from popup.checkout.services import (
     PAYMENT_MINUTES,
+    SETTLE_WITHIN,
     CheckoutRefused,
     basket_holds,
     basket_quote,
@@ -39,16 +40,17 @@ from popup.checkout.services import (
     customer_units,
     no_longer_available,
     off_sale,
+    settle_after,
     units_pledged,
     units_short,
 )
 from popup.locking import terms_locked
 from popup.models import Pledge, PledgeEvent, PledgeLine, PopUp, PopUpBasket, PopUpProduct
-from popup.notifications.tasks import pledge_email_send
+from popup.notifications.tasks import checkout_lost_email_send, pledge_email_send
 from popup.payments import Payment, payment_gateway
 from popup.presales.selectors import presale_progress
 from popup.presales.tasks import presale_settle_run
-from popup.queueing import task_queue_on_commit
+from popup.queueing import task_queue, task_queue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -242,6 +244,40 @@ def pledge_confirm(*, basket_id: int, setup_intent_id: str, strategy=None) -> Pl
         if popup.presale_charge_when == PopUp.ChargeWhen.GOAL:
             task_queue_on_commit(presale_settle_run, popup.pk)
     return pledge
+
+
+def pledges_settle(*, now: datetime | None = None, grace: timedelta | None = None) -> int:
+    """Make the pledge of every card saved for a basket past `grace` (settle_after()) whose backer
+    never came back to say so (the tab closed, the worker killed, the webhook lost), as
+    pledge_confirm would had they come back; how many pledges were made. A backer whose pledge can
+    no longer be made (units gone, pre-sale ended) is told by e-mail; nothing is charged.
+
+    The payment provider is asked for the cards, so a setup whose id never reached the basket is
+    found.
+    """
+    now = now or timezone.now()
+    waited_enough = (settle_after() if grace is None else grace).total_seconds()
+    pledged = 0
+    for setup in payment_gateway().card_setups(created_after=now - SETTLE_WITHIN):
+        basket_id = setup.metadata.get("popup_basket", "")
+        if not (setup.is_saved and basket_id.isdigit()) or setup.metadata.get("popup_pledge"):
+            continue  # not a saved card, or a pledge's change of card (pledge_card_changed)
+        if now.timestamp() - setup.created < waited_enough:
+            continue
+        basket = PopUpBasket.objects.filter(pk=basket_id).first()
+        if basket is None or Pledge.objects.filter(basket=basket).exists():
+            continue  # another installation's, or done
+        try:
+            pledge_confirm(basket_id=basket.pk, setup_intent_id=setup.id)
+        except CheckoutRefused as refusal:
+            if refusal.code in ("lost", "closed", "limit") and basket.payment_intent_id == setup.id:
+                task_queue(checkout_lost_email_send, basket.pk, str(refusal))
+            logger.info("Saved card %s made no pledge: %s", setup.id, refusal)
+        except Exception:  # one card's trouble must not keep the others from their pledges
+            logger.exception("Saved card %s could not be settled", setup.id)
+        else:
+            pledged += 1
+    return pledged
 
 
 # Changing or cancelling, by the backer, before charging starts --------------------------------

@@ -25,6 +25,14 @@ def presale_settle_run(popup_id: int, early: bool = False) -> int:
     return len(due)
 
 
+@shared_task(name="popup.tasks.pledges_settle_run", acks_late=True)
+def pledges_settle_run() -> int:
+    """Make the pledges of the cards saved whose backers never came back (see pledges_settle)."""
+    from popup.presales.pledges import pledges_settle
+
+    return pledges_settle()
+
+
 @shared_task(name="popup.tasks.pledge_charge_run", acks_late=True)
 def pledge_charge_run(pledge_id: int) -> str:
     """Charge one pledge (idempotent: a paid, charging or waiting pledge is left alone)."""

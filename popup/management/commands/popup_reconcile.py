@@ -6,13 +6,15 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from popup.checkout.services import checkout_authorisations_settle
+from popup.presales.pledges import pledges_settle
 from popup.presales.tasks import presales_sweep
 
 
 class Command(BaseCommand):
     help = (
         "Turn the card authorisations nobody came back for into their orders (or cancel them), "
-        "capture orders whose capture failed, and settle the pre-sales due. The beat does the same "
+        "capture orders whose capture failed, make the pledges of cards saved by backers who "
+        "never came back, and settle the pre-sales due. The beat does the same "
         "every few minutes; safe to run at any time, on several machines at once."
     )
 
@@ -33,11 +35,18 @@ class Command(BaseCommand):
         minutes = options["grace_minutes"]
         grace = None if minutes is None else timedelta(minutes=minutes)
         settled = checkout_authorisations_settle(grace=grace)
+        pledged = pledges_settle(grace=grace)
         presales = presales_sweep()
         self.stdout.write(
             _(
                 "Authorisations ordered or captured: %(ordered)d; cancelled: %(released)d. "
+                "Pledges made from saved cards: %(pledged)d. "
                 "Pre-sales queued for settlement: %(presales)d."
             )
-            % {"ordered": settled.ordered, "released": settled.released, "presales": presales}
+            % {
+                "ordered": settled.ordered,
+                "released": settled.released,
+                "pledged": pledged,
+                "presales": presales,
+            }
         )

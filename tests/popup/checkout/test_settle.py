@@ -1,15 +1,18 @@
-"""Authorisations nobody came back for are settled by the beat: ordered, or cancelled."""
+"""Authorisations and saved cards nobody came back for are settled by the beat: ordered (pledged),
+or cancelled (the backer told)."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 from oscar.core.loading import get_model
 
 from integrations.stripe import client as stripe_client
+from popup.checkout.orders import ShopperDetails
 from popup.checkout.services import (
     ATTEMPT_KEY,
     Settled,
@@ -18,11 +21,13 @@ from popup.checkout.services import (
     checkout_pay,
 )
 from popup.core.holds import basket_create, hold_set
-from popup.models import PopUpBasket
+from popup.models import Pledge, PopUpBasket, PopUpProduct
 from popup.payments import payment_gateway
-from tests.integrations.stripe.support import THREE_D_SECURE, card_token
+from popup.presales.pledges import pledge_start, pledges_settle
+from tests.integrations.stripe.support import THREE_D_SECURE, card_token, setup_intent_confirm
 from tests.localstripe_server import localstripe_alone  # noqa: F401 - its own Stripe
 from tests.popup.checkout.support import SHOPPER, authenticate, authorised_then_gone, basket_holding
+from tests.popup.presales.support import all_or_nothing, close, settle
 
 Order = get_model("order", "Order")
 
@@ -105,3 +110,40 @@ def test_operators_settle_at_once_with_the_reconcile_command(localstripe, settin
     assert "Authorisations ordered or captured: 1; cancelled: 0." in capsys.readouterr().out
     assert PopUpBasket.objects.get(pk=basket.pk).order is not None
     assert status_of(step.payment_intent_id) == "succeeded"
+
+
+def saved_then_gone(popup, candle, localstripe, *, units=1):
+    """A backer whose card was saved, and who closed the tab before the pledge was made (the
+    webhook lost too)."""
+    basket = basket_create(popup=popup)
+    hold_set(basket=basket, product_id=candle.pk, quantity=units)
+    setup = pledge_start(basket=basket, details=ShopperDetails(**SHOPPER.__dict__))
+    setup_intent_confirm(localstripe, setup.client_secret, authenticate=True)
+    return basket
+
+
+def test_a_card_saved_by_a_backer_who_never_came_back_becomes_the_pledge(localstripe):
+    popup, candle = all_or_nothing()
+    basket = saved_then_gone(popup, candle, localstripe, units=2)
+
+    assert pledges_settle() == 0  # the backer may still be on the page
+    assert pledges_settle(now=timezone.now() + LATER) == 1
+    assert pledges_settle(now=timezone.now() + LATER) == 0  # once
+
+    pledge = Pledge.objects.get(basket=basket)
+    assert pledge.status == Pledge.Status.PLEDGED and pledge.lines.get().quantity == 2
+    assert PopUpProduct.objects.get(popup=popup).units_sold == 2
+
+
+def test_a_saved_card_whose_pledge_can_no_longer_be_made_is_told_by_email(localstripe):
+    popup, candle = all_or_nothing(presale_goal_units=10)
+    saved_then_gone(popup, candle, localstripe)
+    close(popup)
+    settle(popup)  # 0 of 10: not funded
+
+    assert pledges_settle(grace=timedelta(0)) == 0
+
+    assert not Pledge.objects.exists()
+    assert PopUpProduct.objects.get(popup=popup).units_sold == 0
+    (email,) = mail.outbox
+    assert email.to == [SHOPPER.email] and "ended short of its goal" in email.body
