@@ -151,12 +151,18 @@ def test_a_stopped_redis_breaks_no_page(client, settings, private_redis, stripe_
     )
     assert hold.status_code == 200
     assert client.get(f"/popup/checkout/{token}/").status_code == 200
-    waitlist = client.post(
-        f"/popup/{slug}/questions/",
-        json.dumps({"email": "ana@example.com", "question": "Is it wool?"}),
-        content_type="application/json",
-    )
-    assert waitlist.status_code < 500
+    # Rate limits still hold (counted in the database), and say so in JSON, never a 500.
+    asked = [
+        client.post(
+            f"/popup/{slug}/questions/",
+            json.dumps({"email": "ana@example.com", "body": f"Is it wool? ({number})"}),
+            content_type="application/json",
+        )
+        for number in range(6)
+    ]
+    assert [answer.status_code for answer in asked] == [202] * 5 + [429]
+    assert asked[-1].json()["code"] == "rate_limited"
+    assert "Too many questions" in asked[-1].json()["error"]
     # What was counted while Redis was down reached the database.
     stats_flush()
     stats = PopUpDayStats.objects.get(popup=popup)
