@@ -38,6 +38,7 @@ bench: $(BIN)/.installed services
 	$(BIN)/python bench/presale_settlement.py
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/feeds.py
+	$(BIN)/python bench/money_faults.py
 
 clean:
 	rm -rf $(VENV) var db.sqlite3

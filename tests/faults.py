@@ -5,7 +5,9 @@ rule matching its method and path says otherwise:
 
 - "drop": the request reaches Stripe, but its answer never comes back (the connection is closed),
   as when the network or the web worker dies right after Stripe acted;
-- "refuse": the request never reaches Stripe (the connection is closed at once).
+- "refuse": the request never reaches Stripe (the connection is closed at once);
+- "stall": the request reaches Stripe, whose answer is held `stall_seconds` before the connection
+  is closed, as a Stripe too slow for the client's timeout.
 
 Rules are tried once each by default, like a fault that passes. A rule's `then` runs when it
 applies, before the connection is closed: after Stripe answered for "drop", before anything for
@@ -14,6 +16,7 @@ applies, before the connection is closed: after Stripe answered for "drop", befo
 
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,7 +30,7 @@ from tests.plain_store.store import free_port
 class Rule:
     method: str
     path: re.Pattern
-    action: str  # "drop" or "refuse"
+    action: str  # "drop", "refuse" or "stall"
     times: int = 1
     then: Callable[[], None] | None = None
 
@@ -40,6 +43,7 @@ class StripeProxy:
         self.rules: list[Rule] = []
         self.seen: list[str] = []  # "METHOD /path -> action" for each request
         self._lock = threading.Lock()  # requests come in on several threads
+        self.stall_seconds = 10.0  # beyond the store's STRIPE_TIMEOUT (8 s)
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -66,7 +70,9 @@ class StripeProxy:
                     headers=headers,
                     timeout=30,
                 )
-                if action == "drop":
+                if action in ("drop", "stall"):
+                    if action == "stall":
+                        time.sleep(proxy.stall_seconds)
                     if rule.then:
                         rule.then()
                     self.close_connection = True

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import requests
 
 from tests.faults import StripeProxy
 from tests.integrations.stripe.support import event_payload, signed
+from tests.localstripe_server import PUBLISHABLE_KEY
 from tests.plain_store.store import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -345,14 +347,16 @@ class Stack:
         response.raise_for_status()
         return response.json()["id"]
 
-    def hold(self, *, quantity: int = 1) -> Bought:
-        """A new basket holding `quantity` units."""
-        slug, session = self.sale["slug"], requests.Session()
+    def hold(self, *, quantity: int = 1, presale: bool = False) -> Bought:
+        """A new basket holding `quantity` units (of the pre-sale's candle with `presale`)."""
+        slug = self.sale["presale_slug" if presale else "slug"]
+        product = self.sale["presale_product" if presale else "product"]
+        session = requests.Session()
         basket = session.post(f"{self.store}/popup/{slug}/basket/new/", json={}, timeout=TIMEOUT)
         token = basket.json()["basket"]["token"]
         held = session.post(
             f"{self.store}/popup/{slug}/basket/lines/",
-            json={"product": self.sale["product"], "quantity": quantity},
+            json={"product": product, "quantity": quantity},
             headers={"X-Popup-Basket": token},
             timeout=TIMEOUT,
         )
@@ -380,16 +384,55 @@ class Stack:
         bought.order = (bought.body or {}).get("order") or ""
         return bought
 
+    def card_saved(self, bought: Bought, *, number: int = 0) -> str:
+        """A backer of the pre-sale starts their pledge and saves a card at Stripe, as the
+        checkout page and Stripe.js do; the SetupIntent's id. The page has yet to say so."""
+        response = requests.post(
+            f"{self.store}/popup/checkout/{bought.token}/pledge/",
+            json={**SHOPPER, "email": f"backer{number}@example.com"},
+            timeout=TIMEOUT,
+        )
+        assert response.status_code == 200, response.text
+        setup = response.json()
+        requests.post(
+            f"{self.localstripe}/v1/setup_intents/{setup['setup_intent']}/confirm",
+            json={
+                "key": PUBLISHABLE_KEY,
+                "client_secret": setup["client_secret"],
+                "payment_method_data": {
+                    "type": "card",
+                    "card": {"number": "4242424242424242", "exp_month": "12"}
+                    | {"exp_year": "2034", "cvc": "123"},
+                },
+            },
+            timeout=TIMEOUT,
+        ).raise_for_status()
+        return setup["setup_intent"]
+
+    def pledged(self, bought: Bought, setup_intent: str) -> Bought:
+        """The checkout page telling the store the card is saved: the pledge is made."""
+        try:
+            response = requests.post(
+                f"{self.store}/popup/checkout/{bought.token}/pledged/",
+                json={"setup_intent": setup_intent},
+                timeout=TIMEOUT,
+            )
+        except requests.RequestException:
+            return bought
+        bought.pay, bought.body = response.status_code, response.json()
+        return bought
+
     def buy(self, *, number: int = 0, quantity: int = 1) -> Bought:
         bought = self.hold(quantity=quantity)
         return self.pay(bought, number=number) if bought.hold == 200 else bought
 
-    def payment_intents(self) -> list[dict]:
+    def payment_intents(self, kind: str = "payment_intents") -> list[dict]:
+        """Every PaymentIntent (or `kind`: setup_intents) localstripe holds."""
         intents, after = [], None
         while True:
             params = {"limit": 100, **({"starting_after": after} if after else {})}
             page = requests.get(
-                f"{self.localstripe}/v1/payment_intents",
+                f"{self.localstripe}/v1/{kind}",
                 params=params,
                 headers={"Authorization": f"Bearer {STRIPE_KEY}"},
                 timeout=TIMEOUT,
@@ -419,6 +462,14 @@ class Stack:
                 basket = intent["metadata"]["popup_basket"]
                 captured[basket] = captured.get(basket, 0) + 1
         paid_ids = {i["id"] for i in intents if i["status"] == "succeeded"}
+        pledged = {str(basket) for (basket,) in self.query("SELECT basket_id FROM popup_pledge")}
+        saved = [
+            setup["metadata"]["popup_basket"]
+            for setup in self.payment_intents("setup_intents")
+            if setup["status"] == "succeeded"
+            and "popup_basket" in (setup.get("metadata") or {})
+            and "popup_pledge" not in setup["metadata"]
+        ]
         return {
             "authorisations": sum(
                 i["status"] in ("requires_capture", "succeeded", "canceled") for i in intents
@@ -428,6 +479,9 @@ class Stack:
             "orders_not_captured": sum(ref not in paid_ids for ref in ordered.values()),
             "double_charged": sum(count > 1 for count in captured.values()),
             "captured_without_order": sum(int(basket) not in ordered for basket in captured),
+            "pledges": len(pledged),
+            # A card saved for a pledge that was never made: the backer thinks they pledged.
+            "lost_pledges": sum(basket not in pledged for basket in saved),
         }
 
     def close(self) -> None:
@@ -444,7 +498,7 @@ def seed() -> dict:
     django.setup()
     from oscar.core.loading import get_model
 
-    from popup.models import PopUpProduct
+    from popup.models import PopUp, PopUpProduct
     from tests.factories import PopUpFactory, create_product
 
     get_model("address", "Country").objects.create(
@@ -459,7 +513,24 @@ def seed() -> dict:
     scarf = create_product(title="Indigo scarf", price=Decimal("40.00"), stock=UNITS)
     popup.range.add_product(scarf)
     PopUpProduct.objects.create(popup=popup, product=scarf, units_offered=UNITS)
-    return {"slug": popup.slug, "product": scarf.pk}
+    presale = PopUpFactory(
+        slug="faults-presale",
+        kind=PopUp.Kind.PRESALE,
+        presale_funding=PopUp.Funding.ALL_OR_NOTHING,
+        presale_charge_when=PopUp.ChargeWhen.DEADLINE,
+        presale_goal_units=UNITS,
+        presale_ships_on=date.today() + timedelta(days=120),
+        per_customer_limit=None,
+    )
+    candle = create_product(title="Ember candle", price=Decimal("45.00"))
+    presale.range.add_product(candle)
+    PopUpProduct.objects.create(popup=presale, product=candle, units_offered=UNITS)
+    return {
+        "slug": popup.slug,
+        "product": scarf.pk,
+        "presale_slug": presale.slug,
+        "presale_product": candle.pk,
+    }
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["seed"]:
