@@ -8,7 +8,7 @@ not be reached, or answered something unexpected).
 """
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import Protocol
@@ -90,6 +90,10 @@ class PaymentGateway(Protocol):
 
     def payments(self, *, created_after: datetime) -> Iterable[Payment]:
         """Every payment of the store created since `created_after` (popup_audit reads them)."""
+
+    def reports_requeue(self, *, older_than: timedelta) -> int:
+        """Queue again what the provider reported (webhooks) that was stored but never processed,
+        `older_than` after it came; how many."""
 
     def record(self, *, order, payment: Payment, paid: bool) -> None:
         """Record the payment on the Oscar order (its source, transactions and event), once."""

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from integrations.stripe import facade
@@ -72,6 +72,11 @@ class StripeGateway:
 
     def card_saved(self, *, setup_id: str) -> SetupIntent:
         return facade.card_saved(setup_intent_id=setup_id)
+
+    def reports_requeue(self, *, older_than: timedelta) -> int:
+        from integrations.stripe.tasks import stripe_events_requeue
+
+        return stripe_events_requeue(older_than_seconds=older_than.total_seconds())
 
     def card_setups(self, *, created_after: datetime) -> Iterator[SetupIntent]:
         return facade.card_setups_since(created_after=created_after)

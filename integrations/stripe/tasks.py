@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from celery import shared_task
 
 
@@ -16,11 +18,16 @@ def stripe_event_process(event_id: int) -> None:
 
 
 @shared_task(name="integrations.stripe.tasks.stripe_events_requeue")
-def stripe_events_requeue() -> int:
-    """Queue again the stored events nobody processed (the queue was down when they came)."""
-    from integrations.stripe.webhooks import stripe_events_unprocessed
+def stripe_events_requeue(older_than_seconds: float | None = None) -> int:
+    """Queue again the stored events nobody processed (the queue was down when they came, or the
+    worker died with them), REQUEUE_AFTER or `older_than_seconds` after they came; how many."""
+    from integrations.stripe.webhooks import REQUEUE_AFTER, stripe_events_unprocessed
+    from popup.queueing import task_queue
 
-    waiting = stripe_events_unprocessed()
+    older_than = (
+        REQUEUE_AFTER if older_than_seconds is None else timedelta(seconds=older_than_seconds)
+    )
+    waiting = stripe_events_unprocessed(older_than=older_than)
     for event_id in waiting:
-        stripe_event_process.delay(event_id)
+        task_queue(stripe_event_process, event_id)
     return len(waiting)

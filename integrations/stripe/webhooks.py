@@ -109,10 +109,12 @@ REQUEUE_AFTER = timedelta(minutes=2)
 MAX_ATTEMPTS = 20
 
 
-def stripe_events_unprocessed(*, now: datetime | None = None) -> list[int]:
-    """Ids of the stored events still unprocessed REQUEUE_AFTER after they arrived, oldest first."""
+def stripe_events_unprocessed(
+    *, now: datetime | None = None, older_than: timedelta = REQUEUE_AFTER
+) -> list[int]:
+    """Ids of the stored events still unprocessed `older_than` after they arrived, oldest first."""
     now = now or timezone.now()
     waiting = StripeEvent.objects.filter(
-        processed_at__isnull=True, received_at__lte=now - REQUEUE_AFTER, attempts__lt=MAX_ATTEMPTS
+        processed_at__isnull=True, received_at__lte=now - older_than, attempts__lt=MAX_ATTEMPTS
     )
     return list(waiting.order_by("received_at", "pk").values_list("pk", flat=True)[:1000])

@@ -5,15 +5,17 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from popup.checkout.services import checkout_authorisations_settle
+from popup.checkout.services import checkout_authorisations_settle, settle_after
+from popup.payments import payment_gateway
 from popup.presales.pledges import pledges_settle
 from popup.presales.tasks import presales_sweep
 
 
 class Command(BaseCommand):
     help = (
-        "Turn the card authorisations nobody came back for into their orders (or cancel them), "
-        "capture orders whose capture failed, make the pledges of cards saved by backers who "
+        "Queue again the payment provider's webhooks stored but never processed, turn the card "
+        "authorisations nobody came back for into their orders (or cancel them), capture orders "
+        "whose capture failed, make the pledges of cards saved by backers who "
         "never came back, and settle the pre-sales due. The beat does the same "
         "every few minutes; safe to run at any time, on several machines at once."
     )
@@ -24,7 +26,7 @@ class Command(BaseCommand):
             type=int,
             default=None,
             help=_(
-                "Leave alone the authorisations younger than this (default: "
+                "Leave alone the authorisations and webhooks younger than this (default: "
                 "POPUP_SETTLE_AFTER_MINUTES). 0 after an outage, once the shop is back: a shopper "
                 "still in 3-D Secure is never touched, and a checkout finishing meanwhile is "
                 "finished once."
@@ -34,16 +36,21 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         minutes = options["grace_minutes"]
         grace = None if minutes is None else timedelta(minutes=minutes)
+        reports = payment_gateway().reports_requeue(
+            older_than=settle_after() if grace is None else grace
+        )
         settled = checkout_authorisations_settle(grace=grace)
         pledged = pledges_settle(grace=grace)
         presales = presales_sweep()
         self.stdout.write(
             _(
+                "Webhooks queued again: %(reports)d. "
                 "Authorisations ordered or captured: %(ordered)d; cancelled: %(released)d. "
                 "Pledges made from saved cards: %(pledged)d. "
                 "Pre-sales queued for settlement: %(presales)d."
             )
             % {
+                "reports": reports,
                 "ordered": settled.ordered,
                 "released": settled.released,
                 "pledged": pledged,

@@ -60,8 +60,10 @@ def test_webhooks_arriving_while_the_worker_is_dead_are_processed_once_it_is_bac
     # What was queued while it was dead is processed by the new worker: ordered and captured.
     wait_until(lambda: stack.money()["orders"] == orders + 3, timeout=60, what="the webhooks")
     assert captured(stack, intents[1:]) == 3
-    # The event the dead worker had taken is the reconciler's (or the events' requeue's) to finish.
+    # The event the dead worker had taken waits unprocessed: the reconciler queues it again (as the
+    # beat does two minutes on), and finishes its payment.
     stack.manage("popup_reconcile", "--grace-minutes", "0")
+    wait_until(lambda: not unprocessed(stack), timeout=60, what="the stored webhooks")
     assert captured(stack, intents) == 4
     money = stack.money()
     assert money["orders"] == orders + 4 and money["dangling"] == money["double_charged"] == 0
@@ -80,6 +82,13 @@ def test_a_worker_outlives_its_brokers_restart(stack):
     assert stack.stripe_reports(CAPTURABLE, more) == 200
     wait_until(lambda: captured(stack, [more]) == 1, timeout=60, what="the worker")
     assert stack.worker.alive
+
+
+def unprocessed(stack) -> int:
+    ((count,),) = stack.query(
+        "SELECT count(*) FROM popup_stripe_stripeevent WHERE processed_at IS NULL"
+    )
+    return count
 
 
 def reconnections(stack) -> str:
