@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from popup.channels.placements import basket_checkout_mark
@@ -22,6 +22,7 @@ from popup.checkout.services import (
 )
 from popup.conf import payments_configured, popup_settings
 from popup.core.selectors import basket_summary
+from popup.http.busy import BUSY_PAYING, busy_page
 from popup.http.headers import private_page
 from popup.http.json import json_body_or_empty, json_text_required, json_view
 from popup.models import PopUpBasket
@@ -68,6 +69,7 @@ def _requires_shipping(lines) -> bool:
 
 
 @require_GET
+@busy_page
 def checkout_page(request, token: str):
     basket = _basket(token)
     if _pledge_of(basket):
@@ -146,13 +148,6 @@ def _shopper(data: dict) -> ShopperDetails:
     return ShopperDetails(**{name: data[name] for name in ShopperDetails.__dataclass_fields__})
 
 
-# The database went away mid-payment: the reconciler finishes or cancels what the card did.
-MONEY_UNAVAILABLE = gettext_lazy(
-    "The shop is busy for a moment. You will not be charged twice: if your payment went through, "
-    "your confirmation follows by e-mail; otherwise, please try again in a moment."
-)
-
-
 @json_view("POST")  # the credential is the basket token in the URL, not a cookie
 def checkout_pledge_view(request, token: str) -> JsonResponse:
     """All-or-nothing pre-sale: check the pledge can be made, and start saving the card."""
@@ -170,7 +165,7 @@ def checkout_pledge_view(request, token: str) -> JsonResponse:
     )
 
 
-@json_view("POST", unavailable=MONEY_UNAVAILABLE)
+@json_view("POST", unavailable=BUSY_PAYING)
 def checkout_pledged_view(request, token: str) -> JsonResponse:
     """The card is saved (says the browser; Stripe is asked): make the pledge."""
     basket = _basket(token)
@@ -181,7 +176,7 @@ def checkout_pledged_view(request, token: str) -> JsonResponse:
     return JsonResponse({"status": "pledged", "redirect": _pledge_url(pledge)})
 
 
-@json_view("POST", unavailable=MONEY_UNAVAILABLE)  # credential: the basket token in the URL
+@json_view("POST", unavailable=BUSY_PAYING)  # credential: the basket token in the URL
 def checkout_pay_view(request, token: str) -> JsonResponse:
     if unconfigured := _payments_not_configured():
         return unconfigured
@@ -204,7 +199,7 @@ def checkout_pay_view(request, token: str) -> JsonResponse:
     return _answer(basket, step)
 
 
-@json_view("POST", unavailable=MONEY_UNAVAILABLE)
+@json_view("POST", unavailable=BUSY_PAYING)
 def checkout_complete_view(request, token: str) -> JsonResponse:
     """After 3-D Secure: the browser says which PaymentIntent; Stripe is asked whether it is true."""
     basket = _basket(token)
@@ -219,6 +214,7 @@ def checkout_complete_view(request, token: str) -> JsonResponse:
 
 
 @require_GET
+@busy_page
 def checkout_done(request, token: str):
     basket = _basket(token)
     if not basket.order_id:

@@ -25,6 +25,7 @@ from popup.feedback.selectors import (
     popup_questions,
     popup_verified_reviews,
 )
+from popup.http.busy import busy_page
 from popup.http.client_ip import client_ip
 from popup.models import Placement, PopUp
 
@@ -90,6 +91,7 @@ def _render_storefront(request, popup: PopUp, *, template: str, embedded: bool) 
 
 @require_GET
 @gzip_page
+@busy_page
 def popup_detail(request, slug: str) -> HttpResponse:
     popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
     response = _render_storefront(request, popup, template="popup/detail.html", embedded=False)
@@ -100,6 +102,7 @@ def popup_detail(request, slug: str) -> HttpResponse:
 @require_GET
 @gzip_page
 @xframe_options_exempt
+@busy_page
 def popup_embed(request, slug: str) -> HttpResponse:
     popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
     response = _render_storefront(request, popup, template="popup/embed.html", embedded=True)
@@ -109,6 +112,7 @@ def popup_embed(request, slug: str) -> HttpResponse:
 
 
 @require_GET
+@busy_page
 def short_link(request, code: str, embed: bool = False) -> HttpResponse:
     """A placement's short link: counts the click and opens the pop-up with the placement on it.
 
@@ -166,6 +170,7 @@ def embed_loader(request) -> HttpResponse:
 
 
 @require_GET
+@busy_page
 def poll_vote_confirm_view(request, token: str) -> HttpResponse:
     """The link in the voter's e-mail: the vote counts from now on; the results so far."""
     vote = poll_vote_confirm(token=token)
@@ -179,6 +184,7 @@ def poll_vote_confirm_view(request, token: str) -> HttpResponse:
 
 
 @require_GET
+@busy_page
 def ambassador_page(request, token: str) -> HttpResponse:
     """An ambassador's private page: their links, code, embed snippets and figures. No account:
     the unguessable token in the link is the key; a wrong one is a 404."""

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from popup.feedback.reviews import review_submit
 from popup.feedback.shopper_input import Refused
+from popup.http.busy import busy_page
 from popup.http.headers import private_page
 from popup.models import ReviewInvite, VerifiedReview
 
@@ -52,12 +53,14 @@ def _stars(value) -> int:
 
 
 @require_GET
+@busy_page
 def review_page(request, token: str):
     return _render(request, _invite(token))
 
 
 @csrf_exempt  # a plain form; the credential is the token in the URL
 @require_POST
+@busy_page
 def review_submit_view(request, token: str, product_id: int):
     invite = _invite(token)
     score = _stars(request.POST.get("score"))

@@ -8,24 +8,19 @@ import json
 import logging
 from functools import wraps
 
-from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from oscar.core.loading import get_class
 
 from popup.errors import BadRequest, Refusal
+from popup.http.busy import BUSY, BUSY_SECONDS, DATABASE_DOWN
 
 PaymentError = get_class("payment.exceptions", "PaymentError")
 UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
 
 logger = logging.getLogger(__name__)
-
-# The database restarting or out of connections: a moment's wait, not a broken shop.
-UNAVAILABLE = gettext_lazy("The shop is busy for a moment. Please try again in a few seconds.")
-UNAVAILABLE_SECONDS = 5
 
 
 def json_body(request) -> dict:
@@ -70,7 +65,7 @@ def texts(body: dict, names: tuple[str, ...]) -> dict[str, str]:
     return values
 
 
-def json_view(*methods: str, unavailable=UNAVAILABLE):
+def json_view(*methods: str, unavailable=BUSY):
     """A JSON endpoint answering only `methods`, without CSRF cookie (see above), whose Refusals
     become {"error": message, "code": code, ...} with their status, payment failures a 402, and a
     database that cannot be reached a 503 saying `unavailable` (what happened to the shopper's
@@ -90,10 +85,10 @@ def json_view(*methods: str, unavailable=UNAVAILABLE):
                     "Payment is unavailable right now. Nothing was charged: please try again."
                 )
                 return JsonResponse({"error": message, "code": "unavailable"}, status=402)
-            except (OperationalError, InterfaceError):
+            except DATABASE_DOWN:
                 logger.exception("The database was unavailable for %s", request.path)
                 response = JsonResponse({"error": str(unavailable), "code": "busy"}, status=503)
-                response["Retry-After"] = str(UNAVAILABLE_SECONDS)
+                response["Retry-After"] = str(BUSY_SECONDS)
                 return response
 
         return csrf_exempt(require_http_methods(list(methods))(answered))

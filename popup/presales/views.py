@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from popup.checkout.services import CheckoutRefused
 from popup.conf import popup_settings
+from popup.http.busy import BUSY_PAYING, busy_page
 from popup.http.headers import private_page
 from popup.http.json import json_text_required, json_view
 from popup.models import Pledge
@@ -58,6 +59,7 @@ def _render(request, pledge: Pledge, *, error: str = "", status: int = 200):
 
 
 @require_GET
+@busy_page
 def pledge_page(request, token: str):
     return _render(request, _pledge(token))
 
@@ -71,6 +73,7 @@ def _whole_number(value) -> int | None:
 
 @csrf_exempt
 @require_POST
+@busy_page
 def pledge_line_view(request, token: str, line_id: int):
     """A plain form: the new quantity of one line (0 removes it)."""
     pledge = _pledge(token)
@@ -86,6 +89,7 @@ def pledge_line_view(request, token: str, line_id: int):
 
 @csrf_exempt
 @require_POST
+@busy_page
 def pledge_cancel_view(request, token: str):
     pledge = _pledge(token)
     try:
@@ -135,7 +139,7 @@ def _pay_answer(pledge: Pledge, intent=None) -> JsonResponse:
     )
 
 
-@json_view("POST")
+@json_view("POST", unavailable=BUSY_PAYING)
 def pledge_pay_view(request, token: str) -> JsonResponse:
     """The recovery link's "Pay now": charge the saved card with the backer present."""
     pledge = _pledge(token)
@@ -143,7 +147,7 @@ def pledge_pay_view(request, token: str) -> JsonResponse:
     return _pay_answer(pledge, intent)
 
 
-@json_view("POST")
+@json_view("POST", unavailable=BUSY_PAYING)
 def pledge_pay_complete_view(request, token: str) -> JsonResponse:
     """After 3-D Secure on the recovery page."""
     pledge = _pledge(token)

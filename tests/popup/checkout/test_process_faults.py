@@ -120,10 +120,14 @@ def test_the_database_restarted_during_a_burst_of_checkouts(stack):
         time.sleep(max(0.0, began + number * 0.2 - time.monotonic()))
         return stack.pay(shoppers[number], number=number)
 
+    pages = []
+
     def restart() -> None:
         time.sleep(1.2)
         stack.postgres.stop("fast")  # every connection cut, mid-transaction or not
-        time.sleep(1)
+        for path in (f"/popup/{stack.sale['slug']}/", f"/popup/checkout/{shoppers[0].token}/"):
+            pages.append(requests.get(f"{stack.store}{path}", timeout=10))
+        time.sleep(0.5)
         stack.postgres.start()
 
     restarter = threading.Thread(target=restart)
@@ -136,6 +140,9 @@ def test_the_database_restarted_during_a_burst_of_checkouts(stack):
     # Paid, or told plainly that the shop was busy and nobody is charged twice: never a bare 500.
     assert set(answers) <= {(200, ""), (503, "busy")}, answers
     assert answers[(503, "busy")] and answers[(200, "")] > 3, "the restart missed the burst"
+    # The pages ask the shopper to wait a moment, and try again by themselves.
+    assert [(page.status_code, page.headers["Retry-After"]) for page in pages] == [(503, "5")] * 2
+    assert all("The shop is busy" in page.text for page in pages)
     # Connections are checked before use: the first checkout after the restart just works.
     assert stack.buy(number=99).pay == 200
     stack.manage("popup_reconcile", "--grace-minutes", "0")
