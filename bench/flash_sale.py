@@ -21,7 +21,6 @@ import json
 import os
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,12 +35,13 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.stack import Process, card_token, stripe_listed  # noqa: E402 - after the path
+
 BUYERS = int(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("BENCH_BUYERS", "200"))
 UNITS = int(sys.argv[2] if len(sys.argv) > 2 else os.environ.get("BENCH_UNITS", "50"))
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 DATABASE = f"popup_flash_{os.getpid()}"
 TIMEOUT = (5, 30)  # connect, read: every request is bounded
-STRIPE_KEY = "sk_test_localstripe"
 WEBHOOK_SECRET = "whsec_localstripe_demo"  # shop/settings.py's, without STRIPE_SECRET_KEY
 TOKEN_HEADER = "X-Popup-Basket"
 
@@ -74,55 +74,16 @@ def admin_sql(statement: str) -> None:
         connection.execute(statement)
 
 
-class Server:
-    """A subprocess that answers HTTP on 127.0.0.1; stopped by close()."""
-
-    def __init__(self, name: str, args: list[str], url: str, probe: str, env: dict, logs: Path):
-        self.name, self.url, self.log_path = name, url, logs / f"{name}.log"
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                args, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + 60
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{name} exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                requests.get(f"{url}{probe}", timeout=2)
-                return
-            except requests.RequestException:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} did not answer on {url}") from None
-                time.sleep(0.2)
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 def seed() -> dict:
     """A live pop-up offering UNITS of one product, and a plain Oscar product with UNITS in stock."""
     from django.core.management import call_command
-    from oscar.core.loading import get_model
 
     from popup.channels.placements import placement_create
     from popup.models import Ambassador, PopUpProduct
-    from tests.factories import PopUpFactory, create_product
+    from tests.factories import PopUpFactory, create_product, france
 
     call_command("migrate", interactive=False, verbosity=0)
-    get_model("address", "Country").objects.create(
-        iso_3166_1_a2="FR",
-        iso_3166_1_a3="FRA",
-        iso_3166_1_numeric="250",
-        printable_name="France",
-        name="French Republic",
-        is_shipping_country=True,
-    )
+    france()
     popup = PopUpFactory(slug="flash-sale", per_customer_limit=None)
     drop = create_product(title="Flash scarf", price=Decimal("40.00"), stock=UNITS)
     popup.range.add_product(drop)
@@ -157,22 +118,6 @@ def percentile(values: list[float], fraction: float) -> float:
 # a) Our path ---------------------------------------------------------------------------------------
 
 checkout_missing = threading.Event()
-
-
-def card_token(stripe_url: str) -> str:
-    response = requests.post(
-        f"{stripe_url}/v1/tokens",
-        data={
-            "card[number]": "4242424242424242",
-            "card[exp_month]": "12",
-            "card[exp_year]": "2030",
-            "card[cvc]": "123",
-        },
-        headers={"Authorization": f"Bearer {STRIPE_KEY}"},
-        timeout=TIMEOUT,
-    )
-    response.raise_for_status()
-    return response.json()["id"]
 
 
 def popup_buyer(store: str, stripe_url: str, sale: dict):
@@ -237,24 +182,6 @@ def popup_buyer(store: str, stripe_url: str, sale: dict):
     return buy
 
 
-def payment_intents(stripe_url: str) -> list[dict]:
-    intents, after = [], None
-    while True:
-        params = {"limit": 100, **({"starting_after": after} if after else {})}
-        response = requests.get(
-            f"{stripe_url}/v1/payment_intents",
-            params=params,
-            headers={"Authorization": f"Bearer {STRIPE_KEY}"},
-            timeout=TIMEOUT,
-        )
-        response.raise_for_status()
-        page = response.json()
-        intents += page["data"]
-        if not page.get("has_more") or not page["data"]:
-            return intents
-        after = page["data"][-1]["id"]
-
-
 def charged_without_order(stripe_url: str, results: list[dict]) -> int:
     """PaymentIntents holding or having taken money whose pop-up basket has no Oscar order.
 
@@ -272,7 +199,7 @@ def charged_without_order(stripe_url: str, results: list[dict]) -> int:
     }
     answered = {r["token"]: r.get("order") for r in results if r.get("token")}
     orphans = 0
-    for intent in payment_intents(stripe_url):
+    for intent in stripe_listed(stripe_url):
         if intent["status"] not in ("succeeded", "requires_capture"):
             continue
         token, order = baskets.get(
@@ -435,7 +362,7 @@ def phase_oscar(store: str, sale: dict) -> dict:
 def main() -> None:
     began = time.perf_counter()
     logs = Path(tempfile.mkdtemp(prefix="flash-sale-"))
-    servers: list[Server] = []
+    servers: list[Process] = []
     admin_sql(f'CREATE DATABASE "{DATABASE}"')
     try:
         import django
@@ -448,26 +375,24 @@ def main() -> None:
         store_port, stripe_port = free_port(), free_port()
         store, stripe_url = f"http://127.0.0.1:{store_port}", f"http://127.0.0.1:{stripe_port}"
         servers.append(
-            Server(
+            Process(
                 "localstripe",
                 [sys.executable, "-u", "-m", "shop.localstripe_run", "--port", str(stripe_port)]
                 + ["--webhook-url", f"{store}/popup/stripe/webhook/"]
                 + ["--webhook-secret", WEBHOOK_SECRET],
-                stripe_url,
-                "/js.stripe.com/v3/",
-                {"TMPDIR": str(logs)},
+                {**os.environ, "TMPDIR": str(logs)},
                 logs,
+                probe=f"{stripe_url}/js.stripe.com/v3/",
             )
         )
         servers.append(
-            Server(
+            Process(
                 "gunicorn",
                 [sys.executable, "-m", "gunicorn", "shop.wsgi", "-b", f"127.0.0.1:{store_port}"]
                 + ["-w", "4", "-k", "gthread", "--threads", "8", "--timeout", "60"],
-                store,
-                f"/popup/{sale['slug']}/",
-                {"LOCALSTRIPE_URL": stripe_url},
+                {**os.environ, "LOCALSTRIPE_URL": stripe_url},
                 logs,
+                probe=f"{store}/popup/{sale['slug']}/",
             )
         )
         # Warm every worker (imports, templates) so the race measures the sale, not start-up.

@@ -2,11 +2,9 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
-from oscar.core.loading import get_model
 
+from tests import factories
 from tests.localstripe_server import localstripe, stripe_settings  # noqa: F401
-
-Country = get_model("address", "Country")
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -25,10 +23,7 @@ def _fresh_cache():
 
 @pytest.fixture
 def france():
-    Country.objects.update_or_create(
-        iso_3166_1_a2="FR",
-        defaults={"name": "France", "printable_name": "France", "is_shipping_country": True},
-    )
+    return factories.france()
 
 
 @pytest.fixture

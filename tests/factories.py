@@ -61,3 +61,18 @@ def popup_with_products(count: int, *, units_offered=10, **popup_kwargs) -> PopU
             popup=popup, product=product, units_offered=units_offered, display_order=number
         )
     return popup
+
+
+def france():
+    """France, a country the store ships to."""
+    country, _ = get_model("address", "Country").objects.update_or_create(
+        iso_3166_1_a2="FR",
+        defaults={
+            "iso_3166_1_a3": "FRA",
+            "iso_3166_1_numeric": "250",
+            "name": "French Republic",
+            "printable_name": "France",
+            "is_shipping_country": True,
+        },
+    )
+    return country

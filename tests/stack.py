@@ -193,6 +193,42 @@ class Process:
                 self.process.wait()
 
 
+def card_token(stripe_url: str) -> str:
+    """A card token made at localstripe, as Stripe.js makes one in the shopper's browser."""
+    response = requests.post(
+        f"{stripe_url}/v1/tokens",
+        data={
+            "card[number]": "4242424242424242",
+            "card[exp_month]": "12",
+            "card[exp_year]": "2030",
+            "card[cvc]": "123",
+        },
+        headers={"Authorization": f"Bearer {STRIPE_KEY}"},
+        timeout=TIMEOUT,
+    )
+    response.raise_for_status()
+    return response.json()["id"]
+
+
+def stripe_listed(stripe_url: str, kind: str = "payment_intents") -> list[dict]:
+    """Every object of `kind` (payment_intents, setup_intents...) localstripe holds, page by page."""
+    listed, after = [], None
+    while True:
+        params = {"limit": 100, **({"starting_after": after} if after else {})}
+        response = requests.get(
+            f"{stripe_url}/v1/{kind}",
+            params=params,
+            headers={"Authorization": f"Bearer {STRIPE_KEY}"},
+            timeout=TIMEOUT,
+        )
+        response.raise_for_status()
+        page = response.json()
+        listed += page["data"]
+        if not page.get("has_more") or not page["data"]:
+            return listed
+        after = page["data"][-1]["id"]
+
+
 @dataclass
 class Bought:
     """What a shopper saw: the hold's and the payment's HTTP status (0: no answer), the order."""
@@ -333,19 +369,7 @@ class Stack:
             os.kill(pid, signal.SIGKILL)
 
     def card_token(self) -> str:
-        response = requests.post(
-            f"{self.localstripe}/v1/tokens",
-            data={
-                "card[number]": "4242424242424242",
-                "card[exp_month]": "12",
-                "card[exp_year]": "2030",
-                "card[cvc]": "123",
-            },
-            headers={"Authorization": f"Bearer {STRIPE_KEY}"},
-            timeout=TIMEOUT,
-        )
-        response.raise_for_status()
-        return response.json()["id"]
+        return card_token(self.localstripe)
 
     def hold(self, *, quantity: int = 1, presale: bool = False) -> Bought:
         """A new basket holding `quantity` units (of the pre-sale's candle with `presale`)."""
@@ -428,19 +452,7 @@ class Stack:
 
     def payment_intents(self, kind: str = "payment_intents") -> list[dict]:
         """Every PaymentIntent (or `kind`: setup_intents) localstripe holds."""
-        intents, after = [], None
-        while True:
-            params = {"limit": 100, **({"starting_after": after} if after else {})}
-            page = requests.get(
-                f"{self.localstripe}/v1/{kind}",
-                params=params,
-                headers={"Authorization": f"Bearer {STRIPE_KEY}"},
-                timeout=TIMEOUT,
-            ).json()
-            intents += page["data"]
-            if not page.get("has_more") or not page["data"]:
-                return intents
-            after = page["data"][-1]["id"]
+        return stripe_listed(self.localstripe, kind)
 
     def query(self, sql: str) -> list[tuple]:
         with psycopg.connect(self.postgres.url("popup")) as connection:
@@ -496,19 +508,11 @@ def seed() -> dict:
     import django
 
     django.setup()
-    from oscar.core.loading import get_model
 
     from popup.models import PopUp, PopUpProduct
-    from tests.factories import PopUpFactory, create_product
+    from tests.factories import PopUpFactory, create_product, france
 
-    get_model("address", "Country").objects.create(
-        iso_3166_1_a2="FR",
-        iso_3166_1_a3="FRA",
-        iso_3166_1_numeric="250",
-        printable_name="France",
-        name="French Republic",
-        is_shipping_country=True,
-    )
+    france()
     popup = PopUpFactory(slug="faults", per_customer_limit=None)
     scarf = create_product(title="Indigo scarf", price=Decimal("40.00"), stock=UNITS)
     popup.range.add_product(scarf)
