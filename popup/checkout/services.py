@@ -46,6 +46,7 @@ Basket = get_model("basket", "Basket")
 Country = get_model("address", "Country")
 Order = get_model("order", "Order")
 OrderLine = get_model("order", "Line")
+Source = get_model("payment", "Source")
 OrderTotalCalculator = get_class("checkout.calculators", "OrderTotalCalculator")
 Repository = get_class("shipping.repository", "Repository")
 Selector = get_class("partner.strategy", "Selector")
@@ -470,6 +471,17 @@ def _order_from_holds(
 SETTLE_WITHIN = timedelta(days=2)
 
 
+def _captures_unrecorded(payment_ids: list[str]) -> set[str]:
+    """Of these captured payments, those whose order records no money taken."""
+    unrecorded = set()
+    for start in range(0, len(payment_ids), 1000):
+        sources = Source.objects.filter(
+            reference__in=payment_ids[start : start + 1000], amount_debited__lte=0
+        )
+        unrecorded.update(sources.values_list("reference", flat=True))
+    return unrecorded
+
+
 def settle_after() -> timedelta:
     """How long a card authorisation whose order nobody asked for (the tab closed after 3-D
     Secure, the webhook lost, the worker killed before it noted the payment) waits for its shopper
@@ -488,7 +500,8 @@ def checkout_authorisations_settle(
 ) -> Settled:
     """Turn every checkout authorisation left waiting past `grace` (settle_after()) into its order,
     or cancel it, as checkout_complete would had the shopper come back: no card stays authorised
-    for nothing.
+    for nothing. A capture Stripe made whose record was lost (the database went down right after)
+    is recorded on its order.
 
     The payment provider is asked for them, so a payment whose id never reached the basket is found.
     """
@@ -496,13 +509,20 @@ def checkout_authorisations_settle(
     ordered = released = 0
     gateway = payment_gateway()
     waited_enough = (settle_after() if grace is None else grace).total_seconds()
-    for payment in gateway.payments(created_after=now - SETTLE_WITHIN):
-        basket_id = payment.metadata.get("popup_basket", "")
-        waited = now.timestamp() - payment.created
-        if not (payment.is_authorised and basket_id.isdigit() and waited >= waited_enough):
+    due = [
+        payment
+        for payment in gateway.payments(created_after=now - SETTLE_WITHIN)
+        if payment.metadata.get("popup_basket", "").isdigit()
+        and not payment.metadata.get(
+            "popup_pledge"
+        )  # a pledge's charge: pre-sales settle their own
+        and now.timestamp() - payment.created >= waited_enough
+    ]
+    unrecorded = _captures_unrecorded([payment.id for payment in due if payment.is_paid])
+    for payment in due:
+        if not (payment.is_authorised or payment.id in unrecorded):
             continue
-        if payment.metadata.get("popup_pledge"):
-            continue  # a pledge's charge: pre-sales settle their own
+        basket_id = payment.metadata["popup_basket"]
         if not PopUpBasket.objects.filter(pk=basket_id).exists():
             # Another installation's (staging on the same Stripe account?): not ours to cancel.
             logger.warning(

@@ -9,6 +9,7 @@ from django.core import mail
 from django.utils import timezone
 from oscar.core.loading import get_model
 
+from integrations.stripe import client as stripe_client
 from integrations.stripe.models import StripeEvent
 from integrations.stripe.tasks import stripe_events_requeue
 from popup.checkout.services import checkout_authorisations_settle
@@ -66,6 +67,31 @@ def test_a_capture_that_never_reached_stripe_is_made_by_the_settle_task(client, 
     assert settled.ordered == 1
     assert statuses(localstripe) == ["succeeded"]
     assert order.sources.get().amount_debited == 50
+
+
+def test_a_capture_stripe_made_whose_record_was_lost_is_recorded_by_the_settle_task(
+    client, localstripe, proxy
+):
+    """The capture reaches Stripe, and the database goes down before its record commits (the
+    record rolls back): Stripe has the money, the order says unpaid, until the settle task."""
+    basket = basket_holding(quantity=2)
+    proxy.fail("POST", r"/v1/payment_intents/\w+/capture$", "refuse", times=2)
+    client.post(
+        f"/popup/checkout/{basket.token}/pay/",
+        {**SHOPPER.__dict__, "card_token": card_token(localstripe)},
+        content_type="application/json",
+    )
+    order = Order.objects.get()
+    payment_intent_id = order.sources.get().reference
+    stripe_client.payment_intent_capture(  # what our capture did before the database went away
+        payment_intent_id=payment_intent_id, amount_to_capture=5000, idempotency_key="lost"
+    )
+    assert statuses(localstripe) == ["succeeded"] and order.sources.get().amount_debited == 0
+
+    checkout_authorisations_settle(now=timezone.now() + LATER)
+
+    assert order.sources.get().amount_debited == 50
+    assert statuses(localstripe) == ["succeeded"]
 
 
 def test_authorisations_whose_answers_were_lost_end_as_one_order(client, localstripe, proxy):

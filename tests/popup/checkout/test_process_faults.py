@@ -36,7 +36,8 @@ def _settled(stack):
     yield
     stack.proxy.rules.clear()
     stack.manage("popup_reconcile", "--grace-minutes", "0")
-    assert stack.audit().returncode == 0
+    audit = stack.audit()
+    assert audit.returncode == 0, audit.stdout + audit.stderr
 
 
 def reconciled(stack) -> dict:

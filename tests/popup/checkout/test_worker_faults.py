@@ -26,7 +26,8 @@ def stack():
 def _settled(stack):
     yield
     stack.manage("popup_reconcile", "--grace-minutes", "0")
-    assert stack.audit().returncode == 0
+    audit = stack.audit()
+    assert audit.returncode == 0, audit.stdout + audit.stderr
 
 
 def authorised_and_abandoned(stack, count: int) -> list[dict]:
