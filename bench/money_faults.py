@@ -1,9 +1,9 @@
 """Money under faults: checkout bursts through every fault the fault tests inject, then the reconciler.
 
-    .venv/bin/python bench/money_faults.py        # about 3 minutes
+    .venv/bin/python bench/money_faults.py        # about 1.5 minutes
 
 Runs on tests/stack.py's private stack (its own PostgreSQL made by initdb, Redis, a Celery worker
-started as README says, localstripe behind a fault proxy, the reference store under gunicorn with
+(prefork, 2 processes), localstripe behind a fault proxy, the reference store under gunicorn with
 DJANGO_DEBUG=0); the shared 127.0.0.1:5432 and :6379 are never touched. Stripe's own webhooks are
 off unless a fault delivers them, as if they were lost too. Faults, in order:
 

@@ -91,9 +91,9 @@ class PaymentGateway(Protocol):
     def payments(self, *, created_after: datetime) -> Iterable[Payment]:
         """Every payment of the store created since `created_after` (popup_audit reads them)."""
 
-    def reports_requeue(self, *, older_than: timedelta) -> int:
+    def reports_requeue(self, *, older_than: timedelta | None = None) -> int:
         """Queue again what the provider reported (webhooks) that was stored but never processed,
-        `older_than` after it came; how many."""
+        `older_than` (the integration's own delay) after it came; how many."""
 
     def record(self, *, order, payment: Payment, paid: bool) -> None:
         """Record the payment on the Oscar order (its source, transactions and event), once."""

@@ -12,5 +12,8 @@ urlpatterns = [
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]
 
+# A database that cannot be reached answers "busy for a moment" (503), also from the middleware.
+handler500 = "popup.http.busy.server_error"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -311,7 +311,8 @@ class Stack:
         return part
 
     def celery_worker(self) -> Process:
-        """A Celery worker as README says to run one (prefork, two processes), once it is ready."""
+        """A Celery worker as README runs one (prefork; two processes, this machine's default),
+        once it is ready."""
         worker = self._part(
             Process(
                 f"celery-{len(self.parts)}",
@@ -443,7 +444,11 @@ class Stack:
             )
         except requests.RequestException:
             return bought
-        bought.pay, bought.body = response.status_code, response.json()
+        bought.pay = response.status_code
+        try:
+            bought.body = response.json()
+        except ValueError:
+            bought.body = {"not_json": response.text[:200]}
         return bought
 
     def buy(self, *, number: int = 0, quantity: int = 1) -> Bought:

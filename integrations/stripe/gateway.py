@@ -73,10 +73,11 @@ class StripeGateway:
     def card_saved(self, *, setup_id: str) -> SetupIntent:
         return facade.card_saved(setup_intent_id=setup_id)
 
-    def reports_requeue(self, *, older_than: timedelta) -> int:
+    def reports_requeue(self, *, older_than: timedelta | None = None) -> int:
         from integrations.stripe.tasks import stripe_events_requeue
 
-        return stripe_events_requeue(older_than_seconds=older_than.total_seconds())
+        seconds = None if older_than is None else older_than.total_seconds()
+        return stripe_events_requeue(older_than_seconds=seconds)
 
     def card_setups(self, *, created_after: datetime) -> Iterator[SetupIntent]:
         return facade.card_setups_since(created_after=created_after)

@@ -27,7 +27,9 @@ def stripe_events_requeue(older_than_seconds: float | None = None) -> int:
     older_than = (
         REQUEUE_AFTER if older_than_seconds is None else timedelta(seconds=older_than_seconds)
     )
-    waiting = stripe_events_unprocessed(older_than=older_than)
-    for event_id in waiting:
-        task_queue(stripe_event_process, event_id)
-    return len(waiting)
+    queued = 0
+    for event_id in stripe_events_unprocessed(older_than=older_than):
+        if not task_queue(stripe_event_process, event_id):
+            break  # the broker is down: the next run tries again
+        queued += 1
+    return queued

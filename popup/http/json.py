@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from oscar.core.loading import get_class
 
 from popup.errors import BadRequest, Refusal
-from popup.http.busy import BUSY, BUSY_SECONDS, DATABASE_DOWN
+from popup.http.busy import BUSY, DATABASE_DOWN, busy_json
 
 PaymentError = get_class("payment.exceptions", "PaymentError")
 UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
@@ -86,10 +86,8 @@ def json_view(*methods: str, unavailable=BUSY):
                 )
                 return JsonResponse({"error": message, "code": "unavailable"}, status=402)
             except DATABASE_DOWN:
-                logger.exception("The database was unavailable for %s", request.path)
-                response = JsonResponse({"error": str(unavailable), "code": "busy"}, status=503)
-                response["Retry-After"] = str(BUSY_SECONDS)
-                return response
+                logger.exception("The database could not serve %s", request.path)
+                return busy_json(unavailable)
 
         return csrf_exempt(require_http_methods(list(methods))(answered))
 

@@ -50,7 +50,7 @@ from popup.notifications.tasks import checkout_lost_email_send, pledge_email_sen
 from popup.payments import Payment, payment_gateway
 from popup.presales.selectors import presale_progress
 from popup.presales.tasks import presale_settle_run
-from popup.queueing import task_queue, task_queue_on_commit
+from popup.queueing import task_queue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -246,6 +246,17 @@ def pledge_confirm(*, basket_id: int, setup_intent_id: str, strategy=None) -> Pl
     return pledge
 
 
+def _pledge_given_up(basket: PopUpBasket, setup_id: str, reason: str) -> None:
+    """The backer is told that no pledge was made and nothing will be charged; from then on this
+    card is no longer the basket's, so no later run (nor the backer's page) makes the pledge."""
+    with transaction.atomic():
+        given_up = PopUpBasket.objects.filter(
+            pk=basket.pk, payment_intent_id=setup_id, pledge__isnull=True
+        ).update(payment_intent_id="")
+        if given_up:
+            task_queue_on_commit(checkout_lost_email_send, basket.pk, reason)
+
+
 def pledges_settle(*, now: datetime | None = None, grace: timedelta | None = None) -> int:
     """Make the pledge of every card saved for a basket past `grace` (settle_after()) whose backer
     never came back to say so (the tab closed, the worker killed, the webhook lost), as
@@ -265,13 +276,18 @@ def pledges_settle(*, now: datetime | None = None, grace: timedelta | None = Non
         if now.timestamp() - setup.created < waited_enough:
             continue
         basket = PopUpBasket.objects.filter(pk=basket_id).first()
-        if basket is None or Pledge.objects.filter(basket=basket).exists():
-            continue  # another installation's, or done
+        if basket is None:
+            logger.warning(
+                "Card setup %s names basket %s, which this store lacks", setup.id, basket_id
+            )
+            continue  # another installation's (staging on the same Stripe account?)
+        if basket.payment_intent_id != setup.id or Pledge.objects.filter(basket=basket).exists():
+            continue  # replaced by another card, given up (below), or done
         try:
             pledge_confirm(basket_id=basket.pk, setup_intent_id=setup.id)
         except CheckoutRefused as refusal:
-            if refusal.code in ("lost", "closed", "limit") and basket.payment_intent_id == setup.id:
-                task_queue(checkout_lost_email_send, basket.pk, str(refusal))
+            if refusal.code in ("lost", "closed", "limit"):
+                _pledge_given_up(basket, setup.id, str(refusal))
             logger.info("Saved card %s made no pledge: %s", setup.id, refusal)
         except Exception:  # one card's trouble must not keep the others from their pledges
             logger.exception("Saved card %s could not be settled", setup.id)

@@ -1,14 +1,25 @@
 """manage.py popup_reconcile: finish now what faults left half-done (see the settle task)."""
 
+import argparse
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from popup.checkout.services import checkout_authorisations_settle, settle_after
+from popup.checkout.services import checkout_authorisations_settle
 from popup.payments import payment_gateway
 from popup.presales.pledges import pledges_settle
 from popup.presales.tasks import presales_sweep
+
+
+def _minutes(value: str) -> int:
+    try:
+        minutes = int(value)
+    except ValueError:
+        minutes = -1
+    if minutes < 0:
+        raise argparse.ArgumentTypeError(_("Give a whole number of minutes, 0 or more."))
+    return minutes
 
 
 class Command(BaseCommand):
@@ -23,11 +34,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--grace-minutes",
-            type=int,
+            type=_minutes,
             default=None,
             help=_(
-                "Leave alone the authorisations and webhooks younger than this (default: "
-                "POPUP_SETTLE_AFTER_MINUTES). 0 after an outage, once the shop is back: a shopper "
+                "Leave alone the authorisations and saved cards younger than this (default: "
+                "POPUP_SETTLE_AFTER_MINUTES), and the webhooks (default: the payment "
+                "integration's, 2 minutes for Stripe). 0 after an outage, once the shop is back: a shopper "
                 "still in 3-D Secure is never touched, and a checkout finishing meanwhile is "
                 "finished once."
             ),
@@ -36,9 +48,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         minutes = options["grace_minutes"]
         grace = None if minutes is None else timedelta(minutes=minutes)
-        reports = payment_gateway().reports_requeue(
-            older_than=settle_after() if grace is None else grace
-        )
+        reports = payment_gateway().reports_requeue(older_than=grace)
         settled = checkout_authorisations_settle(grace=grace)
         pledged = pledges_settle(grace=grace)
         presales = presales_sweep()

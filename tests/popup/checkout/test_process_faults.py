@@ -19,6 +19,7 @@ from tests.stack import Stack
 
 AUTHORISE = r"^/v1/payment_intents$"  # created and confirmed in one call: the card is authorised
 CAPTURE = r"^/v1/payment_intents/\w+/capture$"
+SESSION = {"sessionid": "a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5"}
 CLEAN = {"dangling": 0, "orders_not_captured": 0, "double_charged": 0, "captured_without_order": 0}
 
 
@@ -121,13 +122,23 @@ def test_the_database_restarted_during_a_burst_of_checkouts(stack):
         time.sleep(max(0.0, began + number * 0.2 - time.monotonic()))
         return stack.pay(shoppers[number], number=number)
 
-    pages = []
+    pages, api = [], []
 
     def restart() -> None:
         time.sleep(1.2)
         stack.postgres.stop("fast")  # every connection cut, mid-transaction or not
         for path in (f"/popup/{stack.sale['slug']}/", f"/popup/checkout/{shoppers[0].token}/"):
             pages.append(requests.get(f"{stack.store}{path}", timeout=10))
+            # A session cookie: the middleware reads the database before any view runs.
+            pages.append(requests.get(f"{stack.store}{path}", cookies=SESSION, timeout=10))
+        api.append(
+            requests.post(
+                f"{stack.store}/popup/checkout/{shoppers[0].token}/pay/",
+                json={},
+                cookies=SESSION,
+                timeout=10,
+            )
+        )
         time.sleep(0.5)
         stack.postgres.start()
 
@@ -142,8 +153,9 @@ def test_the_database_restarted_during_a_burst_of_checkouts(stack):
     assert set(answers) <= {(200, ""), (503, "busy")}, answers
     assert answers[(503, "busy")] and answers[(200, "")] > 3, "the restart missed the burst"
     # The pages ask the shopper to wait a moment, and try again by themselves.
-    assert [(page.status_code, page.headers["Retry-After"]) for page in pages] == [(503, "5")] * 2
+    assert [(page.status_code, page.headers["Retry-After"]) for page in pages] == [(503, "5")] * 4
     assert all("The shop is busy" in page.text for page in pages)
+    assert [(answer.status_code, answer.json()["code"]) for answer in api] == [(503, "busy")]
     # Connections are checked before use: the first checkout after the restart just works.
     assert stack.buy(number=99).pay == 200
     stack.manage("popup_reconcile", "--grace-minutes", "0")

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 from oscar.core.loading import get_model
@@ -112,6 +112,18 @@ def test_operators_settle_at_once_with_the_reconcile_command(localstripe, settin
     assert status_of(step.payment_intent_id) == "succeeded"
 
 
+def test_the_reconcile_command_takes_a_grace_of_zero_minutes_or_more(localstripe, capsys):
+    basket, step = authorised_then_gone(localstripe)
+
+    with pytest.raises(CommandError, match="0 or more"):
+        call_command("popup_reconcile", "--grace-minutes", "-5")
+    assert status_of(step.payment_intent_id) == "requires_capture"  # nothing done
+    call_command("popup_reconcile", "--grace-minutes", "0")  # after an outage: at once
+
+    assert "Authorisations ordered or captured: 1;" in capsys.readouterr().out
+    assert PopUpBasket.objects.get(pk=basket.pk).order is not None
+
+
 def saved_then_gone(popup, candle, localstripe, *, units=1):
     """A backer whose card was saved, and who closed the tab before the pledge was made (the
     webhook lost too)."""
@@ -147,3 +159,6 @@ def test_a_saved_card_whose_pledge_can_no_longer_be_made_is_told_by_email(locals
     assert PopUpProduct.objects.get(popup=popup).units_sold == 0
     (email,) = mail.outbox
     assert email.to == [SHOPPER.email] and "ended short of its goal" in email.body
+    # Told once, and held to it: no later run makes that pledge.
+    assert pledges_settle(grace=timedelta(0)) == 0
+    assert len(mail.outbox) == 1 and not Pledge.objects.exists()

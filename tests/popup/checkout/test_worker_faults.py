@@ -59,8 +59,12 @@ def test_webhooks_arriving_while_the_worker_is_dead_are_processed_once_it_is_bac
     stack.worker = stack.celery_worker()
 
     # What was queued while it was dead is processed by the new worker: ordered and captured.
-    wait_until(lambda: stack.money()["orders"] == orders + 3, timeout=60, what="the webhooks")
-    assert captured(stack, intents[1:]) == 3
+    # (The first event may have been finished before the kill, or be left with the dead worker.)
+    wait_until(
+        lambda: captured(stack, intents[1:]) == 3 and stack.money()["orders"] >= orders + 3,
+        timeout=60,
+        what="the webhooks",
+    )
     # The event the dead worker had taken waits unprocessed: the reconciler queues it again (as the
     # beat does two minutes on), and finishes its payment.
     stack.manage("popup_reconcile", "--grace-minutes", "0")
