@@ -21,7 +21,8 @@ off unless a fault delivers them, as if they were lost too. Faults, in order:
 Then `manage.py popup_reconcile --grace-minutes 0` (what the beat does once an authorisation is
 POPUP_SETTLE_AFTER_MINUTES old) and `manage.py popup_audit --grace-minutes 0`. Prints one JSON line:
 `authorisations` (cards authorised, captured or cancelled), `dangling` (still authorised, neither
-captured nor cancelled: target 0), `orders_not_captured` (0), `double_charged` (baskets captured
+captured nor cancelled: target 0), `orders_not_captured` (0), `captures_unrecorded` (captured at
+Stripe, the order's record of it lost: 0), `double_charged` (baskets captured
 twice: 0), `captured_without_order` (0), `lost_pledges` (saved cards with no pledge: 0),
 `before_reconcile` (the same figures as the faults left them), `reconcile_seconds`,
 `grace_seconds` (how long the beat lets an authorisation wait for its shopper: the settings'),
@@ -180,7 +181,13 @@ def main() -> None:
             "from popup.checkout.services import settle_after; "
             "print(int(settle_after().total_seconds()))",
         )
-        keys = ("dangling", "orders_not_captured", "double_charged", "captured_without_order")
+        keys = (
+            "dangling",
+            "orders_not_captured",
+            "captures_unrecorded",
+            "double_charged",
+            "captured_without_order",
+        )
         print(
             json.dumps(
                 {

@@ -466,13 +466,12 @@ class Stack:
     def money(self) -> dict:
         """The money's state, from Stripe and the database: what the audit judges, in numbers."""
         intents = [i for i in self.payment_intents() if "popup_basket" in (i.get("metadata") or {})]
-        ordered = {
-            basket: reference
-            for basket, reference in self.query(
-                "SELECT b.id, s.reference FROM popup_popupbasket b"
-                " JOIN payment_source s ON s.order_id = b.order_id"
-            )
-        }
+        ordered, debited = {}, {}
+        for basket, reference, amount in self.query(
+            "SELECT b.id, s.reference, s.amount_debited FROM popup_popupbasket b"
+            " JOIN payment_source s ON s.order_id = b.order_id"
+        ):
+            ordered[basket], debited[reference] = reference, amount
         captured: dict[str, int] = {}
         for intent in intents:
             if intent["status"] == "succeeded":
@@ -494,6 +493,10 @@ class Stack:
             "dangling": sum(i["status"] == "requires_capture" for i in intents),
             "orders": len(ordered),
             "orders_not_captured": sum(ref not in paid_ids for ref in ordered.values()),
+            # Captured at Stripe, but the order records no money taken (the record was lost).
+            "captures_unrecorded": sum(
+                ref in paid_ids and debited[ref] <= 0 for ref in ordered.values()
+            ),
             "double_charged": sum(count > 1 for count in captured.values()),
             "captured_without_order": sum(int(basket) not in ordered for basket in captured),
             "pledges": len(pledged),

@@ -20,7 +20,13 @@ from tests.stack import Stack
 AUTHORISE = r"^/v1/payment_intents$"  # created and confirmed in one call: the card is authorised
 CAPTURE = r"^/v1/payment_intents/\w+/capture$"
 SESSION = {"sessionid": "a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5"}
-CLEAN = {"dangling": 0, "orders_not_captured": 0, "double_charged": 0, "captured_without_order": 0}
+CLEAN = {
+    "dangling": 0,
+    "orders_not_captured": 0,
+    "captures_unrecorded": 0,
+    "double_charged": 0,
+    "captured_without_order": 0,
+}
 
 
 @pytest.fixture(scope="module")
