@@ -7,6 +7,8 @@ worker when a chosen Stripe call passes, and the database is stopped with pg_ctl
 are off, as if they were lost too: the reconciler (`manage.py popup_reconcile`) is the only way back.
 """
 
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -15,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.stack import Stack
+from tests.stack import ROOT, Stack
 
 AUTHORISE = r"^/v1/payment_intents$"  # created and confirmed in one call: the card is authorised
 CAPTURE = r"^/v1/payment_intents/\w+/capture$"
@@ -169,3 +171,31 @@ def test_the_database_restarted_during_a_burst_of_checkouts(stack):
     assert subset(money, CLEAN) == CLEAN
     # Each paid shopper has their order; the others' authorisations became orders or were cancelled.
     assert money["orders"] - before["orders"] >= answers[(200, "")] + 1
+
+
+def test_reconcilers_on_several_machines_at_once_finish_each_payment_once(stack):
+    before = stack.money()
+    for number in range(3):
+        bought = stack.hold()
+        stack.proxy.fail("POST", AUTHORISE, "drop", then=stack.web_worker_kill)
+        stack.pay(bought, number=number)
+        wait_for_store(stack)
+    assert stack.money()["dangling"] == before["dangling"] + 3
+
+    reconcilers = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "popup_reconcile", "--grace-minutes", "0"],
+            cwd=ROOT,
+            env=stack.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(3)
+    ]
+    outputs = [reconciler.communicate(timeout=120)[0].decode() for reconciler in reconcilers]
+
+    assert [reconciler.returncode for reconciler in reconcilers] == [0, 0, 0], outputs
+    money = stack.money()
+    assert subset(money, CLEAN) == CLEAN
+    assert money["orders"] == before["orders"] + 3
+    assert money["authorisations"] == before["authorisations"] + 3  # none made again
