@@ -39,6 +39,7 @@ bench: $(BIN)/.installed services
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/feeds.py
 	$(BIN)/python bench/money_faults.py
+	$(BIN)/python bench/drop_day.py
 
 clean:
 	rm -rf $(VENV) var db.sqlite3

@@ -1,0 +1,389 @@
+"""Drop day, side by side: the pop-up page, its embed and a hold against Oscar's own pages, in one run.
+
+    .venv/bin/python bench/drop_day.py            # about 3 minutes; BENCH_SECONDS per wrk run (8)
+
+The reference store as production runs it: a throwaway PostgreSQL database (migrated, dropped at
+the end), Redis as the cache (database 12, flushed before and after), `DJANGO_DEBUG=0`, gunicorn
+2 workers × 4 threads (gthread) on 127.0.0.1. The load generator is wrk (Debian's package; 2
+threads, 16 connections), on the same machine: its CPU time is reported. Every client address is
+distinct (X-Forwarded-For, believed because POPUP_TRUSTED_PROXIES names 127.0.0.1), as a crowd's
+would be.
+
+Seeded: a live pop-up of PRODUCTS products, each with an image, its answered questions, ideas, two
+polls with votes and verified reviews (every section of the page filled); the same products are in
+Oscar's catalogue. Measured in ROUNDS alternating rounds, each running every target for
+BENCH_SECONDS (medians reported):
+
+- `page`: GET /popup/<slug>/ against `oscar_catalogue`: GET /catalogue/ (both gzip, no cookies);
+- `embed`: GET /popup/<slug>/embed/;
+- `hold`: POST /popup/<slug>/basket/lines/, one unit into a fresh basket each (baskets made
+  beforehand, one per request) against `oscar_basket_add`: POST /basket/add/<pk>/, one unit for a
+  fresh visitor each (no session cookie: Oscar makes a new basket; one CSRF cookie and token, which
+  Django does not tie to a session).
+
+Prints one JSON line: `page_rps`, `embed_rps`, `oscar_catalogue_rps`, `page_ratio`, `embed_ratio`,
+`hold_rps`, `oscar_basket_add_rps`, `hold_ratio`, `page_p99_ms`, `embed_p99_ms`, `hold_p99_ms`,
+`server_errors` (5xx answers), `rate_limited` (429), `other_refusals` (other 4xx, and connection
+errors), `products`, `rounds`, `seconds_each`, `load_generator`, `load_generator_cpu_s`.
+(The opening-minute crowd of 3,000 fans, and its oversold count, are still to come.)
+"""
+
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import redis
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.plain_store.store import free_port  # noqa: E402
+from tests.stack import Process  # noqa: E402 - after the path
+
+PRODUCTS = 24
+ROUNDS = 3
+SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
+CONNECTIONS = 16
+POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+DATABASE = f"popup_drop_{os.getpid()}"
+REDIS = "redis://127.0.0.1:6379/12"
+UNITS = 1_000_000  # per product: a hold never finds it sold out here
+BASKETS = 60_000  # enough fresh baskets for every hold of every round
+
+SERVER_ENV = {
+    "DATABASE_URL": f"{POSTGRES}/{DATABASE}",
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "bench-only",
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+    "REDIS_URL": REDIS,
+    "CELERY_BROKER_URL": "",
+    "STRIPE_SECRET_KEY": "",
+    "LOCALSTRIPE_URL": "http://127.0.0.1:9",  # nothing is paid here
+    "POPUP_TRUSTED_PROXIES": "127.0.0.1",
+    "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+}
+os.environ.update(SERVER_ENV)
+os.environ["DJANGO_SETTINGS_MODULE"] = "shop.settings"
+
+# Each request from its own address; the hold takes the next fresh basket of its thread.
+WRK_COMMON = """
+local counter = 0
+local thread_id = 0
+local threads = {}
+setup = function(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+init = function(args)
+  thread_id = id
+end
+local function address()
+  counter = counter + 1
+  return string.format("10.%d.%d.%d", thread_id, math.floor(counter / 250) % 250, counter % 250 + 1)
+end
+"""
+
+WRK_GET = (
+    WRK_COMMON
+    + """
+request = function()
+  return wrk.format("GET", nil, {["X-Forwarded-For"] = address(), ["Accept-Encoding"] = "gzip"})
+end
+"""
+)
+
+WRK_HOLD = (
+    WRK_COMMON
+    + """
+local tokens = {}
+local next_token = 1
+init = function(args)
+  thread_id = id
+  local index = 0
+  for line in io.lines(args[1]) do
+    if index % tonumber(args[2]) == thread_id then table.insert(tokens, line) end
+    index = index + 1
+  end
+end
+request = function()
+  local token = tokens[next_token]
+  next_token = next_token + 1
+  return wrk.format("POST", nil, {
+    ["X-Forwarded-For"] = address(),
+    ["Content-Type"] = "application/json",
+    ["X-Popup-Basket"] = token,
+  }, args_body)
+end
+"""
+)
+
+WRK_OSCAR_ADD = (
+    WRK_COMMON
+    + """
+request = function()
+  return wrk.format("POST", nil, {
+    ["X-Forwarded-For"] = address(),
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = "csrftoken=" .. csrf_cookie,
+    ["Referer"] = referer,
+  }, "csrfmiddlewaretoken=" .. csrf_token .. "&quantity=1")
+end
+"""
+)
+
+
+def admin_sql(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
+        connection.execute(statement)
+
+
+def seed() -> dict:
+    """A live pop-up of PRODUCTS products with every feedback section filled; fresh baskets."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from oscar.test.factories import create_basket, create_order
+
+    from popup.feedback.ideas import idea_post
+    from popup.feedback.polls import poll_create
+    from popup.feedback.questions import question_answer, question_ask
+    from popup.feedback.reviews import review_submit
+    from popup.models import PopUpBasket, PopUpProduct, ReviewInvite
+    from tests.factories import PopUpFactory, create_product, france
+
+    call_command("migrate", interactive=False, verbosity=0)
+    france()
+    staff = get_user_model().objects.create(username="staff", is_staff=True)
+    popup = PopUpFactory(slug="drop-day", per_customer_limit=None)
+    products = []
+    for number in range(PRODUCTS):
+        product = create_product(
+            title=f"Hand-dyed scarf no. {number + 1}",
+            price=Decimal("40.00"),
+            stock=UNITS,
+            image=True,
+        )
+        popup.range.add_product(product)
+        PopUpProduct.objects.create(
+            popup=popup, product=product, units_offered=UNITS, display_order=number
+        )
+        products.append(product)
+    for number in range(6):
+        question = question_ask(
+            popup=popup,
+            body=f"Is scarf no. {number + 1} soft enough for a baby?",
+            email=f"asker{number}@example.com",
+            client_ip=f"192.0.2.{number + 1}",
+            product_id=products[number].pk,
+        )
+        question_answer(question=question, answer="Yes: merino, washed twice.", by=staff)
+        idea_post(
+            popup=popup,
+            title=f"A matching hat, colour {number + 1}",
+            email=f"fan{number}@example.com",
+            client_ip=f"198.51.100.{number + 1}",
+        )
+    for question in ("Which colour next?", "Which size next?"):
+        poll_create(popup=popup, question=question, options=["Ochre", "Teal", "Plum"])
+    for number in range(5):
+        basket = create_basket(empty=True)
+        basket.add_product(products[number])
+        order = create_order(basket=basket)
+        invite = ReviewInvite.objects.create(order=order, popup=popup)
+        review_submit(
+            invite=invite,
+            product_id=products[number].pk,
+            score=5,
+            title="Lovely colours",
+            body="Soft, warm and exactly as pictured.",
+            name=f"Buyer {number + 1}",
+        )
+    # What basket_create makes, BASKETS times over (each its own default token).
+    PopUpBasket.objects.bulk_create(
+        (PopUpBasket(popup=popup) for _ in range(BASKETS)), batch_size=5000
+    )
+    tokens = PopUpBasket.objects.values_list("token", flat=True)
+    return {
+        "slug": popup.slug,
+        "product": products[0].pk,
+        "product_url": products[0].get_absolute_url(),
+        "tokens": list(tokens),
+    }
+
+
+def wrk(url: str, script: str, *args: str, body: str = "", extra: str = "") -> dict:
+    """Run wrk against `url` with a Lua script; its figures, and its CPU seconds."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(f"args_body = {json.dumps(body)}\n{extra}\n{script}")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", "-s", lua.name, url]
+        + (["--", *args] if args else []),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    os.unlink(lua.name)
+    return {
+        **wrk_figures(done.stdout),
+        "cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+    }
+
+
+def wrk_figures(output: str) -> dict:
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", output)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    failed = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return {
+        "rps": rps,
+        "p99_ms": float(p99.group(1)) * scale,
+        "refused": int(failed.group(1)) if failed else 0,
+        "socket_errors": sum(map(int, errors.groups())) if errors else 0,
+    }
+
+
+def statuses_logged(log: Path) -> dict[str, int]:
+    """Answers by status class, from gunicorn's access log."""
+    counts: dict[str, int] = {}
+    for line in log.read_text().splitlines():
+        match = re.search(r'" (\d{3}) ', line)
+        if match:
+            status = match.group(1)
+            label = "5xx" if status[0] == "5" else "429" if status == "429" else status[0] + "xx"
+            counts[label] = counts.get(label, 0) + 1
+    return counts
+
+
+def main() -> None:
+    began = time.perf_counter()
+    logs = Path(tempfile.mkdtemp(prefix="drop-day-"))
+    redis.Redis.from_url(REDIS).flushdb()
+    admin_sql(f'CREATE DATABASE "{DATABASE}"')
+    store: Process | None = None
+    try:
+        import django
+
+        django.setup()
+        from django.db import connections
+
+        sale = seed()
+        connections.close_all()
+        tokens_file = logs / "tokens.txt"
+        tokens_file.write_text("\n".join(sale.pop("tokens")) + "\n")
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        store = Process(
+            "gunicorn",
+            [sys.executable, "-m", "gunicorn", "shop.wsgi", "-b", f"127.0.0.1:{port}"]
+            + ["-w", "2", "-k", "gthread", "--threads", "4", "--timeout", "60"]
+            + ["--access-logfile", str(logs / "access.log")],
+            {**os.environ},
+            logs,
+            probe=f"{url}/popup/{sale['slug']}/",
+        )
+        session = requests.Session()
+        product_page = session.get(f"{url}{sale['product_url']}", timeout=30)
+        csrf_token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', product_page.text)
+        oscar_extra = (
+            f"csrf_cookie = {json.dumps(session.cookies['csrftoken'])}\n"
+            f"csrf_token = {json.dumps(csrf_token.group(1))}\n"
+            f"referer = {json.dumps(url + sale['product_url'])}\n"
+        )
+        for path in (f"/popup/{sale['slug']}/", f"/popup/{sale['slug']}/embed/", "/catalogue/"):
+            for _ in range(20):  # warm every worker and thread
+                session.get(f"{url}{path}", timeout=30)
+        (logs / "access.log").write_text("")
+
+        targets = {
+            "oscar_catalogue": lambda: wrk(f"{url}/catalogue/", WRK_GET),
+            "page": lambda: wrk(f"{url}/popup/{sale['slug']}/", WRK_GET),
+            "embed": lambda: wrk(f"{url}/popup/{sale['slug']}/embed/", WRK_GET),
+            "oscar_basket_add": lambda: wrk(
+                f"{url}/basket/add/{sale['product']}/", WRK_OSCAR_ADD, extra=oscar_extra
+            ),
+            "hold": lambda: wrk(
+                f"{url}/popup/{sale['slug']}/basket/lines/",
+                WRK_HOLD,
+                str(tokens_file),
+                "2",
+                body=json.dumps({"product": sale["product"], "quantity": 1}),
+            ),
+        }
+        runs: dict[str, list[dict]] = {name: [] for name in targets}
+        for _ in range(ROUNDS):
+            for name, run in targets.items():
+                runs[name].append(run())
+
+        def median(name: str, figure: str) -> float:
+            return statistics.median(run[figure] for run in runs[name])
+
+        answered = statuses_logged(logs / "access.log")
+        print(
+            json.dumps(
+                {
+                    "page_rps": round(median("page", "rps"), 1),
+                    "embed_rps": round(median("embed", "rps"), 1),
+                    "oscar_catalogue_rps": round(median("oscar_catalogue", "rps"), 1),
+                    "page_ratio": round(
+                        median("page", "rps") / median("oscar_catalogue", "rps"), 2
+                    ),
+                    "embed_ratio": round(
+                        median("embed", "rps") / median("oscar_catalogue", "rps"), 2
+                    ),
+                    "hold_rps": round(median("hold", "rps"), 1),
+                    "oscar_basket_add_rps": round(median("oscar_basket_add", "rps"), 1),
+                    "hold_ratio": round(
+                        median("hold", "rps") / median("oscar_basket_add", "rps"), 2
+                    ),
+                    "page_p99_ms": round(median("page", "p99_ms"), 1),
+                    "embed_p99_ms": round(median("embed", "p99_ms"), 1),
+                    "oscar_catalogue_p99_ms": round(median("oscar_catalogue", "p99_ms"), 1),
+                    "hold_p99_ms": round(median("hold", "p99_ms"), 1),
+                    "oscar_basket_add_p99_ms": round(median("oscar_basket_add", "p99_ms"), 1),
+                    "server_errors": answered.get("5xx", 0),
+                    "rate_limited": answered.get("429", 0),
+                    "other_refusals": answered.get("4xx", 0)
+                    + sum(run["socket_errors"] for runs_ in runs.values() for run in runs_),
+                    "answers": answered,
+                    "products": PRODUCTS,
+                    "rounds": ROUNDS,
+                    "seconds_each": SECONDS,
+                    "connections": CONNECTIONS,
+                    "load_generator": "wrk 4.1.0 (Debian), 2 threads, same machine",
+                    "load_generator_cpu_s": round(
+                        sum(run["cpu_s"] for runs_ in runs.values() for run in runs_), 1
+                    ),
+                    "total_seconds": round(time.perf_counter() - began, 1),
+                }
+            )
+        )
+    finally:
+        if store is not None:
+            store.close()
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # noqa: BLE001 - Django may not be set up yet
+            pass
+        admin_sql(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        redis.Redis.from_url(REDIS).flushdb()
+
+
+if __name__ == "__main__":
+    main()
