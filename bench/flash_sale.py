@@ -56,6 +56,8 @@ SERVER_ENV = {
     "REDIS_URL": "",
     "CELERY_BROKER_URL": "",  # tasks run in the request, as in the demo
     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    # Each buyer from an address of their own (X-Forwarded-For), as a crowd's would be.
+    "POPUP_TRUSTED_PROXIES": "127.0.0.1",
 }
 os.environ.update(SERVER_ENV)
 os.environ["DJANGO_SETTINGS_MODULE"] = "shop.settings"
@@ -123,6 +125,7 @@ checkout_missing = threading.Event()
 def popup_buyer(store: str, stripe_url: str, sale: dict):
     def buy(number: int, start: threading.Barrier) -> dict:
         session, slug = requests.Session(), sale["slug"]
+        session.headers["X-Forwarded-For"] = f"10.0.{number // 250}.{number % 250 + 1}"
         result: dict = {"hold": None, "pay": None}
         placement = result["placement"] = sale["placements"][number % 2]
         start.wait()

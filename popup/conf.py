@@ -43,6 +43,12 @@ DEFAULTS: dict[str, Any] = {
     # What the catalogue feeds' URL tokens are derived from (empty: SECRET_KEY). Change it to revoke
     # every feed URL.
     "POPUP_FEED_SECRET": "",
+    # Against hoarding a first-come drop from one connection: units held at once, all baskets
+    # together, from one client address (an IPv6 /64) per pop-up, and baskets it may open per pop-up
+    # and hour. None: no cap. Mobile carriers put many phones behind one IPv4 address, so keep them
+    # well above what one fan buys.
+    "POPUP_UNITS_HELD_PER_ADDRESS": 10,
+    "POPUP_BASKETS_PER_ADDRESS_PER_HOUR": 30,
     # Seconds after which a catalogue feed file is rewritten even if nothing changed.
     "POPUP_FEED_MAX_AGE": 900,
 }

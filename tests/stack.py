@@ -11,6 +11,7 @@ which reads the same database and the same localstripe.
 """
 
 import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -279,7 +280,10 @@ class Stack:
             "CELERY_BROKER_URL": self.redis.url if self.redis else "",
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "POPUP_VAR_DIR": str(self.logs / "var"),
+            # Each shopper from an address of their own (X-Forwarded-For), as a crowd's would be.
+            "POPUP_TRUSTED_PROXIES": "127.0.0.1",
         }
+        self._shoppers = itertools.count(1)
         self.manage("migrate", "--verbosity", "0")
         self.sale = json.loads(self._python("-m", "tests.stack", "seed").stdout)
         self.stripe = self._part(
@@ -377,6 +381,8 @@ class Stack:
         slug = self.sale["presale_slug" if presale else "slug"]
         product = self.sale["presale_product" if presale else "product"]
         session = requests.Session()
+        number = next(self._shoppers)
+        session.headers["X-Forwarded-For"] = f"10.{number // 250 % 250}.{number % 250}.1"
         basket = session.post(f"{self.store}/popup/{slug}/basket/new/", json={}, timeout=TIMEOUT)
         token = basket.json()["basket"]["token"]
         held = session.post(

@@ -15,9 +15,12 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class
 
+from popup.analytics.counters import rate_count
 from popup.analytics.stats import day_stats_add
+from popup.conf import popup_settings
 from popup.core.selectors import popup_products, storefront_item
 from popup.errors import Refusal
+from popup.http.client_ip import address_key
 from popup.locking import terms_locked
 from popup.models import Hold, PopUp, PopUpBasket, PopUpProduct
 
@@ -29,19 +32,37 @@ MAX_UNITS_PER_LINE = 99
 class HoldRefused(Refusal):
     """Why the units cannot be held, in words for the shopper; `available` when stock is short."""
 
-    def __init__(self, message: str, code: str, *, available: int | None = None) -> None:
-        super().__init__(message, code, available=available)
+    def __init__(
+        self, message: str, code: str, *, available: int | None = None, status: int | None = None
+    ) -> None:
+        super().__init__(message, code, available=available, status=status)
         self.available = available
 
 
-def basket_create(*, popup: PopUp, source: str = "") -> PopUpBasket:
+HOUR = 3600
+
+
+def basket_create(*, popup: PopUp, source: str = "", address: str = "") -> PopUpBasket:
     """A new empty basket in this pop-up, with a fresh unguessable token.
 
     `source` says where the shopper came from (the embedding site, a utm_source): any text, kept
-    short and printable, for the merchant's reports only.
+    short and printable, for the merchant's reports only. `address` is the client's (client_ip):
+    it may open POPUP_BASKETS_PER_ADDRESS_PER_HOUR baskets per pop-up, else Refusal (429).
     """
     source = "".join(ch for ch in str(source) if ch.isprintable()).strip()[:120]
-    return PopUpBasket.objects.create(popup=popup, source=source)
+    key = address_key(address)
+    limit = popup_settings.POPUP_BASKETS_PER_ADDRESS_PER_HOUR
+    if (
+        key
+        and limit is not None
+        and rate_count(f"popup-baskets:{popup.pk}:{key}", window=HOUR) > limit
+    ):
+        raise Refusal(
+            _("Too many baskets from your connection. Please try again in an hour."),
+            "rate_limited",
+            status=429,
+        )
+    return PopUpBasket.objects.create(popup=popup, source=source, address_key=key)
 
 
 def _refuse_unless_open(popup: PopUp, now: datetime) -> None:
@@ -51,6 +72,33 @@ def _refuse_unless_open(popup: PopUp, now: datetime) -> None:
         raise HoldRefused(_("This pop-up opens on %(when)s.") % {"when": opens}, code="not_open")
     if state != PopUp.State.LIVE:
         raise HoldRefused(_("This pop-up has closed."), code="closed")
+
+
+def _refuse_beyond_address_cap(basket: PopUpBasket, terms, quantity: int, active) -> None:
+    """No client address holds more than POPUP_UNITS_HELD_PER_ADDRESS units of a pop-up at once,
+    whichever of its baskets hold them; letting units go is always allowed."""
+    cap = popup_settings.POPUP_UNITS_HELD_PER_ADDRESS
+    if cap is None or not basket.address_key:
+        return
+    line = active.filter(basket=basket, terms=terms).values_list("quantity", flat=True).first()
+    if quantity <= (line or 0):
+        return
+    held = (
+        active.filter(basket__popup=basket.popup, basket__address_key=basket.address_key)
+        .exclude(basket=basket, terms=terms)
+        .aggregate(units=Sum("quantity"))["units"]
+        or 0
+    )
+    if held + quantity > cap:
+        raise HoldRefused(
+            _(
+                "Too many units are already held from your connection. Check out, or let some "
+                "go, first."
+            ),
+            code="address_limit",
+            available=max(0, cap - held),
+            status=429,
+        )
 
 
 @transaction.atomic
@@ -108,6 +156,8 @@ def hold_set(
                 code="limit",
                 available=max(0, allowed),
             )
+
+    _refuse_beyond_address_cap(basket, terms, quantity, active)
 
     if item.units_left is not None and quantity > item.units_left:
         message = (

@@ -7,9 +7,11 @@ received the request from), skipping trusted proxies, the first address that is 
 With no trusted proxies (the default) the header is ignored.
 """
 
+import hmac
 import ipaddress
 from functools import lru_cache
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from popup.conf import popup_settings
@@ -44,6 +46,18 @@ def _address(text: str) -> Address | None:
 
 def _is_trusted(address: Address, proxies: tuple[Network, ...]) -> bool:
     return any(address in network for network in proxies)
+
+
+def address_key(address: str) -> str:
+    """What identifies a client address in the database without storing it: a keyed hash of the
+    IPv4 address, or of the IPv6 /64 (one host often has a whole /64 to pick from). "" for none."""
+    parsed = _address(address)
+    if parsed is None:
+        return ""
+    if parsed.version == 6:
+        parsed = ipaddress.ip_network(f"{parsed}/64", strict=False).network_address
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"popup-address:{parsed}".encode(), "sha256")
+    return digest.hexdigest()[:32]
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -417,6 +417,8 @@ class PopUpBasket(models.Model):
     )
     # Where the shopper came from: the page that embedded the pop-up, or a campaign's utm_source.
     source = models.CharField(max_length=120, blank=True, default="")
+    # Who opened it, as popup.http.client_ip.address_key: for the per-address caps, never shown.
+    address_key = models.CharField(max_length=32, blank=True, default="", editable=False)
     # The placement (and through it the ambassador) the shopper arrived by, and the landing URL's
     # utm_* parameters (keys without the prefix). Set when the basket is made, never changed after
     # the checkout started.
@@ -433,7 +435,10 @@ class PopUpBasket(models.Model):
 
     class Meta:
         verbose_name = _("pop-up basket")
-        indexes = [models.Index(fields=["popup", "email_key"], name="popup_basket_customer")]
+        indexes = [
+            models.Index(fields=["popup", "email_key"], name="popup_basket_customer"),
+            models.Index(fields=["popup", "address_key"], name="popup_basket_address"),
+        ]
 
     def __str__(self) -> str:
         return f"Basket {self.pk} in {self.popup}"

@@ -69,3 +69,18 @@ def test_the_last_unit_goes_to_one_shopper_only(page, context, store_url, host):
     held = {terms.product.title: terms.holds.count() for terms in PopUpProduct.objects.all()}
     assert held == {"Product 000": 1, "Product 001": 1}
     rival.context.close()
+
+
+def test_a_connection_past_its_basket_cap_is_told_why_nothing_was_held(
+    page, store_url, host, settings
+):
+    settings.POPUP_BASKETS_PER_ADDRESS_PER_HOUR = 0
+    popup = live_popup(1, units_offered=3, allowed_embed_origins=host.origin)
+    shop = embed(page, store_url, host, popup)
+
+    shop.get_by_role("button", name="Add Product 000 to basket").click()
+
+    expect(shop.locator("[data-product]").first.locator("[data-error]")).to_have_text(
+        "Too many baskets from your connection. Please try again in an hour."
+    )
+    assert not Hold.objects.exists()

@@ -69,8 +69,12 @@
         source: source(), placement: arrival.placement, unlock: arrival.unlock, utm: arrival.utm
       })
     })
-      .then(function (response) { return response.json(); })
-      .then(function (data) { store.set(data.basket.token); handOver(data.basket.token); render(data.basket); });
+      .then(function (response) { return response.json().catch(function () { return {}; }); })
+      .then(function (data) {
+        // Refused (too many baskets from this connection, say): the server's words, shown by change().
+        if (!data.basket) throw new Error(data.error || "Something went wrong, please try again.");
+        store.set(data.basket.token); handOver(data.basket.token); render(data.basket);
+      });
   }
 
   function card(productId) { return root.querySelector('[data-product="' + productId + '"]'); }
@@ -152,7 +156,10 @@
         if (result.data.basket) render(result.data.basket);
         if (result.status !== 200) error.textContent = result.data.error || "Something went wrong, please try again.";
       })
-      .catch(function () { error.textContent = "No connection, please try again."; })
+      .catch(function (failure) {
+        error.textContent = (failure && failure.message && !(failure instanceof TypeError))
+          ? failure.message : "No connection, please try again.";
+      })
       .then(function () { busy = false; });
   }
 

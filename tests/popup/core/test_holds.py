@@ -261,3 +261,69 @@ def test_many_shoppers_racing_for_few_units_never_get_more_than_there_are(live_s
     assert Hold.objects.aggregate(units=Sum("quantity"))["units"] == 3
     assert units_left(popup) == 0
     assert popup_storefront(popup=popup).state == PopUp.State.SOLD_OUT
+
+
+class TestAddressCaps:
+    """A script on one connection cannot keep a first-come drop "in baskets"."""
+
+    def test_one_address_holds_no_more_than_the_cap_whichever_baskets_hold_them(self, settings):
+        settings.POPUP_UNITS_HELD_PER_ADDRESS = 3
+        popup, scarf = popup_selling(units=20)
+        first = basket_create(popup=popup, address="203.0.113.7")
+        hold_set(basket=first, product_id=scarf.pk, quantity=2)
+        second = basket_create(popup=popup, address="203.0.113.7")
+
+        with pytest.raises(HoldRefused, match="held from your connection") as refusal:
+            hold_set(basket=second, product_id=scarf.pk, quantity=2)
+
+        assert (refusal.value.status, refusal.value.available) == (429, 1)
+        hold_set(basket=second, product_id=scarf.pk, quantity=1)  # up to the cap
+        hold_set(basket=first, product_id=scarf.pk, quantity=1)  # letting go is always allowed
+        hold_set(basket=second, product_id=scarf.pk, quantity=2)
+        # Another connection, and a basket made without an address, are not counted with it.
+        hold_set(
+            basket=basket_create(popup=popup, address="203.0.113.8"),
+            product_id=scarf.pk,
+            quantity=3,
+        )
+        assert units_left(popup) == 20 - 3 - 3
+
+    def test_an_ipv6_host_counts_as_its_whole_64(self, settings):
+        settings.POPUP_UNITS_HELD_PER_ADDRESS = 1
+        popup, scarf = popup_selling(units=5)
+        hold_set(
+            basket=basket_create(popup=popup, address="2001:db8::1"),
+            product_id=scarf.pk,
+            quantity=1,
+        )
+        with pytest.raises(HoldRefused, match="held from your connection"):
+            hold_set(
+                basket=basket_create(popup=popup, address="2001:db8::ffff:2"),
+                product_id=scarf.pk,
+                quantity=1,
+            )
+        hold_set(
+            basket=basket_create(popup=popup, address="2001:db8:0:1::1"),
+            product_id=scarf.pk,
+            quantity=1,
+        )
+
+    def test_no_cap_when_the_setting_says_none(self, settings):
+        settings.POPUP_UNITS_HELD_PER_ADDRESS = None
+        popup, scarf = popup_selling(units=50)
+        for _ in range(4):
+            basket = basket_create(popup=popup, address="203.0.113.7")
+            hold_set(basket=basket, product_id=scarf.pk, quantity=10)
+        assert units_left(popup) == 10
+
+    def test_one_address_opens_a_limited_number_of_baskets_an_hour(self, client, settings):
+        settings.POPUP_BASKETS_PER_ADDRESS_PER_HOUR = 2
+        popup, _scarf = popup_selling()
+        answers = [client.post(f"/popup/{popup.slug}/basket/new/") for _ in range(3)]
+
+        assert [answer.status_code for answer in answers] == [201, 201, 429]
+        assert answers[-1].json()["code"] == "rate_limited"
+        assert "Too many baskets" in answers[-1].json()["error"]
+        assert PopUpBasket.objects.count() == 2
+        stored = set(PopUpBasket.objects.values_list("address_key", flat=True))
+        assert len(stored) == 1 and "127.0.0.1" not in stored.pop()  # a keyed hash, not the address
