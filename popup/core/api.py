@@ -136,7 +136,7 @@ def basket_line(request, slug: str) -> JsonResponse:
         return _respond(
             request,
             basket,
-            status=409,
+            status=refusal.status,  # 409; 429 for the per-address cap
             error=refusal.message,
             code=refusal.code,
             available=refusal.available,

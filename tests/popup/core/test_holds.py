@@ -327,3 +327,24 @@ class TestAddressCaps:
         assert PopUpBasket.objects.count() == 2
         stored = set(PopUpBasket.objects.values_list("address_key", flat=True))
         assert len(stored) == 1 and "127.0.0.1" not in stored.pop()  # a keyed hash, not the address
+
+    def test_the_basket_api_answers_the_address_cap_with_a_429(self, client, settings):
+        settings.POPUP_UNITS_HELD_PER_ADDRESS = 1
+        popup, scarf = popup_selling(units=5)
+        tokens = [
+            client.post(f"/popup/{popup.slug}/basket/new/").json()["basket"]["token"]
+            for _ in range(2)
+        ]
+        answers = [
+            client.post(
+                f"/popup/{popup.slug}/basket/lines/",
+                json.dumps({"product": scarf.pk, "quantity": 1}),
+                content_type="application/json",
+                HTTP_X_POPUP_BASKET=token,
+            )
+            for token in tokens
+        ]
+
+        assert [answer.status_code for answer in answers] == [200, 429]
+        assert answers[1].json()["code"] == "address_limit"
+        assert answers[1].json()["basket"]["units"] == 0
