@@ -19,7 +19,6 @@ Prints one JSON line. The database and both servers are removed at the end, also
 
 import json
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -35,7 +34,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.stack import Process, card_token, stripe_listed  # noqa: E402 - after the path
+from tests.plain_store.store import free_port  # noqa: E402 - after the path
+from tests.stack import Process, card_token, stripe_listed  # noqa: E402
 
 BUYERS = int(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("BENCH_BUYERS", "200"))
 UNITS = int(sys.argv[2] if len(sys.argv) > 2 else os.environ.get("BENCH_UNITS", "50"))
@@ -61,12 +61,6 @@ SERVER_ENV = {
 }
 os.environ.update(SERVER_ENV)
 os.environ["DJANGO_SETTINGS_MODULE"] = "shop.settings"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def admin_sql(statement: str) -> None:
