@@ -14,7 +14,7 @@ from popup.core.selectors import (
     basket_summary,
     popup_get_visible,
 )
-from popup.http.client_ip import client_ip
+from popup.http.client_ip import client_ip, shopper_ip
 from popup.http.json import json_body, json_body_or_empty, json_view, whole_number
 
 TOKEN_HEADER = "X-Popup-Basket"
@@ -95,7 +95,7 @@ def basket_new(request, slug: str) -> JsonResponse:
     unlocked = _unlocked(request, popup, body)
     if popup.event_only and not (unlocked or request.user.is_staff):
         raise Http404("No such pop-up.")
-    basket = basket_create(popup=popup, source=_text(body, "source"), address=client_ip(request))
+    basket = basket_create(popup=popup, source=_text(body, "source"), address=shopper_ip(request))
     _attribute(basket, body, unlocked=unlocked)
     stat_count(popup_id=popup.pk, event="baskets")
     return _respond(request, basket, status=201)

@@ -9,12 +9,15 @@ With no trusted proxies (the default) the header is ignored.
 
 import hmac
 import ipaddress
+import logging
 from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest
 
 from popup.conf import popup_settings
+
+logger = logging.getLogger(__name__)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -58,6 +61,34 @@ def address_key(address: str) -> str:
         parsed = ipaddress.ip_network(f"{parsed}/64", strict=False).network_address
     digest = hmac.new(settings.SECRET_KEY.encode(), f"popup-address:{parsed}".encode(), "sha256")
     return digest.hexdigest()[:32]
+
+
+def shopper_ip(request: HttpRequest) -> str:
+    """client_ip when it names the shopper; "" when it is most likely a proxy of the store's that
+    POPUP_TRUSTED_PROXIES does not list (a private or loopback peer forwarding for someone), so
+    that caps counted per address do not count every shopper of the store as one."""
+    peer = _address(request.META.get("REMOTE_ADDR", ""))
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    proxies = trusted_proxies()
+    if (
+        peer is not None
+        and forwarded
+        and (peer.is_private or peer.is_loopback)
+        and not _is_trusted(peer, proxies)
+    ):
+        global _unlisted_proxy_logged
+        if not _unlisted_proxy_logged:
+            _unlisted_proxy_logged = True
+            logger.warning(
+                "Requests come through %s, which POPUP_TRUSTED_PROXIES does not list: the "
+                "per-address caps on holds and baskets are off until it does.",
+                peer,
+            )
+        return ""
+    return client_ip(request)
+
+
+_unlisted_proxy_logged = False
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -348,3 +348,32 @@ class TestAddressCaps:
         assert [answer.status_code for answer in answers] == [200, 429]
         assert answers[1].json()["code"] == "address_limit"
         assert answers[1].json()["basket"]["units"] == 0
+
+    def test_behind_a_proxy_the_store_did_not_list_the_caps_are_off_not_shared(
+        self, client, settings
+    ):
+        """Every shopper would otherwise be the proxy's address, and the drop stop at 10 units."""
+        settings.POPUP_BASKETS_PER_ADDRESS_PER_HOUR = 1
+        settings.POPUP_TRUSTED_PROXIES = []
+        popup, _scarf = popup_selling()
+        answers = [
+            client.post(
+                f"/popup/{popup.slug}/basket/new/",
+                REMOTE_ADDR="10.0.0.5",
+                HTTP_X_FORWARDED_FOR=f"203.0.113.{number}",
+            )
+            for number in range(3)
+        ]
+
+        assert [answer.status_code for answer in answers] == [201] * 3
+        assert set(PopUpBasket.objects.values_list("address_key", flat=True)) == {""}
+        settings.POPUP_TRUSTED_PROXIES = ["10.0.0.0/8"]  # listed: each shopper is counted
+        listed = [
+            client.post(
+                f"/popup/{popup.slug}/basket/new/",
+                REMOTE_ADDR="10.0.0.5",
+                HTTP_X_FORWARDED_FOR="203.0.113.9",
+            )
+            for _ in range(2)
+        ]
+        assert [answer.status_code for answer in listed] == [201, 429]
