@@ -6,7 +6,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('order', '0021_billingaddress_code_shippingaddress_code'),
         ('popup', '0021_queued_task'),
     ]
 
