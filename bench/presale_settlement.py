@@ -48,6 +48,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.plain_store.store import process_stop  # noqa: E402 - after the path
+
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 DATABASE = f"popup_bench_settlement_{os.getpid()}"
 BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/11")
@@ -124,13 +126,7 @@ class Process:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        process_stop(self.process)
 
 
 def localstripe_start(logs: Path) -> Process:

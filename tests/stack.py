@@ -32,7 +32,7 @@ import requests
 from tests.faults import StripeProxy
 from tests.integrations.stripe.support import event_payload, signed
 from tests.localstripe_server import PUBLISHABLE_KEY
-from tests.plain_store.store import free_port
+from tests.plain_store.store import free_port, process_stop
 
 ROOT = Path(__file__).resolve().parents[1]
 STRIPE_KEY = "sk_test_localstripe"
@@ -185,13 +185,7 @@ class Process:
         return self.process.poll() is None
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        process_stop(self.process)
 
 
 def card_token(stripe_url: str) -> str:
@@ -228,6 +222,17 @@ def stripe_listed(stripe_url: str, kind: str = "payment_intents") -> list[dict]:
         if not page.get("has_more") or not page["data"]:
             return listed
         after = page["data"][-1]["id"]
+
+
+def _answered(bought: "Bought", response: requests.Response) -> "Bought":
+    """What the store answered the shopper: its status, its JSON (or the start of what it was)."""
+    bought.pay = response.status_code
+    try:
+        bought.body = response.json()
+    except ValueError:
+        bought.body = {"not_json": response.text[:200]}
+    bought.order = bought.body.get("order") or ""
+    return bought
 
 
 @dataclass
@@ -407,13 +412,7 @@ class Stack:
             )
         except requests.RequestException:
             return bought
-        bought.pay = response.status_code
-        try:
-            bought.body = response.json()
-        except ValueError:
-            bought.body = {"not_json": response.text[:200]}
-        bought.order = (bought.body or {}).get("order") or ""
-        return bought
+        return _answered(bought, response)
 
     def card_saved(self, bought: Bought, *, number: int = 0) -> str:
         """A backer of the pre-sale starts their pledge and saves a card at Stripe, as the
@@ -450,12 +449,7 @@ class Stack:
             )
         except requests.RequestException:
             return bought
-        bought.pay = response.status_code
-        try:
-            bought.body = response.json()
-        except ValueError:
-            bought.body = {"not_json": response.text[:200]}
-        return bought
+        return _answered(bought, response)
 
     def buy(self, *, number: int = 0, quantity: int = 1) -> Bought:
         bought = self.hold(quantity=quantity)

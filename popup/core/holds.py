@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -80,15 +80,13 @@ def _refuse_beyond_address_cap(basket: PopUpBasket, terms, quantity: int, active
     cap = popup_settings.POPUP_UNITS_HELD_PER_ADDRESS
     if cap is None or not basket.address_key:
         return
-    line = active.filter(basket=basket, terms=terms).values_list("quantity", flat=True).first()
-    if quantity <= (line or 0):
+    this_line = Q(basket=basket, terms=terms)
+    figures = active.filter(
+        basket__popup=basket.popup, basket__address_key=basket.address_key
+    ).aggregate(line=Sum("quantity", filter=this_line), others=Sum("quantity", filter=~this_line))
+    if quantity <= (figures["line"] or 0):
         return
-    held = (
-        active.filter(basket__popup=basket.popup, basket__address_key=basket.address_key)
-        .exclude(basket=basket, terms=terms)
-        .aggregate(units=Sum("quantity"))["units"]
-        or 0
-    )
+    held = figures["others"] or 0
     if held + quantity > cap:
         raise HoldRefused(
             _(

@@ -148,6 +148,17 @@ STRIPE_JS_URL = {stripe_url!r} + '/js.stripe.com/v3/'
 """
 
 
+def process_stop(process: subprocess.Popen) -> None:
+    """Ask `process` to stop; kill it if it has not within 15 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -251,13 +262,7 @@ class Service:
         return self.log.read_text(errors="replace")[-6000:]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        process_stop(self.process)
 
 
 @dataclass
