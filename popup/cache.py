@@ -57,6 +57,18 @@ def cache_add(key: str, value: Any, timeout: int) -> bool:
         return True
 
 
+def cache_incr(key: str) -> int:
+    """Add one to the number at `key` (made at 1, kept for ever); when the cache is down, a number
+    no earlier call returned."""
+    try:
+        if cache.add(key, 1, None):
+            return 1
+        return cache.incr(key)
+    except Exception as error:
+        _unavailable("incr", error)
+        return time.time_ns()
+
+
 def cache_delete(key: str) -> None:
     cache_delete_many([key])
 

@@ -14,6 +14,13 @@ DEFAULTS: dict[str, Any] = {
     # The store's address, e.g. "https://shop.example.com", for links in e-mails sent by background
     # tasks and in catalogue feeds. Empty: https:// and the domain of the current Site.
     "POPUP_SITE_URL": "",
+    # Whether the pop-up page and embed are shells shared by every shopper (popup.core.shells):
+    # None decides by the partner strategy (Oscar's own Selector prices every request alike); set
+    # True when your own Selector's prices do not depend on the request either, False to never share.
+    "POPUP_SHARED_PAGES": None,
+    # Seconds a shared page shell is kept before it is rendered again (its feedback sections, and
+    # changes made without Django's signals, are never older than this); figures come live.
+    "POPUP_PAGE_SHELL_SECONDS": 60,
     # Redis for the plugin's counters, rate limits and live figures, e.g. "redis://redis:6379/2".
     # None: the store's default cache's Redis when that cache is a Redis cache; else no Redis, and
     # counters and rate limits go to the database. A Redis that is down never breaks a page.

@@ -1,11 +1,13 @@
 import logging
 
 from django.conf import settings
-from django.db.models.signals import post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 from oscar.core.loading import get_model
 
 from popup.channels.placements import commission_refund_apply
+from popup.core.shells import catalogue_changed
+from popup.models import PopUp, PopUpProduct
 from popup.notifications.tasks import send_product_alerts
 from popup.payments import DISPUTE_LOST, REFUNDED
 from popup.queueing import task_queue_on_commit
@@ -15,6 +17,36 @@ logger = logging.getLogger(__name__)
 StockRecord = get_model("partner", "StockRecord")
 PaymentEvent = get_model("order", "PaymentEvent")
 ProductAlert = get_model("customer", "ProductAlert")
+Product = get_model("catalogue", "Product")
+ProductImage = get_model("catalogue", "ProductImage")
+Range = get_model("offer", "Range")
+
+# What a pop-up page shows of the catalogue: a change outdates the shared page shells.
+for model in (PopUp, PopUpProduct, Product, ProductImage, Range):
+    for signal in (post_save, post_delete):
+        signal.connect(
+            catalogue_changed, sender=model, dispatch_uid=f"popup-shells-{model.__name__}"
+        )
+for relation in (Range.included_products, Range.excluded_products, Range.classes):
+    m2m_changed.connect(
+        catalogue_changed, sender=relation.through, dispatch_uid=f"popup-shells-{relation.field}"
+    )
+post_delete.connect(catalogue_changed, sender=StockRecord, dispatch_uid="popup-shells-stock")
+
+
+@receiver(pre_save, sender=StockRecord, dispatch_uid="popup-shells-price")
+def outdate_shells_on_price(sender, instance, raw=False, **kwargs):
+    # Every order's stock allocation saves its stock record too: only a new record, or a new price,
+    # changes a page (units left are live figures).
+    if raw:
+        return
+    before = (
+        StockRecord.objects.filter(pk=instance.pk).values_list("price", "price_currency").first()
+        if instance.pk
+        else None
+    )
+    if before != (instance.price, instance.price_currency):
+        catalogue_changed()
 
 
 @receiver(post_save, sender=StockRecord, dispatch_uid="popup-product-alerts")

@@ -66,6 +66,7 @@ urlpatterns = [
     ),
     path("<slug:slug>/", views.popup_detail, name="detail"),
     path("<slug:slug>/embed/", views.popup_embed, name="embed"),
+    path("<slug:slug>/live/", api.popup_live, name="live"),
     path("<slug:slug>/basket/", api.basket_detail, name="basket"),
     path("<slug:slug>/basket/new/", api.basket_new, name="basket-new"),
     path("<slug:slug>/basket/lines/", api.basket_line, name="basket-line"),

@@ -3,6 +3,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 
+from popup.core.shells import shells_forget
 from tests import factories
 from tests.localstripe_server import localstripe, stripe_settings  # noqa: F401
 
@@ -19,6 +20,7 @@ def _fresh_cache():
     """Each test starts with an empty cache: rate limits counted per IP address (every test comes
     from 127.0.0.1) would otherwise carry over from other tests and earlier runs."""
     cache.clear()
+    shells_forget()
 
 
 @pytest.fixture

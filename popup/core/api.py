@@ -2,11 +2,15 @@
 third-party iframes lose cookies in Safari and in-app browsers, and a header cannot be forged by
 another site's form, so these endpoints need no CSRF cookie either."""
 
-from django.http import Http404, JsonResponse
+import hashlib
+
+from django.http import Http404, HttpResponseNotModified, JsonResponse
+from django.utils.http import parse_etags
 
 from popup.analytics.stats import stat_count
-from popup.channels.placements import basket_attribute, unlock_try
+from popup.channels.placements import arrival_record, basket_attribute, unlock_try
 from popup.core.holds import HoldRefused, basket_create, hold_set
+from popup.core.live import arrival_figures, popup_figures
 from popup.core.selectors import (
     BasketSummary,
     Storefront,
@@ -16,6 +20,7 @@ from popup.core.selectors import (
 )
 from popup.http.client_ip import client_ip, shopper_ip
 from popup.http.json import json_body, json_body_or_empty, json_view, whole_number
+from popup.models import PopUpBasket
 
 TOKEN_HEADER = "X-Popup-Basket"
 
@@ -83,22 +88,28 @@ def _attribute(basket, body: dict, *, unlocked: bool) -> None:
     )
 
 
-@json_view("POST")
-def basket_new(request, slug: str) -> JsonResponse:
+def _basket_new(request, popup, body: dict) -> PopUpBasket:
     """A new basket; the body may say where the shopper came from:
     {"source": "linktr.ee", "placement": "ab3k9x2m", "utm": {"source": "...", ...}, "unlock": "..."}.
     In an event-only pop-up, a basket is only made with the right unlock code.
     """
-    # An old loader's empty POST still gets its basket: the basket matters more than the statistic.
-    body = json_body_or_empty(request)
-    popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
     unlocked = _unlocked(request, popup, body)
     if popup.event_only and not (unlocked or request.user.is_staff):
         raise Http404("No such pop-up.")
     basket = basket_create(popup=popup, source=_text(body, "source"), address=shopper_ip(request))
+    basket.popup = popup
     _attribute(basket, body, unlocked=unlocked)
     stat_count(popup_id=popup.pk, event="baskets")
-    return _respond(request, basket, status=201)
+    return basket
+
+
+@json_view("POST")
+def basket_new(request, slug: str) -> JsonResponse:
+    """A new basket (see _basket_new for the body)."""
+    # An old loader's empty POST still gets its basket: the basket matters more than the statistic.
+    body = json_body_or_empty(request)
+    popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
+    return _respond(request, _basket_new(request, popup, body), status=201)
 
 
 @json_view("POST")
@@ -124,10 +135,19 @@ def basket_detail(request, slug: str) -> JsonResponse:
 
 @json_view("POST")
 def basket_line(request, slug: str) -> JsonResponse:
-    """Set how many units of a product the basket holds: {"product": id, "quantity": n}."""
-    popup, basket = _basket_of(request, slug)
+    """Set how many units of a product the basket holds: {"product": id, "quantity": n}.
+
+    Without a basket token, the first Add: a new basket is made (the body may carry what
+    basket/new/ takes) and answered with its token, 201, whether or not the units could be held.
+    """
     body = json_body(request)
     product_id, quantity = whole_number(body, "product"), whole_number(body, "quantity")
+    if request.headers.get(TOKEN_HEADER):
+        popup, basket = _basket_of(request, slug)
+        created = False
+    else:
+        popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
+        basket, created = _basket_new(request, popup, body), True
     try:
         hold_set(basket=basket, product_id=product_id, quantity=quantity)
     except HoldRefused as refusal:
@@ -141,4 +161,63 @@ def basket_line(request, slug: str) -> JsonResponse:
             code=refusal.code,
             available=refusal.available,
         )
-    return _respond(request, basket)
+    return _respond(request, basket, status=201 if created else 200)
+
+
+def _etagged(request, payload: dict) -> JsonResponse:
+    """The payload with an ETag; 304 when the caller has it already."""
+    response = JsonResponse(payload)
+    etag = '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
+    if etag in parse_etags(request.headers.get("If-None-Match", "")):
+        response = HttpResponseNotModified()
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, max-age=1"  # the figures are a second old at most
+    return response
+
+
+@json_view("GET")
+def popup_live(request, slug: str) -> JsonResponse:
+    """The pop-up's live figures (popup.core.live), for its page, its embed and its shoppers.
+
+    The page's script calls it with the page's own query (?pl=, ?code=, utm_*) and, once per page
+    load, ?view=page or ?view=embed, which counts the view (placement views too) as the page did.
+    With an X-Popup-Basket token, "basket" is that basket (null when it is no longer open).
+    """
+    popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
+    view = request.GET.get("view")
+    audience = popup.is_published and view in ("page", "embed")
+    arrival = arrival_record(
+        popup=popup, query=request.GET, client_ip=client_ip(request), count=audience
+    )
+    token = request.headers.get(TOKEN_HEADER, "")
+    basket = (
+        PopUpBasket.objects.select_related("placement__ambassador")
+        .filter(popup=popup, token=token, status=PopUpBasket.Status.OPEN)
+        .first()
+        if token
+        else None
+    )
+    unlocked = arrival.unlocked or (basket is not None and basket.unlocked)
+    if popup.event_only and not (unlocked or request.user.is_staff):
+        raise Http404("No such pop-up.")
+    if audience:
+        stat_count(popup_id=popup.pk, event="embed_views" if view == "embed" else "views")
+    figures = popup_figures(popup=popup, strategy=request.strategy)
+    placement = arrival.placement
+    share_path = placement.get_absolute_url() if placement else popup.get_absolute_url()
+    payload = {
+        **figures,
+        "arrival": arrival_figures(
+            popup=popup,
+            arrival=arrival,
+            share_url=request.build_absolute_uri(share_path),
+            figures=figures,
+            strategy=request.strategy,
+        ),
+        "basket": None,
+    }
+    if basket is not None:
+        basket.popup = popup
+        storefront, summary = basket_summary(basket=basket, strategy=request.strategy)
+        payload["basket"] = basket_payload(storefront, summary)
+    return _etagged(request, payload)

@@ -184,23 +184,43 @@ def storefront_item(*, popup: PopUp, product, strategy, unlocked: bool = False) 
 
 
 def popup_storefront(
-    *, popup: PopUp, strategy=None, now: datetime | None = None, unlocked: bool = False
+    *,
+    popup: PopUp,
+    strategy=None,
+    now: datetime | None = None,
+    unlocked: bool = False,
+    product_ids=None,
+    by_clock: bool = False,
 ) -> Storefront:
-    """The pop-up as a shopper sees it now: items in display order with honest prices and units left."""
+    """The pop-up as a shopper sees it now: items in display order with honest prices and units left.
+
+    `product_ids`: only these products (a basket's), and the state by the clock alone, as with
+    `by_clock`, which a shared page shell uses: sold out is a live figure, not part of the page.
+    """
     now = now or timezone.now()
     strategy = strategy or Selector().strategy()
+    products = popup_products(popup=popup, now=now)
+    if product_ids is not None:
+        products = products.filter(pk__in=product_ids)
     items = [
         storefront_item(popup=popup, product=product, strategy=strategy, unlocked=unlocked)
-        for product in popup_products(popup=popup, now=now)
+        for product in products
     ]
     items.sort(key=lambda item: (item.terms.display_order if item.terms else 1000, item.title))
-    units = Storefront(popup=popup, items=items, state=PopUp.State.DRAFT, now=now).units_left
+    whole = product_ids is None
+    units = (
+        Storefront(popup=popup, items=items, state=PopUp.State.DRAFT, now=now).units_left
+        if whole and not by_clock
+        else None
+    )
     return Storefront(
         popup=popup,
         items=items,
         state=popup.state_at(now, units_left=units),
         now=now,
-        presale=presale_progress(popup=popup) if popup.kind == PopUp.Kind.PRESALE else None,
+        presale=(
+            presale_progress(popup=popup) if whole and popup.kind == PopUp.Kind.PRESALE else None
+        ),
     )
 
 
@@ -256,10 +276,16 @@ def basket_summary(*, basket: PopUpBasket, strategy=None, now: datetime | None =
     """What the basket holds now, priced as the pop-up sells it to this basket; expired holds flagged.
 
     Its prices are the event prices if the basket was unlocked, less its ambassador's discount.
+    Returns a storefront of the basket's products only (state by the clock) and the summary.
     """
     now = now or timezone.now()
+    holds = list(basket.holds.select_related("terms").order_by("terms__display_order", "pk"))
     storefront = popup_storefront(
-        popup=basket.popup, strategy=strategy, now=now, unlocked=basket.unlocked
+        popup=basket.popup,
+        strategy=strategy,
+        now=now,
+        unlocked=basket.unlocked,
+        product_ids=[hold.terms.product_id for hold in holds],
     )
     discount = ambassador_discount(basket)
     items = {
@@ -277,7 +303,7 @@ def basket_summary(*, basket: PopUpBasket, strategy=None, now: datetime | None =
             reserved_until=hold.reserved_until,
             is_active=hold.reserved_until > now,
         )
-        for hold in basket.holds.select_related("terms").order_by("terms__display_order", "pk")
+        for hold in holds
         if hold.terms.product_id in items
     ]
     return storefront, BasketSummary(basket=basket, lines=lines, now=now)

@@ -1,22 +1,32 @@
 """Public pages of a pop-up: the full page, the iframe version and the loader script."""
 
-import json
+from datetime import datetime, timedelta
 from functools import cache
-from urllib.parse import urlencode
 
 from django.contrib.staticfiles import finders
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
-from popup.analytics.stats import placement_count, stat_count
+from popup.analytics.stats import placement_count
 from popup.channels.placements import Arrival, arrival_record
 from popup.channels.selectors import ambassador_by_token, channel_figures
+from popup.conf import popup_settings
 from popup.core.selectors import popup_get_visible, popup_storefront
+from popup.core.shells import (
+    Shell,
+    shell_answer,
+    shell_get,
+    shell_language,
+    shell_store,
+    shells_allowed,
+    shells_generation,
+)
 from popup.feedback.polls import poll_vote_confirm
 from popup.feedback.selectors import (
     answer_speed,
@@ -37,45 +47,28 @@ def frame_ancestors(popup: PopUp) -> str:
     return " ".join(["frame-ancestors", "'self'", *popup.embed_origins])
 
 
-def _landing_query(arrival: Arrival) -> str:
-    """The arrival's placement, code and campaign, for links that must carry them on."""
-    query = {f"utm_{key}": value for key, value in arrival.utm.items()}
-    if arrival.placement is not None:
-        query["pl"] = arrival.placement.code
-    if arrival.unlock_code:
-        query["code"] = arrival.unlock_code
-    return f"?{urlencode(query)}" if query else ""
+def _shell_valid_until(popup: PopUp, now: datetime) -> float:
+    """When a shell rendered `now` must be rendered again: POPUP_PAGE_SHELL_SECONDS later, or at
+    the pop-up's next change of state by the clock (opening, closing) if that comes first."""
+    until = now + timedelta(seconds=popup_settings.POPUP_PAGE_SHELL_SECONDS)
+    changes = [moment for moment in (popup.opens_at, popup.closes_at) if now < moment < until]
+    return min([until, *changes]).timestamp()
 
 
-def _render_storefront(request, popup: PopUp, *, template: str, embedded: bool) -> HttpResponse:
-    audience = popup.is_published  # staff previewing a draft are not an audience
-    arrival = arrival_record(
-        popup=popup,
-        query=request.GET,
-        client_ip=client_ip(request),
-        count=audience,
+def _render_storefront(
+    request, popup: PopUp, *, template: str, embedded: bool, arrival: Arrival, shared: bool
+) -> HttpResponse:
+    """The pop-up's page. `shared`: the shell for everyone, with no arrival, no event price and the
+    state by the clock (units left, sold out and the shopper's own parts come from the live call)."""
+    storefront = popup_storefront(
+        popup=popup, strategy=request.strategy, unlocked=arrival.unlocked, by_clock=shared
     )
-    if popup.event_only and not (arrival.unlocked or request.user.is_staff):
-        context = {"popup": popup, "arrival": arrival, "embedded": embedded}
-        response = render(
-            request, "popup/locked.html", context, status=403 if arrival.code_refused else 200
-        )
-        response["Cache-Control"] = "no-store"
-        response["X-Robots-Tag"] = "noindex"
-        return response
-    storefront = popup_storefront(popup=popup, strategy=request.strategy, unlocked=arrival.unlocked)
-    if audience:
-        stat_count(popup_id=popup.pk, event="embed_views" if embedded else "views")
-    placement = arrival.placement
-    share_path = placement.get_absolute_url() if placement else popup.get_absolute_url()
-    share_url = request.build_absolute_uri(share_path)
+    share_url = request.build_absolute_uri(popup.get_absolute_url())
     context = {
         "popup": popup,
         "storefront": storefront,
         "embedded": embedded,
         "arrival": arrival,
-        "arrival_utm": json.dumps(arrival.utm),
-        "landing_query": _landing_query(arrival),
         "share_url": share_url,
         "share_text": f"{popup.title} {share_url}",
         "questions": popup_questions(popup=popup),
@@ -84,19 +77,88 @@ def _render_storefront(request, popup: PopUp, *, template: str, embedded: bool) 
         "polls": popup_polls(popup=popup),
         "reviews": popup_verified_reviews(popup=popup),
     }
-    response = render(request, template, context)
-    response["Cache-Control"] = "no-cache"  # units left must be current
+    return render(request, template, context)
+
+
+def _locked(request, popup: PopUp, arrival: Arrival, embedded: bool) -> HttpResponse:
+    context = {"popup": popup, "arrival": arrival, "embedded": embedded}
+    response = render(
+        request, "popup/locked.html", context, status=403 if arrival.code_refused else 200
+    )
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
     return response
+
+
+def _shell_response(request, shell: Shell) -> HttpResponse:
+    status, headers, body = shell_answer(
+        shell,
+        accept_encoding=request.headers.get("Accept-Encoding", ""),
+        if_none_match=request.headers.get("If-None-Match", ""),
+    )
+    response = HttpResponse(body, status=status)
+    for name, value in headers:
+        response[name] = value
+    response["X-Popup-Shell"] = "1"  # for PageShells: this answer is a shell
+    return response
+
+
+def _storefront_page(request, slug: str, *, template: str, embedded: bool, policy) -> HttpResponse:
+    """A published pop-up's page is the shared shell (popup.core.shells), rendered when missing;
+    a draft (staff only), an event-only pop-up (its products are for code holders) and a store
+    whose prices depend on the request get a page of their own."""
+    language = shell_language(request.META.get("QUERY_STRING", ""))
+    sharing = shells_allowed()
+    if sharing and (shell := shell_get(request.path, language)) is not None:
+        return _shell_response(request, shell)
+    popup = PopUp.objects.select_related("range").filter(slug=slug).first()
+    if sharing and popup is not None and popup.is_published and not popup.event_only:
+        generation = shells_generation()  # before rendering: a change meanwhile outdates it
+        response = _render_storefront(
+            request, popup, template=template, embedded=embedded, arrival=Arrival(), shared=True
+        )
+        response["Content-Security-Policy"] = policy(popup)
+        seconds = popup_settings.POPUP_PAGE_SHELL_SECONDS
+        response["Cache-Control"] = f"public, max-age=0, s-maxage={seconds}"
+        valid_until = _shell_valid_until(popup, timezone.now())
+        shell = shell_store(
+            request.path, language, response, generation=generation, valid_until=valid_until
+        )
+        return _shell_response(request, shell) if shell is not None else response
+
+    popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
+    audience = popup.is_published  # staff previewing a draft are not an audience
+    arrival = arrival_record(
+        popup=popup, query=request.GET, client_ip=client_ip(request), count=False
+    )
+    if popup.event_only and not (arrival.unlocked or request.user.is_staff):
+        if audience and arrival.placement is not None:  # no live call counts it on this page
+            placement_count(placement_id=arrival.placement.pk, event="views")
+        return _locked(request, popup, arrival, embedded)
+    response = _render_storefront(
+        request, popup, template=template, embedded=embedded, arrival=arrival, shared=False
+    )
+    response["Content-Security-Policy"] = policy(popup)
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def _page_policy(popup: PopUp) -> str:
+    return f"{SCRIPT_POLICY}; frame-ancestors 'none'"
+
+
+def _embed_policy(popup: PopUp) -> str:
+    # X-Frame-Options cannot list origins; CSP frame-ancestors can, and wins where both exist.
+    return f"{SCRIPT_POLICY}; {frame_ancestors(popup)}"
 
 
 @require_GET
 @gzip_page
 @busy_page
 def popup_detail(request, slug: str) -> HttpResponse:
-    popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
-    response = _render_storefront(request, popup, template="popup/detail.html", embedded=False)
-    response["Content-Security-Policy"] = f"{SCRIPT_POLICY}; frame-ancestors 'none'"
-    return response
+    return _storefront_page(
+        request, slug, template="popup/detail.html", embedded=False, policy=_page_policy
+    )
 
 
 @require_GET
@@ -104,11 +166,9 @@ def popup_detail(request, slug: str) -> HttpResponse:
 @xframe_options_exempt
 @busy_page
 def popup_embed(request, slug: str) -> HttpResponse:
-    popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
-    response = _render_storefront(request, popup, template="popup/embed.html", embedded=True)
-    # X-Frame-Options cannot list origins; CSP frame-ancestors can, and wins where both exist.
-    response["Content-Security-Policy"] = f"{SCRIPT_POLICY}; {frame_ancestors(popup)}"
-    return response
+    return _storefront_page(
+        request, slug, template="popup/embed.html", embedded=True, policy=_embed_policy
+    )
 
 
 @require_GET

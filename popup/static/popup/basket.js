@@ -4,7 +4,8 @@
   "use strict";
   var root = document.querySelector("[data-popup]");
   var bar = document.querySelector("[data-basket]");
-  if (!root || !bar || !window.fetch) return;
+  var live = window.popupLive;
+  if (!root || !bar || !window.fetch || !live) return;
   var me = document.currentScript || document.querySelector("script[data-currency]");
   var money = new Intl.NumberFormat(me.getAttribute("data-locale") || undefined, {
     style: "currency", currency: me.getAttribute("data-currency") || "EUR"
@@ -53,28 +54,11 @@
     return framed ? "embed" : "direct";
   }
 
-  // How this visit arrived (placement, campaign, unlock code), as the server read it from the URL.
-  var arrival = {
-    placement: root.getAttribute("data-placement") || "",
-    unlock: root.getAttribute("data-unlock") || "",
-    utm: JSON.parse(root.getAttribute("data-utm") || "{}")
-  };
-  var arrived = arrival.placement || arrival.unlock || Object.keys(arrival.utm).length;
-
-  function token() {
-    if (store.get()) return Promise.resolve();
-    return fetch(base + "new/", {
-      method: "POST", credentials: "omit", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({
-        source: source(), placement: arrival.placement, unlock: arrival.unlock, utm: arrival.utm
-      })
-    })
-      .then(function (response) { return response.json().catch(function () { return {}; }); })
-      .then(function (data) {
-        // Refused (too many baskets from this connection, say): the server's words, shown by change().
-        if (!data.basket) throw new Error(data.error || "Something went wrong, please try again.");
-        store.set(data.basket.token); handOver(data.basket.token); render(data.basket);
-      });
+  // How this visit arrived (placement, campaign, unlock code), as the live call read it from the URL.
+  function arrival() {
+    var given = live.arrival || { placement: "", utm: {}, unlocked: false };
+    var code = given.unlocked ? new URLSearchParams(location.search).get("code") || "" : "";
+    return { placement: given.placement, unlock: code, utm: given.utm };
   }
 
   function card(productId) { return root.querySelector('[data-product="' + productId + '"]'); }
@@ -87,26 +71,20 @@
     return 0;
   }
 
+  // The basket's answer: its lines and timer, and the units left of its products (others unchanged).
   function render(data) {
     basket = data;
     deadline = Date.now() + data.seconds_left * 1000;
+    live.units(data.units_left);
     var cards = root.querySelectorAll("[data-product]");
     for (var i = 0; i < cards.length; i++) {
       var el = cards[i], id = +el.getAttribute("data-product"), count = quantity(id);
-      var left = data.units_left[id], known = left !== undefined && left !== null;
       var buy = el.querySelector("[data-buy]");
-      if (known) el.querySelector("[data-stock]").innerHTML = left ? "<strong>" + left + "</strong> left" : "Sold out";
       if (!buy) continue;
-      var add = buy.querySelector("[data-add]");
       buy.hidden = false;
-      add.hidden = count > 0;
-      if (known) {
-        add.disabled = left === 0;
-        add.textContent = left === 0 ? "Sold out" : "Add";
-      }
+      buy.querySelector("[data-add]").hidden = count > 0;
       buy.querySelector("[data-qty]").hidden = count === 0;
       buy.querySelector("[data-count]").textContent = count;
-      buy.querySelector("[data-more]").disabled = known && left === 0;
     }
     bar.hidden = data.units === 0;
     var checkout = bar.querySelector("[data-checkout]");
@@ -128,14 +106,22 @@
     if (left === 0) {
       bar.classList.add("basketbar--expired");
       basket.units = 0;
-      refresh();  // the hold lapsed: the server says what is left now
+      live.refresh();  // the hold lapsed: the server says what is left now
     }
   }
 
+  // The first Add makes the basket too (no token yet): the answer carries its token.
   function send(productId, count, again) {
-    return token()
-      .then(function () { return call("lines/", { product: productId, quantity: count }); })
+    var body = { product: productId, quantity: count };
+    if (!store.get()) {
+      var from = arrival();
+      body.source = source(); body.placement = from.placement; body.unlock = from.unlock; body.utm = from.utm;
+    }
+    return call("lines/", body)
       .then(function (result) {
+        if (result.data.basket && !store.get()) {
+          store.set(result.data.basket.token); handOver(result.data.basket.token);
+        }
         if (result.status === 404) {
           // The basket was checked out (or pledged) meanwhile: start a new one, once.
           store.drop(); handOver("");
@@ -163,16 +149,23 @@
       .then(function () { busy = false; });
   }
 
-  function refresh() {
-    if (!store.get()) return render({ units: 0, lines: [], total: "0", seconds_left: 0, units_left: {} });
-    // A basket from an earlier visit follows this visit's placement until its checkout starts.
-    var asked = arrived ? call("attribution/", arrival) : call("");
-    arrived = false;
-    asked.then(function (result) {
-      if (result.status === 404) { store.drop(); handOver(""); return refresh(); }
-      if (result.data.basket) render(result.data.basket);
-    });
-  }
+  // The live figures carry the stored basket; the first ones also say how this visit arrived.
+  var first = true;
+  live.token = store.get;
+  live.on(function (figures) {
+    if (busy && !first) return;  // an Add is on its way: its own answer is the newer
+    if (store.get() && !figures.basket) { store.drop(); handOver(""); }
+    var came = live.arrival && (live.arrival.placement || live.arrival.unlocked || Object.keys(live.arrival.utm).length);
+    if (first && came && figures.basket) {
+      // A basket from an earlier visit follows this visit's placement until its checkout starts.
+      call("attribution/", arrival()).then(function (result) {
+        if (result.data.basket) render(result.data.basket);
+      });
+    } else {
+      render(figures.basket || { units: 0, lines: [], total: "0", seconds_left: 0, units_left: {} });
+    }
+    first = false;
+  });
 
   root.addEventListener("click", function (event) {
     var button = event.target.closest("button");
@@ -183,5 +176,4 @@
     else if (button.hasAttribute("data-less")) change(id, count - 1);
   });
   setInterval(tick, 1000);
-  refresh();
 })();

@@ -30,8 +30,10 @@
     }
   }
 
-  // "Notify me": a waitlist sign-up, confirmed from an e-mail.
+  // "Notify me": a waitlist sign-up, confirmed from an e-mail. Shown on what cannot be bought now
+  // (live.js shows and hides it as the units left change).
   each("[data-notify]", function (form) {
+    form.hidden = !(form.hasAttribute("data-notify-always") || form.closest(".product--out"));
     var message = form.querySelector("[data-notify-message]");
     var button = form.querySelector("button");
     form.addEventListener("submit", function (event) {

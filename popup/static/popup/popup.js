@@ -26,27 +26,29 @@
   // Share buttons: the link they share carries the placement the shopper came by.
   var share = document.querySelector("[data-share]");
   if (share) {
-    var url = share.getAttribute("data-share-url"), title = share.getAttribute("data-share-title");
+    // The link carries the placement the shopper came by: live.js sets it once the server said.
+    var title = share.getAttribute("data-share-title");
+    var url = function () { return share.getAttribute("data-share-url"); };
     var status = share.querySelector("[data-share-status]");
     var native = share.querySelector("[data-share-native]");
     if (navigator.share) {
       native.hidden = false;
       native.addEventListener("click", function () {
-        navigator.share({ title: title, url: url }).catch(function () {});
+        navigator.share({ title: title, url: url() }).catch(function () {});
       });
     }
     share.querySelector("[data-share-copy]").addEventListener("click", function () {
       function done() { status.textContent = "Link copied."; }
       function fallback() {
         var field = document.createElement("input");
-        field.value = url;
+        field.value = url();
         share.appendChild(field);
         field.select();
-        try { document.execCommand("copy"); done(); } catch (e) { status.textContent = url; }
+        try { document.execCommand("copy"); done(); } catch (e) { status.textContent = url(); }
         field.remove();
       }
       if (navigator.clipboard && navigator.clipboard.writeText) {
-        navigator.clipboard.writeText(url).then(done, fallback);
+        navigator.clipboard.writeText(url()).then(done, fallback);
       } else fallback();
     });
   }

@@ -28,7 +28,7 @@ from popup.core.holds import hold_set
 from popup.feedback.shopper_input import Refused
 from popup.models import Ambassador, Commission, Placement, PopUpBasket, PopUpDayStats
 from tests.integrations.stripe.support import THREE_D_SECURE, card_token
-from tests.popup.checkout.support import SHOPPER, basket_holding
+from tests.popup.checkout.support import SHOPPER, basket_holding, live
 
 OrderNote = get_model("order", "OrderNote")
 
@@ -59,11 +59,15 @@ def test_a_short_link_counts_the_click_and_lands_on_the_pop_up_with_its_placemen
     )
     landing = client.get(response["Location"])
     assert landing.status_code == 200
-    page = landing.content.decode()
-    assert f'data-placement="{placement.code}"' in page
-    assert "&quot;source&quot;: &quot;instagram&quot;" in page  # the utm values, for basket.js
+    assert placement.code not in landing.content.decode()  # the page is the same for everyone
+    # Its script asks the live call with the page's own query: that counts the view, once.
+    arrival = live(client, popup, response["Location"].split("?")[1]).json()["arrival"]
+    assert arrival["placement"] == placement.code
+    assert arrival["utm"] == {"source": "instagram"}  # for basket.js
     # Shared onwards, the link still carries the placement.
-    assert f"http://testserver/popup/p/{placement.code}/" in page
+    assert arrival["links"]["share"] == f"http://testserver/popup/p/{placement.code}/"
+    assert arrival["landing_query"] == f"?utm_source=instagram&pl={placement.code}"
+    live(client, popup, response["Location"].split("?")[1], view="")  # a later poll: not a view
     stats_flush()
     placement.refresh_from_db()
     assert (placement.clicks, placement.views) == (1, 1)
@@ -232,8 +236,9 @@ def test_an_ambassador_code_discounts_the_basket_and_earns_commission(localstrip
         discount_percent=Decimal("10"),
         commission_percent=Decimal("20"),
     )
-    landing = client.get(f"/popup/{popup.slug}/?code=leo10")
-    assert "Leo's code LEO10: 10% off" in landing.content.decode()
+    arrival = live(client, popup, "code=leo10").json()["arrival"]
+    assert arrival["notices"] == ["Leo's code LEO10: 10% off, applied in your basket."]
+    assert arrival["placement"] == placement.code
     basket = new_basket(client, popup, placement=placement.code)
     hold_set(basket=basket, product_id=held.holds.get().terms.product_id, quantity=3)
     detail = client.get(f"/popup/{popup.slug}/basket/", HTTP_X_POPUP_BASKET=basket.token).json()[
@@ -336,8 +341,12 @@ def test_an_event_only_pop_up_opens_with_its_code_and_sells_at_event_prices(clie
     assert client.post(f"/popup/{popup.slug}/basket/new/").status_code == 404
     assert client.get(f"/popup/{popup.slug}/share.png").status_code == 404
 
-    page = client.get(f"/popup/{popup.slug}/?code=gala2026").content.decode()
-    assert "Event prices unlocked." in page and "19.00" in page
+    page = client.get(f"/popup/{popup.slug}/?code=gala2026")
+    assert "19.00" in page.content.decode() and page["Cache-Control"] == "no-cache"
+    assert live(client, popup).status_code == 404  # the figures too are for code holders
+    arrival = live(client, popup, "code=gala2026").json()["arrival"]
+    assert arrival["notices"] == ["Event prices unlocked."]
+    assert arrival["prices"] == {str(held.holds.get().terms.product_id): {"price": "€19.00"}}
     basket = new_basket(client, popup, unlock="gala2026")
     assert basket.unlocked
     hold_set(basket=basket, product_id=held.holds.get().terms.product_id, quantity=2)
@@ -387,13 +396,10 @@ def test_ambassador_codes_are_not_counted_as_wrong_unlock_codes(client):
     popup.save()
     ambassador_invite(popup=popup, name="Ivy", email="ivy@example.com", code="IVY")
     for _fan in range(35):  # a fan crowd on one address, all with the ambassador's code
-        assert (
-            "That code does not work here"
-            not in client.get(f"/popup/{popup.slug}/?code=IVY").content.decode()
-        )
-    assert (
-        "Event prices unlocked." in client.get(f"/popup/{popup.slug}/?code=SECRET").content.decode()
-    )
+        assert not live(client, popup, "code=IVY").json()["arrival"]["code_refused"]
+    assert live(client, popup, "code=SECRET").json()["arrival"]["notices"] == [
+        "Event prices unlocked."
+    ]
 
 
 def test_a_switched_off_ambassador_placement_gives_no_discount(client):
@@ -402,9 +408,8 @@ def test_a_switched_off_ambassador_placement_gives_no_discount(client):
         popup=popup, name="Max", email="max@example.com", code="MAX", discount_percent=10
     )
     Placement.objects.filter(pk=placement.pk).update(is_active=False)
-    page = client.get(f"/popup/{popup.slug}/?code=MAX")
-    assert "10% off" not in page.content.decode()
-    assert "That code does not work here" in page.content.decode()
+    arrival = live(client, popup, "code=MAX").json()["arrival"]
+    assert arrival["notices"] == [] and arrival["code_refused"]
 
 
 def test_a_pop_up_sold_only_to_some_countries_refuses_other_addresses(localstripe, client):
@@ -427,7 +432,8 @@ def test_message_and_share_links_name_the_pop_up_and_carry_the_placement(client)
     popup.save()
     placement = placement_create(popup=popup, name="Story")
 
-    page = client.get(f"/popup/{popup.slug}/?pl={placement.code}").content.decode()
+    links = live(client, popup, f"pl={placement.code}").json()["arrival"]["links"]
+    page = " ".join(links.values())
 
     short = f"http%3A%2F%2Ftestserver%2Fpopup%2Fp%2F{placement.code}%2F"
     assert (
@@ -438,4 +444,11 @@ def test_message_and_share_links_name_the_pop_up_and_carry_the_placement(client)
     assert f"https://m.me/maison.indigo?ref=popup-{popup.slug}-{placement.code}" in page
     assert f"https://www.facebook.com/sharer/sharer.php?u={short}" in page
     assert "https://x.com/intent/post?text=" in page and short in page
-    assert f'data-share-url="http://testserver/popup/p/{placement.code}/"' in page
+    assert links["share"] == f"http://testserver/popup/p/{placement.code}/"
+    # The page itself (the same for everyone) has the same links, without the placement.
+    shell = client.get(f"/popup/{popup.slug}/?pl={placement.code}").content.decode()
+    assert placement.code not in shell
+    assert f"https://m.me/maison.indigo?ref=popup-{popup.slug}" in shell
+    for name in [*links, "share"]:
+        if name != "share":
+            assert f'data-arrival-link="{name}"' in shell  # where live.js puts them

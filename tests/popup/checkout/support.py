@@ -70,3 +70,16 @@ def stripe_reports(basket, step, events, *, secret: str) -> None:
     for event_type, event_id in events:
         payload = event_payload(event_type, intent, event_id=event_id)
         assert deliver(payload, signed(payload, secret)).status_code == 200
+
+
+def live(client, popup, query: str = "", *, view: str = "page", token: str = "", **headers):
+    """The live call as the page's script makes it on arrival: the page's query, and the view."""
+    separator = "&" if query else ""
+    url = (
+        f"/popup/{popup.slug}/live/?{query}{separator}view={view}"
+        if view
+        else (f"/popup/{popup.slug}/live/?{query}")
+    )
+    if token:
+        headers["HTTP_X_POPUP_BASKET"] = token
+    return client.get(url, **headers)

@@ -1,0 +1,147 @@
+"""The live figures of a pop-up: what changes between shoppers and from second to second.
+
+The page shell (popup.core.shells) is the same for everyone; this is the rest, as one JSON document
+that the page's script and the embed read (and that a stream could push):
+
+    {
+      "state": "live", "state_label": "Live", "opens_at": "…", "closes_at": "…",
+      "seconds_to_change": 3540,              # to opens_at when coming soon, closes_at when open
+      "units_left": 115,                      # the whole drop; null when a product has no cap
+      "products": {"12": {"units_left": 3, "title": "…"}},  # units_left null: not capped
+      "presale_html": "…",                    # the pre-sale's progress, rendered; "" if none
+      "arrival": {                            # how this shopper arrived (?pl=, ?code=, utm_*)
+        "placement": "ab3k9x2m", "unlocked": false, "code_refused": false, "utm": {…},
+        "notices": ["…"], "landing_query": "?pl=ab3k9x2m",
+        "links": {"share": "https://…", "whatsapp-share": "https://wa.me/?…", …},
+        "prices": {"12": {"price": "€49.00"}}  # event prices, for an unlocked arrival only
+      },
+      "basket": {…} | null,                   # the X-Popup-Basket token's basket (see api)
+      "computed_at": "…"
+    }
+
+The shared part is computed at most once a second per pop-up and kept in the cache; the arrival
+and the basket are the caller's own.
+"""
+
+import time
+from urllib.parse import urlencode
+
+from django.template.defaultfilters import floatformat
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from oscar.templatetags.currency_filters import currency
+
+from popup.cache import cache_get, cache_set
+from popup.channels.placements import Arrival
+from popup.core.selectors import popup_storefront
+from popup.models import PopUp
+from popup.templatetags.popup_tags import messenger_message, whatsapp_message
+
+LIVE_SECONDS = 1.0
+
+
+def _figures_key(popup: PopUp) -> str:
+    return f"popup-live:{popup.pk}:{popup.updated_at.timestamp()}"
+
+
+def popup_figures(*, popup: PopUp, strategy=None) -> dict:
+    """The figures every shopper of the pop-up shares, never older than LIVE_SECONDS."""
+    key = _figures_key(popup)
+    kept = cache_get(key)
+    if kept is not None and time.time() - kept["at"] < LIVE_SECONDS:
+        return kept["figures"]
+    storefront = popup_storefront(popup=popup, strategy=strategy)
+    now = storefront.now
+    target = storefront.countdown_target
+    figures = {
+        "state": storefront.state.value,
+        "state_label": str(storefront.state.label),
+        "opens_at": popup.opens_at.isoformat(),
+        "closes_at": popup.closes_at.isoformat(),
+        "seconds_to_change": max(0, int((target - now).total_seconds())) if target else None,
+        "units_left": storefront.units_left,
+        "products": {
+            str(item.product.pk): {"units_left": item.units_left, "title": item.title}
+            for item in storefront.items
+        },
+        "presale_html": (
+            render_to_string(
+                "popup/partials/presale_progress.html",
+                {"progress": storefront.presale, "storefront": storefront, "popup": popup},
+            )
+            if storefront.presale
+            else ""
+        ),
+        "computed_at": now.isoformat(),
+    }
+    cache_set(key, {"at": time.time(), "figures": figures}, 60)
+    return figures
+
+
+def landing_query(arrival: Arrival) -> str:
+    """The arrival's placement, code and campaign, for links that must carry them on."""
+    query = {f"utm_{key}": value for key, value in arrival.utm.items()}
+    if arrival.placement is not None:
+        query["pl"] = arrival.placement.code
+    if arrival.unlock_code:
+        query["code"] = arrival.unlock_code
+    return f"?{urlencode(query)}" if query else ""
+
+
+def share_links(*, popup: PopUp, share_url: str, arrival: Arrival, titles: dict) -> dict:
+    """Every link of the page that carries the placement on, by its data-arrival-link name."""
+    links = {
+        "share": share_url,
+        "whatsapp-share": "https://wa.me/?" + urlencode({"text": f"{popup.title} {share_url}"}),
+        "facebook-share": "https://www.facebook.com/sharer/sharer.php?"
+        + urlencode({"u": share_url}),
+        "x-share": "https://x.com/intent/post?"
+        + urlencode({"text": popup.title, "url": share_url}),
+    }
+    if popup.messenger_url:
+        links["messenger"] = messenger_message(popup, arrival)
+    if popup.whatsapp_url:
+        links["whatsapp"] = whatsapp_message(popup, share_url)
+        for product_id, title in titles.items():
+            links[f"ask-{product_id}"] = whatsapp_message(popup, share_url, title)
+    return links
+
+
+def arrival_notices(arrival: Arrival) -> list[str]:
+    """What the page says about the arrival's code, in the shopper's words."""
+    notices = []
+    if arrival.unlocked:
+        notices.append(_("Event prices unlocked."))
+    ambassador = arrival.ambassador
+    if ambassador is not None and ambassador.is_active and ambassador.discount_percent:
+        notices.append(
+            _("%(name)s's code %(code)s: %(percent)s%% off, applied in your basket.")
+            % {
+                "name": ambassador.name,
+                "code": ambassador.code,
+                "percent": floatformat(ambassador.discount_percent, "-2"),
+            }
+        )
+    return notices
+
+
+def arrival_figures(
+    *, popup: PopUp, arrival: Arrival, share_url: str, figures: dict, strategy=None
+) -> dict:
+    """The arrival's own part of the live figures (see the module's docstring)."""
+    titles = {pk: product["title"] for pk, product in figures["products"].items()}
+    prices = {}
+    if arrival.unlocked:
+        for item in popup_storefront(popup=popup, strategy=strategy, unlocked=True).items:
+            if item.terms is not None and item.terms.event_price is not None:
+                prices[str(item.product.pk)] = {"price": currency(item.price, item.currency)}
+    return {
+        "placement": arrival.placement_code,
+        "unlocked": arrival.unlocked,
+        "code_refused": arrival.code_refused,
+        "utm": arrival.utm,
+        "notices": arrival_notices(arrival),
+        "landing_query": landing_query(arrival),
+        "links": share_links(popup=popup, share_url=share_url, arrival=arrival, titles=titles),
+        "prices": prices,
+    }

@@ -1,0 +1,215 @@
+"""The pop-up page as a shell that is the same for everyone, kept in the cache.
+
+On drop day thousands of fans open the same page within a minute. Everything that differs between
+them (where they came from, a code, their basket, the units left this second) comes from the live
+call (`popup.core.live`); the page itself is rendered once per path, language and version, stored
+as finished bytes (plain and gzip) with its ETag, and served from there without a session, a user
+or a database query.
+
+A shell is valid while:
+- the catalogue generation it was rendered under is current: any change to a pop-up, its terms, a
+  product, its image or its price bumps it (`popup.receivers`), at once and again on commit;
+- its `valid_until` has not passed: POPUP_PAGE_SHELL_SECONDS after rendering (the feedback sections
+  and anything changed without signals, such as a bulk update, are never older than that), or the
+  pop-up's next change of state by the clock (coming soon → live at `opens_at`), whichever is first.
+
+`PageShells` wraps the store's WSGI application to serve stored shells before Django's request
+handling; without it, the pop-up's view serves them, through the middleware.
+"""
+
+import gzip
+import hashlib
+import time
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.http import parse_etags
+from oscar.core.loading import get_class
+
+from popup.cache import cache_get, cache_incr, cache_set
+from popup.conf import popup_settings
+
+GENERATION_KEY = "popup-shells:generation"
+GENERATION_MEMO_SECONDS = 1.0  # how long a process trusts the generation it last read
+# The view's own headers that a shell keeps; the rest is per answer (length, encoding) or set by
+# the middleware around the view, which PageShells learns from the first answer it passes through.
+KEPT_HEADERS = ("Content-Type", "Content-Security-Policy", "Cache-Control", "X-Robots-Tag")
+
+Selector = get_class("partner.strategy", "Selector")
+
+
+@dataclass(frozen=True)
+class Shell:
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    body_gzip: bytes
+    etag: str
+    generation: int
+    valid_until: float  # time.time() after which it is rendered again
+
+
+_generation = {"value": 0, "read_at": float("-inf")}
+_memo: dict[str, Shell] = {}  # this process's copies of the shells it served
+
+
+def shells_allowed() -> bool:
+    """Whether pop-up pages may be shared shells: only when the store's prices are the same for
+    every request. POPUP_SHARED_PAGES None (the default) decides by the partner strategy: Oscar's
+    own Selector ignores the request; a store's own may not, and must say so by setting it True."""
+    chosen = popup_settings.POPUP_SHARED_PAGES
+    if chosen is not None:
+        return bool(chosen)
+    return Selector.__module__.startswith("oscar.apps.partner")
+
+
+def shells_generation() -> int:
+    """The current catalogue generation, read from the cache at most once a second per process."""
+    now = time.monotonic()
+    if now - _generation["read_at"] >= GENERATION_MEMO_SECONDS:
+        _generation["value"] = cache_get(GENERATION_KEY, 0)
+        _generation["read_at"] = now
+    return _generation["value"]
+
+
+def shells_outdate() -> None:
+    """Make every stored shell stale (a pop-up, product, image or price changed)."""
+    _generation["value"] = cache_incr(GENERATION_KEY)
+    _generation["read_at"] = time.monotonic()
+    _memo.clear()
+
+
+def catalogue_changed(**_signal) -> None:
+    """Signal receiver: outdate the shells now (this process's next page shows the change) and again
+    once the change is committed, so a page rendered meanwhile from the old rows is not kept."""
+    shells_outdate()
+    transaction.on_commit(shells_outdate)
+
+
+def shells_forget() -> None:
+    """Forget this process's copies and generation (tests start each from an empty cache)."""
+    _memo.clear()
+    _generation["read_at"] = float("-inf")
+
+
+def shell_language(query_string: str) -> str:
+    """The language a shell is for: an explicit ?lang= the store offers, else its default."""
+    asked = parse_qs(query_string).get("lang", [""])[0]
+    offered = {code for code, _name in settings.LANGUAGES}
+    return asked if asked in offered else settings.LANGUAGE_CODE
+
+
+def _key(path: str, language: str) -> str:
+    return "popup-shell:" + hashlib.sha256(f"{language}:{path}".encode()).hexdigest()[:32]
+
+
+def shell_get(path: str, language: str) -> Shell | None:
+    """The stored shell for this path and language if it is still valid, else None."""
+    key = _key(path, language)
+    generation = shells_generation()
+    now = time.time()
+    for source in (_memo.get, cache_get):
+        shell = source(key)
+        if shell is not None and shell.generation == generation and now < shell.valid_until:
+            _memo[key] = shell
+            return shell
+    _memo.pop(key, None)
+    return None
+
+
+def shell_store(
+    path: str, language: str, response, *, generation: int, valid_until: float
+) -> Shell | None:
+    """Keep the view's answer as the shell of this path; None when it is not shareable (not a 200,
+    or it sets a cookie or varies by one: something in it read the session)."""
+    if (
+        response.status_code != 200
+        or response.streaming
+        or response.cookies
+        or "cookie" in response.get("Vary", "").lower()
+        or response.has_header("Content-Encoding")
+    ):
+        return None
+    body = response.content
+    shell = Shell(
+        headers=tuple((name, response[name]) for name in KEPT_HEADERS if response.has_header(name)),
+        body=body,
+        body_gzip=gzip.compress(body, compresslevel=6, mtime=0),
+        etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
+        generation=generation,
+        valid_until=valid_until,
+    )
+    key = _key(path, language)
+    cache_set(key, shell, max(1, int(valid_until - time.time()) + 1))
+    _memo[key] = shell
+    return shell
+
+
+def shell_answer(shell: Shell, *, accept_encoding: str, if_none_match: str):
+    """(status, headers, body) of the answer: 304 when the client has it, gzip when it takes it."""
+    headers = [*shell.headers, ("ETag", shell.etag), ("Vary", "Accept-Encoding")]
+    if if_none_match and shell.etag in parse_etags(if_none_match):
+        return 304, headers, b""
+    if "gzip" in accept_encoding.lower():
+        headers.append(("Content-Encoding", "gzip"))
+        body = shell.body_gzip
+    else:
+        body = shell.body
+    headers.append(("Content-Length", str(len(body))))
+    return 200, headers, body
+
+
+_REASONS = {200: "200 OK", 304: "304 Not Modified"}
+# Headers of an answer that are not the middleware's to add to every shell.
+_PER_ANSWER = {name.lower() for name in KEPT_HEADERS} | {
+    "content-length",
+    "content-encoding",
+    "vary",
+    "etag",
+    "date",
+    "expires",
+    "last-modified",
+    "set-cookie",
+    "x-popup-shell",
+}
+
+
+class PageShells:
+    """WSGI wrapper serving stored pop-up page shells before Django handles the request:
+
+        application = PageShells(get_wsgi_application())
+
+    Each process passes the first request for a path through Django, and adds to every shell it
+    then serves the headers Django's middleware added to that answer (security headers, framing).
+    """
+
+    def __init__(self, application) -> None:
+        self.application = application
+        self.outer_headers: dict[str, list[tuple[str, str]]] = {}
+
+    def __call__(self, environ, start_response):
+        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return self.application(environ, start_response)
+        outer = self.outer_headers.get(path)
+        if outer is not None:
+            shell = shell_get(path, shell_language(environ.get("QUERY_STRING", "")))
+            if shell is not None:
+                status, headers, body = shell_answer(
+                    shell,
+                    accept_encoding=environ.get("HTTP_ACCEPT_ENCODING", ""),
+                    if_none_match=environ.get("HTTP_IF_NONE_MATCH", ""),
+                )
+                start_response(_REASONS[status], headers + outer)
+                return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+
+        def learn(status, headers, exc_info=None):
+            if any(name == "X-Popup-Shell" for name, _value in headers):
+                self.outer_headers[path] = [
+                    (name, value) for name, value in headers if name.lower() not in _PER_ANSWER
+                ]
+                headers = [(name, value) for name, value in headers if name != "X-Popup-Shell"]
+            return start_response(status, headers, exc_info)
+
+        return self.application(environ, learn)
