@@ -131,3 +131,24 @@ def site_check(app_configs, **kwargs) -> list:
                 )
             )
     return problems
+
+
+@register(Tags.compatibility)
+def shared_pages_check(app_configs, **kwargs) -> list:
+    """Pop-up pages are shared shells only when prices are the same for every request."""
+    from popup.core.shells import Selector
+
+    if popup_settings.POPUP_SHARED_PAGES is not None or Selector.__module__.startswith(
+        "oscar.apps.partner"
+    ):
+        return []
+    return [
+        Warning(
+            f"The partner strategy's Selector is the store's own ({Selector.__module__}): each "
+            "pop-up page is rendered for each visit, in case its prices depend on the request, "
+            "which a drop's opening crowd will feel.",
+            hint="Set POPUP_SHARED_PAGES = True if its prices are the same for every request "
+            "(not per user, session or country), or False to keep pages per visit silently.",
+            id="popup.W060",
+        )
+    ]

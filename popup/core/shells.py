@@ -180,21 +180,24 @@ class PageShells:
 
         application = PageShells(get_wsgi_application())
 
-    Each process passes the first request for a path through Django, and adds to every shell it
-    then serves the headers Django's middleware added to that answer (security headers, framing).
+    Each process passes the first request for a path and language through Django, and adds to
+    every shell it then serves the headers Django's middleware added to that answer (security
+    headers, framing), but not its Vary: Cookie or cookies: Oscar's basket middleware reads the
+    session of every request it sees, which a shell never needs.
     """
 
     def __init__(self, application) -> None:
         self.application = application
-        self.outer_headers: dict[str, list[tuple[str, str]]] = {}
+        self.outer_headers: dict[tuple[str, str], list[tuple[str, str]]] = {}
 
     def __call__(self, environ, start_response):
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return self.application(environ, start_response)
-        outer = self.outer_headers.get(path)
+        language = shell_language(environ.get("QUERY_STRING", ""))
+        outer = self.outer_headers.get((path, language))
         if outer is not None:
-            shell = shell_get(path, shell_language(environ.get("QUERY_STRING", "")))
+            shell = shell_get(path, language)
             if shell is not None:
                 status, headers, body = shell_answer(
                     shell,
@@ -206,7 +209,7 @@ class PageShells:
 
         def learn(status, headers, exc_info=None):
             if any(name == "X-Popup-Shell" for name, _value in headers):
-                self.outer_headers[path] = [
+                self.outer_headers[path, language] = [
                     (name, value) for name, value in headers if name.lower() not in _PER_ANSWER
                 ]
                 headers = [(name, value) for name, value in headers if name != "X-Popup-Shell"]

@@ -96,6 +96,7 @@
     bar.querySelector("[data-basket-units]").textContent = data.units + (data.units === 1 ? " item" : " items");
     bar.querySelector("[data-basket-total]").textContent = money.format(+data.total);
     tick();
+    document.dispatchEvent(new Event("popup:changed"));
   }
 
   function tick() {
@@ -176,4 +177,6 @@
     else if (button.hasAttribute("data-less")) change(id, count - 1);
   });
   setInterval(tick, 1000);
+  // No basket yet: the Add buttons show at once, not when the live figures come.
+  if (!store.get()) render({ units: 0, lines: [], total: "0", seconds_left: 0, units_left: {} });
 })();

@@ -143,6 +143,7 @@
         }
         figures(data);
         listeners.forEach(function (listener) { listener(data); });
+        document.dispatchEvent(new Event("popup:changed"));  // an embedding frame may resize
       })
       .catch(function () {})  // offline a moment: the next poll tries again
       .then(function () { loading = null; });

@@ -65,6 +65,8 @@
     }
   }
   if (window.ResizeObserver) new ResizeObserver(report).observe(document.documentElement);
+  // Chrome may not tell a frame still hidden by the loader that it grew: the scripts say so too.
+  document.addEventListener("popup:changed", report);
   window.addEventListener("load", report);
   report();
 })();
