@@ -22,10 +22,17 @@ BENCH_SECONDS (medians reported):
   Django does not tie to a session).
 
 Prints one JSON line: `page_rps`, `embed_rps`, `oscar_catalogue_rps`, `page_ratio`, `embed_ratio`,
-`hold_rps`, `oscar_basket_add_rps`, `hold_ratio`, `page_p99_ms`, `embed_p99_ms`, `hold_p99_ms`,
+`hold_rps`, `oscar_basket_add_rps`, `hold_ratio`, `rounds_page_p99_ms` and the others' p99s,
 `server_errors` (5xx answers), `rate_limited` (429), `other_refusals` (other 4xx, and connection
 errors), `products`, `rounds`, `seconds_each`, `load_generator`, `load_generator_cpu_s`.
-(The opening-minute crowd of 3,000 fans, and its oversold count, are still to come.)
+Then the opening: a second pop-up of 24 products × 25 units opens (coming soon until then) and
+BENCH_FANS fans (3,000) arrive evenly within 10 s, each from its own address on its own connection:
+the page, the live call, and for one in three a hold of one unit of a random product (its first
+Add, which makes the basket). Adds `fans`, `page_p99_ms`, `live_p99_ms`, `hold_p99_ms` (the
+crowd's; the rounds' are `rounds_*_p99_ms`), `crowd_holds_made` (201), `crowd_holds_refused` (409: sold out),
+`crowd_server_errors`, `crowd_rate_limited`, `crowd_connection_failures`, and `oversold`: units
+held beyond what was offered, from the database's rows once the crowd has gone (must be 0).
+The crowd's load generator is this Python process (asyncio), its CPU time reported.
 """
 
 import json
@@ -37,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -57,6 +65,10 @@ POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5
 DATABASE = f"popup_drop_{os.getpid()}"
 REDIS = "redis://127.0.0.1:6379/12"
 UNITS = 1_000_000  # per product: a hold never finds it sold out here
+FANS = int(os.environ.get("BENCH_FANS", "3000"))  # the opening crowd, arriving within CROWD_SECONDS
+CROWD_SECONDS = 10
+CROWD_PRODUCTS = 24
+CROWD_UNITS = 25  # per product: 600 units for the third of the fans who hold one
 BASKETS = 60_000  # enough fresh baskets for every hold of every round
 
 SERVER_ENV = {
@@ -208,6 +220,17 @@ def seed() -> dict:
             body="Soft, warm and exactly as pictured.",
             name=f"Buyer {number + 1}",
         )
+    # The opening: a pop-up of CROWD_PRODUCTS products with CROWD_UNITS units each, fewer than its
+    # holders will ask for, so that it sells out under the crowd; it opens when the crowd comes.
+    opening = PopUpFactory(slug="opening", per_customer_limit=None)
+    for number in range(CROWD_PRODUCTS):
+        product = create_product(
+            title=f"Opening scarf no. {number + 1}", price=Decimal("40.00"), stock=UNITS, image=True
+        )
+        opening.range.add_product(product)
+        PopUpProduct.objects.create(
+            popup=opening, product=product, units_offered=CROWD_UNITS, display_order=number
+        )
     # What basket_create makes, BASKETS times over (each its own default token).
     PopUpBasket.objects.bulk_create(
         (PopUpBasket(popup=popup) for _ in range(BASKETS)), batch_size=5000
@@ -215,6 +238,10 @@ def seed() -> dict:
     tokens = PopUpBasket.objects.values_list("token", flat=True)
     return {
         "slug": popup.slug,
+        "opening": opening.slug,
+        "opening_products": [
+            terms.product_id for terms in PopUpProduct.objects.filter(popup=opening)
+        ],
         "product": products[0].pk,
         "product_url": products[0].get_absolute_url(),
         "tokens": list(tokens),
@@ -254,6 +281,123 @@ def wrk_figures(output: str) -> dict:
         "p99_ms": float(p99.group(1)) * scale,
         "refused": int(failed.group(1)) if failed else 0,
         "socket_errors": sum(map(int, errors.groups())) if errors else 0,
+    }
+
+
+async def _request(reader, writer, method: str, path: str, headers: dict, body: bytes = b""):
+    """One HTTP/1.1 request on an open keep-alive connection: (status, seconds)."""
+    began = time.perf_counter()
+    head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+    head += [f"{name}: {value}" for name, value in headers.items()]
+    head.append(f"Content-Length: {len(body)}")
+    writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+    await writer.drain()
+    status_line, *lines = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+    status = int(status_line.split()[1])
+    fields = dict(line.split(": ", 1) for line in lines if ": " in line)
+    fields = {name.lower(): value for name, value in fields.items()}
+    if "content-length" in fields:
+        await reader.readexactly(int(fields["content-length"]))
+    elif fields.get("transfer-encoding") == "chunked":
+        while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
+            await reader.readexactly(size + 2)
+        await reader.readuntil(b"\r\n")
+    return status, time.perf_counter() - began
+
+
+async def _crowd(port: int, sale: dict) -> dict:
+    """FANS fans arriving evenly over CROWD_SECONDS from the opening, each on its own connection
+    and address: the page, the live call, and for one in three a hold of one unit (its first Add,
+    which makes the basket). Latencies and statuses by kind; connection failures counted apart."""
+    import asyncio
+    import random
+
+    slug = sale["opening"]
+    answers: dict[str, list[tuple[int, float]]] = {"page": [], "live": [], "hold": []}
+    failures = 0
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    chooser = random.Random(15)
+    picks = [chooser.choice(sale["opening_products"]) for _ in range(FANS)]
+
+    async def fan(number: int) -> None:
+        nonlocal failures
+        await asyncio.sleep(max(0.0, start + number * CROWD_SECONDS / FANS - loop.time()))
+        address = f"10.{200 + number // 62500}.{number // 250 % 250}.{number % 250 + 1}"
+        browser = {"X-Forwarded-For": address, "Accept-Encoding": "gzip"}
+        writer = None
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            answers["page"].append(
+                await _request(reader, writer, "GET", f"/popup/{slug}/", browser)
+            )
+            answers["live"].append(
+                await _request(reader, writer, "GET", f"/popup/{slug}/live/?view=page", browser)
+            )
+            if number % 3 == 0:
+                body = json.dumps({"product": picks[number], "quantity": 1}).encode()
+                headers = {**browser, "Content-Type": "application/json"}
+                answers["hold"].append(
+                    await _request(
+                        reader, writer, "POST", f"/popup/{slug}/basket/lines/", headers, body
+                    )
+                )
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            failures += 1
+        finally:
+            if writer is not None:
+                writer.close()
+
+    await asyncio.gather(*(fan(number) for number in range(FANS)))
+    return {"answers": answers, "failures": failures, "seconds": loop.time() - start}
+
+
+def crowd(port: int, sale: dict) -> dict:
+    """The opening minute: the pop-up opens, FANS fans come; then what its rows say was held."""
+    import asyncio
+
+    from django.utils import timezone
+
+    from popup.models import Hold, PopUp, PopUpProduct
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))
+    opening = PopUp.objects.get(slug=sale["opening"])
+    opening.opens_at = timezone.now() + timedelta(seconds=3)
+    opening.save()  # coming soon for 3 s: the crowd's shells turn live by the clock, with no write
+    requests.get(f"http://127.0.0.1:{port}/popup/{opening.slug}/", timeout=30)
+    time.sleep(max(0.0, (opening.opens_at - timezone.now()).total_seconds()))
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    run = asyncio.run(_crowd(port, sale))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    now = timezone.now()
+    oversold = 0
+    for terms in PopUpProduct.objects.filter(popup=opening):
+        held = sum(Hold.objects.active(now).filter(terms=terms).values_list("quantity", flat=True))
+        oversold += max(0, held + terms.units_sold - terms.units_offered)
+    answers = run["answers"]
+
+    def p99_ms(kind: str) -> float:
+        times = sorted(seconds for _status, seconds in answers[kind])
+        return round(times[int(len(times) * 0.99) - 1] * 1000, 1) if times else 0.0
+
+    statuses = [status for kind in answers.values() for status, _seconds in kind]
+    return {
+        "fans": FANS,
+        "crowd_seconds": round(run["seconds"], 1),
+        "page_p99_ms": p99_ms("page"),
+        "live_p99_ms": p99_ms("live"),
+        "hold_p99_ms": p99_ms("hold"),
+        "crowd_holds_made": sum(1 for status, _s in answers["hold"] if status == 201),
+        "crowd_holds_refused": sum(1 for status, _s in answers["hold"] if status == 409),
+        "crowd_server_errors": sum(1 for status in statuses if status >= 500),
+        "crowd_rate_limited": sum(1 for status in statuses if status == 429),
+        "crowd_connection_failures": run["failures"],
+        "crowd_units_offered": CROWD_PRODUCTS * CROWD_UNITS,
+        "oversold": oversold,
+        "crowd_load_generator": "Python asyncio, one connection per fan, same machine",
+        "crowd_load_generator_cpu_s": round(
+            (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), 1
+        ),
     }
 
 
@@ -340,6 +484,7 @@ def main() -> None:
         def ratio(name: str, base: str) -> float:
             return round(median(name, "rps") / median(base, "rps"), 2) if runs[base] else 0.0
 
+        opening = crowd(port, sale) if FANS else {}
         answered = statuses_logged(logs / "access.log")
         print(
             json.dumps(
@@ -353,16 +498,19 @@ def main() -> None:
                     "hold_rps": round(median("hold", "rps"), 1),
                     "oscar_basket_add_rps": round(median("oscar_basket_add", "rps"), 1),
                     "hold_ratio": ratio("hold", "oscar_basket_add"),
-                    "page_p99_ms": round(median("page", "p99_ms"), 1),
-                    "embed_p99_ms": round(median("embed", "p99_ms"), 1),
-                    "oscar_catalogue_p99_ms": round(median("oscar_catalogue", "p99_ms"), 1),
-                    "hold_p99_ms": round(median("hold", "p99_ms"), 1),
-                    "oscar_basket_add_p99_ms": round(median("oscar_basket_add", "p99_ms"), 1),
+                    "rounds_page_p99_ms": round(median("page", "p99_ms"), 1),
+                    "rounds_embed_p99_ms": round(median("embed", "p99_ms"), 1),
+                    "rounds_oscar_catalogue_p99_ms": round(median("oscar_catalogue", "p99_ms"), 1),
+                    "rounds_hold_p99_ms": round(median("hold", "p99_ms"), 1),
+                    "rounds_oscar_basket_add_p99_ms": round(
+                        median("oscar_basket_add", "p99_ms"), 1
+                    ),
                     "server_errors": answered.get("5xx", 0),
                     "rate_limited": answered.get("429", 0),
                     "other_refusals": answered.get("4xx", 0)
                     + sum(run["socket_errors"] for runs_ in runs.values() for run in runs_),
                     "answers": answered,
+                    **opening,
                     "products": PRODUCTS,
                     "rounds": ROUNDS,
                     "seconds_each": SECONDS,

@@ -6,8 +6,18 @@ from django.dispatch import receiver
 from oscar.core.loading import get_model
 
 from popup.channels.placements import commission_refund_apply
-from popup.core.shells import catalogue_changed
-from popup.models import PopUp, PopUpProduct
+from popup.core.shells import page_changed
+from popup.models import (
+    Idea,
+    IdeaVote,
+    Poll,
+    PollOption,
+    PollVote,
+    PopUp,
+    PopUpProduct,
+    Question,
+    VerifiedReview,
+)
 from popup.notifications.tasks import send_product_alerts
 from popup.payments import DISPUTE_LOST, REFUNDED
 from popup.queueing import task_queue_on_commit
@@ -21,17 +31,30 @@ Product = get_model("catalogue", "Product")
 ProductImage = get_model("catalogue", "ProductImage")
 Range = get_model("offer", "Range")
 
-# What a pop-up page shows of the catalogue: a change outdates the shared page shells.
-for model in (PopUp, PopUpProduct, Product, ProductImage, Range):
+# What a pop-up page shows of the catalogue and of its shoppers' feedback (answers, ideas, polls
+# and their votes, reviews): a change outdates the shared page shells.
+PAGE_MODELS = (
+    PopUp,
+    PopUpProduct,
+    Product,
+    ProductImage,
+    Range,
+    Question,
+    Idea,
+    IdeaVote,
+    VerifiedReview,
+    Poll,
+    PollOption,
+    PollVote,
+)
+for model in PAGE_MODELS:
     for signal in (post_save, post_delete):
-        signal.connect(
-            catalogue_changed, sender=model, dispatch_uid=f"popup-shells-{model.__name__}"
-        )
+        signal.connect(page_changed, sender=model, dispatch_uid=f"popup-shells-{model.__name__}")
 for relation in (Range.included_products, Range.excluded_products, Range.classes):
     m2m_changed.connect(
-        catalogue_changed, sender=relation.through, dispatch_uid=f"popup-shells-{relation.field}"
+        page_changed, sender=relation.through, dispatch_uid=f"popup-shells-{relation.field}"
     )
-post_delete.connect(catalogue_changed, sender=StockRecord, dispatch_uid="popup-shells-stock")
+post_delete.connect(page_changed, sender=StockRecord, dispatch_uid="popup-shells-stock")
 
 
 @receiver(pre_save, sender=StockRecord, dispatch_uid="popup-shells-price")
@@ -46,7 +69,7 @@ def outdate_shells_on_price(sender, instance, raw=False, **kwargs):
         else None
     )
     if before != (instance.price, instance.price_currency):
-        catalogue_changed()
+        page_changed()
 
 
 @receiver(post_save, sender=StockRecord, dispatch_uid="popup-product-alerts")

@@ -15,6 +15,7 @@ from popup.core.selectors import (
     BasketSummary,
     Storefront,
     basket_get,
+    basket_in,
     basket_summary,
     popup_get_visible,
 )
@@ -61,11 +62,8 @@ def _respond(request, basket, *, status=200, **extra) -> JsonResponse:
 
 def _basket_of(request, slug: str):
     """The shopper's open basket in the pop-up; in an event-only pop-up, only an unlocked one."""
-    popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
-    basket = basket_get(popup=popup, token=request.headers.get(TOKEN_HEADER, ""))
-    if popup.event_only and not (basket.unlocked or request.user.is_staff):
-        raise Http404("No such pop-up.")
-    return popup, basket
+    basket = basket_in(slug=slug, token=request.headers.get(TOKEN_HEADER, ""), user=request.user)
+    return basket.popup, basket
 
 
 def _text(body: dict, name: str) -> str:

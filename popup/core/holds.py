@@ -74,19 +74,39 @@ def _refuse_unless_open(popup: PopUp, now: datetime) -> None:
         raise HoldRefused(_("This pop-up has closed."), code="closed")
 
 
-def _refuse_beyond_address_cap(basket: PopUpBasket, terms, quantity: int, active) -> None:
-    """No client address holds more than POPUP_UNITS_HELD_PER_ADDRESS units of a pop-up at once,
-    whichever of its baskets hold them; letting units go is always allowed."""
+def _refuse_beyond_limits(basket: PopUpBasket, terms, quantity: int, active) -> None:
+    """The shopper's own limits, before the product's row is locked (they concern this basket, locked
+    already, and its address, not the other shoppers of the product), in one aggregate:
+
+    - the pop-up's per-customer limit over the basket's lines;
+    - no client address holds more than POPUP_UNITS_HELD_PER_ADDRESS units of the pop-up at once,
+      whichever of its baskets hold them. Letting units go is always allowed.
+    """
+    popup = basket.popup
     cap = popup_settings.POPUP_UNITS_HELD_PER_ADDRESS
-    if cap is None or not basket.address_key:
+    by_address = cap is not None and bool(basket.address_key)
+    if popup.per_customer_limit is None and not by_address:
         return
     this_line = Q(basket=basket, terms=terms)
-    figures = active.filter(
-        basket__popup=basket.popup, basket__address_key=basket.address_key
-    ).aggregate(line=Sum("quantity", filter=this_line), others=Sum("quantity", filter=~this_line))
-    if quantity <= (figures["line"] or 0):
+    mine = Q(basket=basket)
+    address = Q(basket__popup=popup, basket__address_key=basket.address_key) if by_address else mine
+    figures = active.filter(mine | address).aggregate(
+        line=Sum("quantity", filter=this_line),
+        basket_others=Sum("quantity", filter=mine & ~this_line),
+        address_others=Sum("quantity", filter=address & ~this_line),
+    )
+    if popup.per_customer_limit is not None:
+        allowed = popup.per_customer_limit - (figures["basket_others"] or 0)
+        if quantity > allowed:
+            raise HoldRefused(
+                _("You can buy %(limit)d units of this pop-up in all.")
+                % {"limit": popup.per_customer_limit},
+                code="limit",
+                available=max(0, allowed),
+            )
+    if not by_address or quantity <= (figures["line"] or 0):
         return
-    held = figures["others"] or 0
+    held = figures["address_others"] or 0
     if held + quantity > cap:
         raise HoldRefused(
             _(
@@ -106,7 +126,9 @@ def hold_set(
     """Make the basket hold exactly `quantity` units of a product (0 lets them go), or refuse.
 
     Never holds a unit that is sold or held by another basket, nor more than the per-customer limit.
-    Each change restarts the timer of the basket's active holds.
+    Each change restarts the timer of the basket's active holds. The product's terms row, which
+    every shopper of the product waits for, is locked for three statements: the others' holds, this
+    hold written, the commit.
     """
     now = now or timezone.now()
     popup = basket.popup
@@ -123,13 +145,19 @@ def hold_set(
         return None
 
     _refuse_unless_open(popup, now)
-    product = popup_products(popup=popup, now=now).filter(pk=product_id).first()
+    products = popup_products(
+        popup=popup, now=now, product_ids=[product_id], images=False, held=False
+    )
+    product = products.first()
     if product is None:
         raise HoldRefused(_("This product is not sold in this pop-up."), code="unknown_product")
-
-    terms, _created = PopUpProduct.objects.get_or_create(popup=popup, product=product)
-    terms = terms_locked([terms.pk])[terms.pk]
+    terms = product.popup_terms_here[0] if product.popup_terms_here else None
+    if terms is None:
+        terms, _created = PopUpProduct.objects.get_or_create(popup=popup, product=product)
     active = Hold.objects.active(now)
+    _refuse_beyond_limits(basket, terms, quantity, active)
+
+    terms = terms_locked([terms.pk])[terms.pk]
     terms.units_held = (
         active.filter(terms=terms).exclude(basket=basket).aggregate(units=Sum("quantity"))["units"]
         or 0
@@ -138,25 +166,6 @@ def hold_set(
     item = storefront_item(popup=popup, product=product, strategy=Selector().strategy())
     if item.price is None:
         raise HoldRefused(_("This product is not on sale yet."), code="no_price")
-
-    if popup.per_customer_limit is not None:
-        elsewhere = (
-            active.filter(basket=basket)
-            .exclude(terms=terms)
-            .aggregate(units=Sum("quantity"))["units"]
-            or 0
-        )
-        allowed = popup.per_customer_limit - elsewhere
-        if quantity > allowed:
-            raise HoldRefused(
-                _("You can buy %(limit)d units of this pop-up in all.")
-                % {"limit": popup.per_customer_limit},
-                code="limit",
-                available=max(0, allowed),
-            )
-
-    _refuse_beyond_address_cap(basket, terms, quantity, active)
-
     if item.units_left is not None and quantity > item.units_left:
         message = (
             _("Sold out: every unit is sold or in someone's basket.")
@@ -166,12 +175,13 @@ def hold_set(
         raise HoldRefused(message, code="not_enough", available=item.units_left)
 
     reserved_until = now + timedelta(minutes=popup.hold_minutes)
-    hold, _created = Hold.objects.update_or_create(
-        basket=basket,
-        terms=terms,
-        defaults={"quantity": quantity, "reserved_until": reserved_until},
+    (hold,) = Hold.objects.bulk_create(
+        [Hold(basket=basket, terms=terms, quantity=quantity, reserved_until=reserved_until)],
+        update_conflicts=True,
+        unique_fields=["basket", "terms"],
+        update_fields=["quantity", "reserved_until"],
     )
-    active.filter(basket=basket).update(reserved_until=reserved_until)
+    active.filter(basket=basket).exclude(terms=terms).update(reserved_until=reserved_until)
     return hold
 
 

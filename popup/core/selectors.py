@@ -12,6 +12,7 @@ from django.utils import timezone
 from oscar.core.loading import get_class, get_model
 
 from popup.core.pricing import ambassador_discount, price_discounted
+from popup.core.shells import catalogue_kept
 from popup.models import (
     PopUp,
     PopUpBasket,
@@ -109,27 +110,56 @@ def popup_terms_with_holds(*, now: datetime) -> QuerySet:
     )
 
 
-def popup_products(*, popup: PopUp, now: datetime | None = None) -> QuerySet:
-    """The products of the pop-up's slice, with everything the storefront needs prefetched.
-
-    Public products only, except in a pre-sale: a product that does not exist yet is usually kept
-    out of the catalogue, and the pre-sale is its only shop window until it graduates.
-    """
-    terms = popup_terms_with_holds(now=now or timezone.now()).filter(popup=popup)
-    images = ProductImage.objects.order_by("display_order", "pk")
+def _popup_slice(popup: PopUp) -> QuerySet:
+    """The products the pop-up sells: its range's, public ones only except in a pre-sale (a product
+    that does not exist yet is usually kept out of the catalogue, and the pre-sale is its only shop
+    window until it graduates), and no parent products."""
     products = popup.range.all_products()
     if popup.kind != PopUp.Kind.PRESALE:
         products = products.filter(is_public=True)
-    return (
-        products.exclude(structure=Product.PARENT)
-        .select_related("product_class", "parent", "parent__product_class")
-        .prefetch_related(
-            Prefetch("popup_terms", queryset=terms, to_attr="popup_terms_here"),
-            Prefetch("images", queryset=images, to_attr="ordered_images"),
-            Prefetch("parent__images", queryset=images, to_attr="ordered_images"),
-            "stockrecords",
-        )
+    return products.exclude(structure=Product.PARENT)
+
+
+def popup_product_ids(popup: PopUp) -> frozenset[int]:
+    """The ids of the products the pop-up sells, kept by each process until the catalogue changes."""
+    return catalogue_kept(
+        f"popup-products:{popup.pk}:{popup.range_id}:{popup.kind}",
+        lambda: frozenset(_popup_slice(popup).values_list("pk", flat=True)),
     )
+
+
+def popup_products(
+    *,
+    popup: PopUp,
+    now: datetime | None = None,
+    product_ids=None,
+    images: bool = True,
+    held: bool = True,
+) -> QuerySet:
+    """The products of the pop-up's slice (only those of `product_ids` if given), with everything
+    the storefront needs prefetched; `images` False: not their images (a basket does without);
+    `held` False: their terms without `units_held` (a hold counts them itself, once locked).
+    """
+    terms = (
+        popup_terms_with_holds(now=now or timezone.now()) if held else PopUpProduct.objects.all()
+    ).filter(popup=popup)
+    if product_ids is None:
+        products = _popup_slice(popup)
+    else:  # a few products (a basket's, a hold's): by id, the slice's ids kept in memory
+        products = Product.objects.filter(pk__in=popup_product_ids(popup).intersection(product_ids))
+    prefetches = [
+        Prefetch("popup_terms", queryset=terms, to_attr="popup_terms_here"),
+        "stockrecords",
+    ]
+    if images:
+        ordered = ProductImage.objects.order_by("display_order", "pk")
+        prefetches += [
+            Prefetch("images", queryset=ordered, to_attr="ordered_images"),
+            Prefetch("parent__images", queryset=ordered, to_attr="ordered_images"),
+        ]
+    return products.select_related(
+        "product_class", "parent", "parent__product_class"
+    ).prefetch_related(*prefetches)
 
 
 def product_units_left(
@@ -169,9 +199,9 @@ def storefront_item(*, popup: PopUp, product, strategy, unlocked: bool = False) 
     price = terms.price if terms is not None and terms.price is not None else regular
     if unlocked and terms is not None and terms.event_price is not None:
         price = terms.event_price
-    images = product.ordered_images
+    images = getattr(product, "ordered_images", [])
     if not images and product.parent_id:
-        images = product.parent.ordered_images
+        images = getattr(product.parent, "ordered_images", [])
     return StorefrontItem(
         product=product,
         terms=terms,
@@ -191,6 +221,7 @@ def popup_storefront(
     unlocked: bool = False,
     product_ids=None,
     by_clock: bool = False,
+    images: bool = True,
 ) -> Storefront:
     """The pop-up as a shopper sees it now: items in display order with honest prices and units left.
 
@@ -199,9 +230,7 @@ def popup_storefront(
     """
     now = now or timezone.now()
     strategy = strategy or Selector().strategy()
-    products = popup_products(popup=popup, now=now)
-    if product_ids is not None:
-        products = products.filter(pk__in=product_ids)
+    products = popup_products(popup=popup, now=now, product_ids=product_ids, images=images)
     items = [
         storefront_item(popup=popup, product=product, strategy=strategy, unlocked=unlocked)
         for product in products
@@ -272,6 +301,23 @@ def basket_get(*, popup: PopUp, token: str) -> PopUpBasket:
     return basket
 
 
+def basket_in(*, slug: str, token: str, user=None) -> PopUpBasket:
+    """basket_get by the pop-up's slug, in one query, with the pop-up as popup_get_visible lets the
+    user see it (an event-only one only through an unlocked basket, or to staff); 404 otherwise."""
+    baskets = PopUpBasket.objects.select_related("popup__range", "placement__ambassador").filter(
+        popup__slug=slug, token=token, status=PopUpBasket.Status.OPEN
+    )
+    basket = baskets.first() if token else None
+    if basket is None:
+        raise Http404("No such basket.")
+    popup = basket.popup
+    if (not popup.is_published or (popup.event_only and not basket.unlocked)) and not (
+        user is not None and user.is_staff
+    ):
+        raise Http404("No such pop-up.")
+    return basket
+
+
 def basket_summary(*, basket: PopUpBasket, strategy=None, now: datetime | None = None):
     """What the basket holds now, priced as the pop-up sells it to this basket; expired holds flagged.
 
@@ -286,6 +332,7 @@ def basket_summary(*, basket: PopUpBasket, strategy=None, now: datetime | None =
         now=now,
         unlocked=basket.unlocked,
         product_ids=[hold.terms.product_id for hold in holds],
+        images=False,
     )
     discount = ambassador_discount(basket)
     items = {

@@ -7,11 +7,12 @@ as finished bytes (plain and gzip) with its ETag, and served from there without 
 or a database query.
 
 A shell is valid while:
-- the catalogue generation it was rendered under is current: any change to a pop-up, its terms, a
-  product, its image or its price bumps it (`popup.receivers`), at once and again on commit;
-- its `valid_until` has not passed: POPUP_PAGE_SHELL_SECONDS after rendering (the feedback sections
-  and anything changed without signals, such as a bulk update, are never older than that), or the
-  pop-up's next change of state by the clock (coming soon → live at `opens_at`), whichever is first.
+- the generation it was rendered under is current: any change to a pop-up, its terms, a product,
+  its image or its price, or to the feedback a page shows (answers, ideas, polls, votes, reviews)
+  bumps it (`popup.receivers`), at once and again on commit;
+- its `valid_until` has not passed: POPUP_PAGE_SHELL_SECONDS after rendering (anything changed
+  without Django's signals, such as a bulk update, is never older than that), or the pop-up's next
+  change of state by the clock (coming soon → live at `opens_at`), whichever is first.
 
 `PageShells` wraps the store's WSGI application to serve stored shells before Django's request
 handling; without it, the pop-up's view serves them, through the middleware.
@@ -78,18 +79,37 @@ def shells_outdate() -> None:
     _generation["value"] = cache_incr(GENERATION_KEY)
     _generation["read_at"] = time.monotonic()
     _memo.clear()
+    _kept.clear()
 
 
-def catalogue_changed(**_signal) -> None:
+def page_changed(**_signal) -> None:
     """Signal receiver: outdate the shells now (this process's next page shows the change) and again
     once the change is committed, so a page rendered meanwhile from the old rows is not kept."""
     shells_outdate()
-    transaction.on_commit(shells_outdate)
+    pending = getattr(transaction.get_connection(), "run_on_commit", [])
+    if not any(entry[1] is shells_outdate for entry in pending):  # once per transaction
+        transaction.on_commit(shells_outdate)
+
+
+_kept: dict[str, tuple[int, float, object]] = {}  # catalogue_kept: generation, when, value
+
+
+def catalogue_kept(key: str, compute):
+    """`compute()`, kept by this process while the catalogue generation stays the same (a minute
+    at most, in case the cache is down and generations cannot be compared)."""
+    generation, now = shells_generation(), time.monotonic()
+    kept = _kept.get(key)
+    if kept is not None and kept[0] == generation and now - kept[1] < 60:
+        return kept[2]
+    value = compute()
+    _kept[key] = (generation, now, value)
+    return value
 
 
 def shells_forget() -> None:
     """Forget this process's copies and generation (tests start each from an empty cache)."""
     _memo.clear()
+    _kept.clear()
     _generation["read_at"] = float("-inf")
 
 

@@ -28,6 +28,7 @@ from integrations.social.feed_files import (
     feeds_refresh,
 )
 from integrations.social.feeds import feed_links, feed_token
+from popup.core.shells import shells_outdate
 from popup.models import PopUp, PopUpProduct
 from tests.factories import PopUpFactory, create_product
 
@@ -429,6 +430,11 @@ class TestSecrecy:
         assert feed_token(popup=popup) not in name
 
 
+def feed_work(callbacks: list) -> list:
+    """What a commit queued apart from outdating the pages' shells (popup.core.shells)."""
+    return [callback for callback in callbacks if callback is not shells_outdate]
+
+
 class TestFreshness:
     def test_a_change_regenerates_the_feeds_once_committed(
         self, client, django_capture_on_commit_callbacks
@@ -447,7 +453,7 @@ class TestFreshness:
             terms.save()  # a second save in the debounce window queues nothing more
             assert default_storage.get_modified_time(name) == written  # not before the commit
 
-        assert len(callbacks) == 1
+        assert len(feed_work(callbacks)) == 1
         assert default_storage.get_modified_time(name) > written
         for platform, fmt in FEEDS:
             assert feed(client, popup, platform, fmt)[0]["sale_price"] == "20.00 EUR"
@@ -466,7 +472,7 @@ class TestFreshness:
                 stockrecord = scarf.stockrecords.get()
                 stockrecord.price = Decimal(price)
                 stockrecord.save()
-        assert len(callbacks) == 1
+        assert len(feed_work(callbacks)) == 1
         assert feed(client, popup)[0]["price"] == "43.00 EUR"
         assert feed(client, None, "meta")[0]["price"] == "43.00 EUR"
 
@@ -489,7 +495,7 @@ class TestFreshness:
         popup = PopUpFactory()
         with django_capture_on_commit_callbacks() as callbacks:
             add(popup, create_product(price=Decimal("10"), image=True))
-        assert callbacks == []
+        assert feed_work(callbacks) == []
 
     def test_an_opening_without_any_save_is_caught_by_the_request(self, client):
         now = timezone.now()

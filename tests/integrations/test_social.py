@@ -244,8 +244,8 @@ class TestJsonLd:
         assert "<script>alert(1)" not in html
         head = HeadParser()
         head.feed(html)
-        # The JSON-LD block and the page's own basket.js, feedback.js and popup.js.
-        assert head.scripts == 4
+        # The JSON-LD block and the page's own live.js, basket.js, feedback.js and popup.js.
+        assert head.scripts == 5
         (item,) = products(head)
         assert item["name"] == title
         assert json.loads(head.json_ld[0])["name"] == "Drop & <friends>"

@@ -139,6 +139,7 @@ def test_readme_has_the_install_snippets():
     assert touched == {
         "frobshop/settings.py",
         "frobshop/urls.py",
+        "frobshop/wsgi.py",
         "frobshop/celery.py",
         "frobshop/__init__.py",
         "templates/oscar/dashboard/orders/order_detail.html",
@@ -221,6 +222,12 @@ def _buy(store: Store, stripe: LocalStripe, mailbox: Mailbox, sale: dict, *, var
     url, slug = store.url, sale["slug"]
     page = requests.get(f"{url}/popup/{slug}/", timeout=TIMEOUT)
     assert page.status_code == 200 and "Winter drop" in page.text
+    # Step 5's PageShells serves it again as the shell for everyone: no cookie, no Vary: Cookie.
+    again = requests.get(f"{url}/popup/{slug}/?pl=x", headers={"Cookie": "sessionid=x"})
+    assert again.text == page.text and again.headers["ETag"] == page.headers["ETag"]
+    assert "cookie" not in again.headers["Vary"].lower() and "Set-Cookie" not in again.headers
+    live = requests.get(f"{url}/popup/{slug}/live/?view=page", timeout=TIMEOUT).json()
+    assert live["state"] == "live" and live["basket"] is None
     embed = requests.get(f"{url}/popup/{slug}/embed/", timeout=TIMEOUT)
     assert embed.status_code == 200 and "Indigo scarf" in embed.text
     oembed = requests.get(

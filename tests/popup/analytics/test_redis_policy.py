@@ -137,6 +137,8 @@ def test_a_stopped_redis_breaks_no_page(client, settings, private_redis, stripe_
         f"/popup/oembed?url=http://testserver/popup/{slug}/&format=json",
         f"/popup/{slug}/share.png",
         f"/popup/{slug}/?code=WRONG",
+        f"/popup/{slug}/live/?view=page",  # the pages' script: views are counted here
+        f"/popup/{slug}/live/?view=page&code=WRONG",
     ]
     for page in pages:
         assert client.get(page).status_code == 200, page

@@ -35,9 +35,10 @@ def today(popup) -> PopUpDayStats:
 def test_the_funnel_is_counted_from_what_shoppers_do(client):
     popup = popup_with_products(1, units_offered=1)
     product = PopUpProduct.objects.get(popup=popup).product
-    client.get(f"/popup/{popup.slug}/")
-    client.get(f"/popup/{popup.slug}/embed/")
-    client.get(f"/popup/{popup.slug}/embed/")
+    # Each page load: the page, then its script's live call, which counts the view.
+    for view in ("page", "embed", "embed"):
+        client.get(f"/popup/{popup.slug}/{'embed/' if view == 'embed' else ''}")
+        client.get(f"/popup/{popup.slug}/live/?view={view}")
     token = client.post(f"/popup/{popup.slug}/basket/new/").json()["basket"]["token"]
     lines = f"/popup/{popup.slug}/basket/lines/"
     headers = {"X-Popup-Basket": token}
@@ -56,7 +57,7 @@ def test_the_funnel_is_counted_from_what_shoppers_do(client):
     counts = (stats.views, stats.embed_views, stats.baskets, stats.checkouts, stats.unmet)
     assert counts == (1, 2, 1, 1, 1)
     assert stats_flush() == 0  # moved once
-    client.get(f"/popup/{popup.slug}/")
+    client.get(f"/popup/{popup.slug}/live/?view=page")
     assert today(popup).views == 2  # added to the same day's row
 
 
@@ -67,6 +68,7 @@ def test_a_crowd_viewing_a_drop_at_once_is_counted_exactly():
         http = Client()
         for _ in range(count):
             http.get(f"/popup/{popup.slug}/embed/")
+            http.get(f"/popup/{popup.slug}/live/?view=embed")
         connection.close()  # each thread has its own database connection
 
     threads = [threading.Thread(target=views, args=(10,)) for _ in range(8)]
@@ -80,5 +82,6 @@ def test_a_crowd_viewing_a_drop_at_once_is_counted_exactly():
 def test_staff_previews_of_drafts_are_not_counted(admin_client):
     popup = popup_with_products(1, is_published=False)
     assert admin_client.get(f"/popup/{popup.slug}/").status_code == 200
+    assert admin_client.get(f"/popup/{popup.slug}/live/?view=page").status_code == 200
     stats_flush()
     assert not PopUpDayStats.objects.exists()

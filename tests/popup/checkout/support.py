@@ -1,9 +1,13 @@
 from decimal import Decimal
 
 import requests
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from popup.checkout.services import ShopperDetails, checkout_pay
 from popup.core.holds import basket_create, hold_set
+from popup.core.shells import shells_forget
 from popup.models import PopUpProduct
 from tests.factories import PopUpFactory, create_product
 from tests.integrations.stripe.support import THREE_D_SECURE, card_token
@@ -83,3 +87,12 @@ def live(client, popup, query: str = "", *, view: str = "page", token: str = "",
     if token:
         headers["HTTP_X_POPUP_BASKET"] = token
     return client.get(url, **headers)
+
+
+def page_queries(client, path: str) -> int:
+    """The queries of rendering a pop-up page, not of serving its stored shell."""
+    cache.clear()
+    shells_forget()
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(path).status_code == 200
+    return len(context.captured_queries)

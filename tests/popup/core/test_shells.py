@@ -138,7 +138,9 @@ def test_event_prices_and_codes_stay_out_of_the_shared_page(client):
     assert live(client, popup).json()["arrival"]["prices"] == {}
 
 
-def test_views_are_counted_by_the_live_call_once_per_page_load_as_the_page_did(client, admin_client):
+def test_views_are_counted_by_the_live_call_once_per_page_load_as_the_page_did(
+    client, admin_client
+):
     popup = popup_with_products(1)
     for _visit in range(3):
         client.get(f"/popup/{popup.slug}/")  # the page alone (a crawler, a prefetch): no view

@@ -2,15 +2,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
-from django.db import IntegrityError, connection
-from django.test.utils import CaptureQueriesContext
+from django.db import IntegrityError
 from django.utils import timezone
 
 from popup.core.selectors import popup_storefront
-from popup.core.shells import shells_forget
 from popup.models import PopUp, PopUpProduct
 from tests.factories import PopUpFactory, PopUpProductFactory, create_product, popup_with_products
+from tests.popup.checkout.support import page_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -156,11 +154,7 @@ class TestPages:
         small, large = popup_with_products(5), popup_with_products(100)
 
         def queries(popup):
-            cache.clear()
-            shells_forget()  # rendered, not the stored shell
-            with CaptureQueriesContext(connection) as context:
-                assert client.get(f"/popup/{popup.slug}/{path}").status_code == 200
-            return len(context.captured_queries)
+            return page_queries(client, f"/popup/{popup.slug}/{path}")
 
         queries(small)  # warm per-process caches (content types, site)
         assert queries(small) == queries(large)

@@ -6,14 +6,13 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from popup.feedback.selectors import answer_speed
 from popup.models import Question
 from popup.templatetags.popup_tags import answer_speed_badge
 from tests.factories import popup_with_products
+from tests.popup.checkout.support import page_queries
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -133,9 +132,7 @@ def test_the_pop_up_page_makes_as_many_queries_with_3_or_30_answered_questions(c
     popup = popup_with_products(3)
 
     def queries():
-        with CaptureQueriesContext(connection) as context:
-            client.get(f"/popup/{popup.slug}/")
-        return len(context.captured_queries)
+        return page_queries(client, f"/popup/{popup.slug}/")
 
     def answered(count):
         for _ in range(count):

@@ -100,7 +100,11 @@ def test_notify_me_on_a_sold_out_product_of_a_live_drop_only(client):
     PopUpProduct.objects.filter(popup=popup, product=sold_out).update(units_sold=1)
 
     html = client.get(f"/popup/{popup.slug}/").content.decode()
-    assert html.count('class="notify"') == 1  # on the sold-out product's card only
+    # Every card has the form, hidden: the scripts show it where nothing can be bought now (the
+    # card marked out, from the live figures as they change).
+    assert html.count('class="notify" data-notify hidden') == 2
+    assert html.count('class="product product--out"') == 1
+    assert f'class="product product--out" data-product="{sold_out.pk}"' in html
     response, _answer = join(client, popup, sold_out.pk)
     assert response.status_code == 202
     response, answer = join(client, popup, available.pk)

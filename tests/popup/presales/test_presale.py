@@ -4,13 +4,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection
-from django.test.utils import CaptureQueriesContext
+from django.db import IntegrityError
 from django.utils import timezone
 
 from popup.core.selectors import popup_storefront
 from popup.models import PopUp, PopUpProduct
 from tests.factories import PopUpFactory, create_product, popup_with_products
+from tests.popup.checkout.support import page_queries
 from tests.popup.dashboard.support import CREATE_URL, errors_of, form_data
 from tests.popup.presales.support import back, presale
 
@@ -86,9 +86,7 @@ def test_a_pre_sale_page_makes_as_many_queries_with_5_or_100_products(client):
     large = popup_with_products(100, kind=PopUp.Kind.PRESALE, presale_goal_units=100)
 
     def queries(popup):
-        with CaptureQueriesContext(connection) as context:
-            assert client.get(f"/popup/{popup.slug}/").status_code == 200
-        return len(context.captured_queries)
+        return page_queries(client, f"/popup/{popup.slug}/")
 
     queries(small)
     assert queries(small) == queries(large)
