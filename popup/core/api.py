@@ -3,6 +3,7 @@ third-party iframes lose cookies in Safari and in-app browsers, and a header can
 another site's form, so these endpoints need no CSRF cookie either."""
 
 import hashlib
+import time
 
 from django.http import Http404, HttpResponseNotModified, JsonResponse
 from django.utils.http import parse_etags
@@ -10,7 +11,7 @@ from django.utils.http import parse_etags
 from popup.analytics.stats import stat_count
 from popup.channels.placements import arrival_record, basket_attribute, unlock_try
 from popup.core.holds import HoldRefused, basket_create, hold_set
-from popup.core.live import arrival_figures, popup_figures
+from popup.core.live import LIVE_SECONDS, arrival_figures, popup_figures
 from popup.core.selectors import (
     BasketSummary,
     Storefront,
@@ -18,6 +19,13 @@ from popup.core.selectors import (
     basket_in,
     basket_summary,
     popup_get_visible,
+)
+from popup.core.shells import (
+    PageShells,
+    shell_language,
+    shell_store,
+    shells_allowed,
+    shells_generation,
 )
 from popup.http.client_ip import client_ip, shopper_ip
 from popup.http.json import json_body, json_body_or_empty, json_view, whole_number
@@ -200,6 +208,7 @@ def popup_live(request, slug: str) -> JsonResponse:
         raise Http404("No such pop-up.")
     if audience:
         stat_count(popup_id=popup.pk, event="embed_views" if view == "embed" else "views")
+    generation = shells_generation()
     figures = popup_figures(popup=popup, strategy=request.strategy)
     placement = arrival.placement
     share_path = placement.get_absolute_url() if placement else popup.get_absolute_url()
@@ -218,4 +227,21 @@ def popup_live(request, slug: str) -> JsonResponse:
         basket.popup = popup
         storefront, summary = basket_summary(basket=basket, strategy=request.strategy)
         payload["basket"] = basket_payload(storefront, summary)
-    return _etagged(request, payload)
+    response = _etagged(request, payload)
+    if (
+        response.status_code == 200
+        and PageShells.shared(request.path, request.META.get("QUERY_STRING", ""), request.META)
+        and popup.is_published
+        and not popup.event_only
+        and shells_allowed()
+    ):  # the same for every such caller: PageShells serves it for a second, counting the views
+        shell_store(
+            request.path,
+            shell_language(request.META.get("QUERY_STRING", "")),
+            response,
+            generation=generation,
+            valid_until=time.time() + LIVE_SECONDS,
+            views_of=popup.pk,
+        )
+        response["X-Popup-Shell"] = "1"
+    return response

@@ -18,10 +18,9 @@ from oscar.core.loading import get_class
 from popup.analytics.counters import rate_count
 from popup.analytics.stats import day_stats_add
 from popup.conf import popup_settings
-from popup.core.selectors import popup_products, storefront_item
+from popup.core.selectors import popup_product_ids, popup_terms_products, storefront_item
 from popup.errors import Refusal
 from popup.http.client_ip import address_key
-from popup.locking import terms_locked
 from popup.models import Hold, PopUp, PopUpBasket, PopUpProduct
 
 Selector = get_class("partner.strategy", "Selector")
@@ -75,8 +74,7 @@ def _refuse_unless_open(popup: PopUp, now: datetime) -> None:
 
 
 def _refuse_beyond_limits(basket: PopUpBasket, terms, quantity: int, active) -> None:
-    """The shopper's own limits, before the product's row is locked (they concern this basket, locked
-    already, and its address, not the other shoppers of the product), in one aggregate:
+    """The shopper's own limits, in one aggregate:
 
     - the pop-up's per-customer limit over the basket's lines;
     - no client address holds more than POPUP_UNITS_HELD_PER_ADDRESS units of the pop-up at once,
@@ -127,8 +125,8 @@ def hold_set(
 
     Never holds a unit that is sold or held by another basket, nor more than the per-customer limit.
     Each change restarts the timer of the basket's active holds. The product's terms row, which
-    every shopper of the product waits for, is locked for three statements: the others' holds, this
-    hold written, the commit.
+    every shopper of the product waits for, is locked as it is read with its product, then for
+    the shopper's limits, the others' holds, this hold written, the timers and the commit.
     """
     now = now or timezone.now()
     popup = basket.popup
@@ -145,24 +143,24 @@ def hold_set(
         return None
 
     _refuse_unless_open(popup, now)
-    products = popup_products(
-        popup=popup, now=now, product_ids=[product_id], images=False, held=False
-    )
-    product = products.first()
-    if product is None:
+    if product_id not in popup_product_ids(popup):
         raise HoldRefused(_("This product is not sold in this pop-up."), code="unknown_product")
-    terms = product.popup_terms_here[0] if product.popup_terms_here else None
-    if terms is None:
-        terms, _created = PopUpProduct.objects.get_or_create(popup=popup, product=product)
+    locked = popup_terms_products(
+        popup=popup, product_ids=[product_id], now=now, held=False, lock=True
+    )
+    if not locked:  # a product of the pop-up's range without terms of its own yet
+        PopUpProduct.objects.get_or_create(popup=popup, product_id=product_id)
+        locked = popup_terms_products(
+            popup=popup, product_ids=[product_id], now=now, held=False, lock=True
+        )
+    (product,) = locked
+    terms = product.popup_terms_here[0]
     active = Hold.objects.active(now)
     _refuse_beyond_limits(basket, terms, quantity, active)
-
-    terms = terms_locked([terms.pk])[terms.pk]
     terms.units_held = (
         active.filter(terms=terms).exclude(basket=basket).aggregate(units=Sum("quantity"))["units"]
         or 0
     )
-    product.popup_terms_here = [terms]  # the locked, current figures
     item = storefront_item(popup=popup, product=product, strategy=Selector().strategy())
     if item.price is None:
         raise HoldRefused(_("This product is not on sale yet."), code="no_price")

@@ -5,7 +5,6 @@ that the page's script and the embed read (and that a stream could push):
 
     {
       "state": "live", "state_label": "Live", "opens_at": "…", "closes_at": "…",
-      "seconds_to_change": 3540,              # to opens_at when coming soon, closes_at when open
       "units_left": 115,                      # the whole drop; null when a product has no cap
       "products": {"12": {"units_left": 3, "title": "…"}},  # units_left null: not capped
       "presale_html": "…",                    # the pre-sale's progress, rendered; "" if none
@@ -16,8 +15,9 @@ that the page's script and the embed read (and that a stream could push):
         "prices": {"12": {"price": "€49.00"}}  # event prices, for an unlocked arrival only
       },
       "basket": {…} | null,                   # the X-Popup-Basket token's basket (see api)
-      "computed_at": "…"
     }
+
+Nothing in it changes unless a figure does, so its ETag does not either: a poll gets a 304.
 
 The shared part is computed at most once a second per pop-up and kept in the cache; the arrival
 and the basket are the caller's own.
@@ -31,7 +31,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from oscar.templatetags.currency_filters import currency
 
-from popup.cache import cache_get, cache_set
+from popup.cache import cache_add, cache_get, cache_set
 from popup.channels.placements import Arrival
 from popup.core.selectors import popup_storefront
 from popup.models import PopUp
@@ -45,20 +45,22 @@ def _figures_key(popup: PopUp) -> str:
 
 
 def popup_figures(*, popup: PopUp, strategy=None) -> dict:
-    """The figures every shopper of the pop-up shares, never older than LIVE_SECONDS."""
+    """The figures every shopper of the pop-up shares, never older than LIVE_SECONDS, or twice
+    that while another process is computing them (so a crowd computes them once a second)."""
     key = _figures_key(popup)
     kept = cache_get(key)
-    if kept is not None and time.time() - kept["at"] < LIVE_SECONDS:
-        return kept["figures"]
+    if kept is not None:
+        age = time.time() - kept["at"]
+        if age < LIVE_SECONDS or (
+            age < 2 * LIVE_SECONDS and not cache_add(f"{key}:after:{kept['at']}", 1, 5)
+        ):
+            return kept["figures"]
     storefront = popup_storefront(popup=popup, strategy=strategy)
-    now = storefront.now
-    target = storefront.countdown_target
     figures = {
         "state": storefront.state.value,
         "state_label": str(storefront.state.label),
         "opens_at": popup.opens_at.isoformat(),
         "closes_at": popup.closes_at.isoformat(),
-        "seconds_to_change": max(0, int((target - now).total_seconds())) if target else None,
         "units_left": storefront.units_left,
         "products": {
             str(item.product.pk): {"units_left": item.units_left, "title": item.title}
@@ -72,7 +74,6 @@ def popup_figures(*, popup: PopUp, strategy=None) -> dict:
             if storefront.presale
             else ""
         ),
-        "computed_at": now.isoformat(),
     }
     cache_set(key, {"at": time.time(), "figures": figures}, 60)
     return figures

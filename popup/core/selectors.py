@@ -162,6 +162,28 @@ def popup_products(
     ).prefetch_related(*prefetches)
 
 
+def popup_terms_products(
+    *, popup: PopUp, product_ids, now: datetime, held: bool = True, lock: bool = False
+) -> list:
+    """The products of `product_ids` that the pop-up sells and has terms for, in two queries (for a
+    basket's few lines, and a hold): each with its terms as `popup_terms_here` (their `units_held`
+    counted unless `held` is False; the terms rows locked FOR UPDATE if `lock`, which needs `held`
+    False) and its stock records prefetched, as popup_products gives them, without images."""
+    sold = popup_product_ids(popup).intersection(product_ids)
+    terms = popup_terms_with_holds(now=now) if held else PopUpProduct.objects.all()
+    terms = terms.filter(popup=popup, product_id__in=sold).select_related(
+        "product__product_class", "product__parent__product_class"
+    )
+    if lock:
+        terms = terms.select_for_update(of=("self",)).order_by("pk")
+    products = []
+    for row in terms.prefetch_related("product__stockrecords"):
+        product = row.product
+        product.popup_terms_here, product.ordered_images = [row], []
+        products.append(product)
+    return products
+
+
 def product_units_left(
     product, terms: PopUpProduct | None, stockrecord, *, kind: str
 ) -> int | None:
@@ -325,14 +347,22 @@ def basket_summary(*, basket: PopUpBasket, strategy=None, now: datetime | None =
     Returns a storefront of the basket's products only (state by the clock) and the summary.
     """
     now = now or timezone.now()
+    popup = basket.popup
     holds = list(basket.holds.select_related("terms").order_by("terms__display_order", "pk"))
-    storefront = popup_storefront(
-        popup=basket.popup,
-        strategy=strategy,
+    products = popup_terms_products(
+        popup=popup, product_ids=[hold.terms.product_id for hold in holds], now=now
+    )
+    strategy = strategy or Selector().strategy()
+    storefront = Storefront(
+        popup=popup,
+        items=[
+            storefront_item(
+                popup=popup, product=product, strategy=strategy, unlocked=basket.unlocked
+            )
+            for product in products
+        ],
+        state=popup.state_at(now, units_left=None),
         now=now,
-        unlocked=basket.unlocked,
-        product_ids=[hold.terms.product_id for hold in holds],
-        images=False,
     )
     discount = ambassador_discount(basket)
     items = {

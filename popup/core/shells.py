@@ -15,7 +15,9 @@ A shell is valid while:
   change of state by the clock (coming soon → live at `opens_at`), whichever is first.
 
 `PageShells` wraps the store's WSGI application to serve stored shells before Django's request
-handling; without it, the pop-up's view serves them, through the middleware.
+handling; without it, the pop-up's view serves them, through the middleware. The live call's answer
+to a shopper with no basket and no arrival of their own (most of a crowd) is the same for everyone
+too: it is kept for a second the same way, and PageShells counts the view it stands for.
 """
 
 import gzip
@@ -29,7 +31,7 @@ from django.db import transaction
 from django.utils.http import parse_etags
 from oscar.core.loading import get_class
 
-from popup.cache import cache_get, cache_incr, cache_set
+from popup.cache import cache_add, cache_get, cache_incr, cache_set
 from popup.conf import popup_settings
 
 GENERATION_KEY = "popup-shells:generation"
@@ -49,6 +51,7 @@ class Shell:
     etag: str
     generation: int
     valid_until: float  # time.time() after which it is rendered again
+    views_of: int | None = None  # a live-figures answer: the pop-up whose views ?view= counts
 
 
 _generation = {"value": 0, "read_at": float("-inf")}
@@ -138,8 +141,27 @@ def shell_get(path: str, language: str) -> Shell | None:
     return None
 
 
+def shell_awaited(path: str, language: str, *, seconds: float = 2.0) -> Shell | None:
+    """None when this caller should render the missing shell; else the shell another process
+    rendered meanwhile (a crowd arriving at the opening renders the page once, not once each)."""
+    if cache_add(_key(path, language) + ":rendering", 1, 5):
+        return None
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        if (shell := shell_get(path, language)) is not None:
+            return shell
+    return None
+
+
 def shell_store(
-    path: str, language: str, response, *, generation: int, valid_until: float
+    path: str,
+    language: str,
+    response,
+    *,
+    generation: int,
+    valid_until: float,
+    views_of: int | None = None,
 ) -> Shell | None:
     """Keep the view's answer as the shell of this path; None when it is not shareable (not a 200,
     or it sets a cookie or varies by one: something in it read the session)."""
@@ -159,6 +181,7 @@ def shell_store(
         etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
         generation=generation,
         valid_until=valid_until,
+        views_of=views_of,
     )
     key = _key(path, language)
     cache_set(key, shell, max(1, int(valid_until - time.time()) + 1))
@@ -181,6 +204,7 @@ def shell_answer(shell: Shell, *, accept_encoding: str, if_none_match: str):
 
 
 _REASONS = {200: "200 OK", 304: "304 Not Modified"}
+LIVE_SUFFIX = "/live/"  # the live figures' path (popup.core.api.popup_live)
 # Headers of an answer that are not the middleware's to add to every shell.
 _PER_ANSWER = {name.lower() for name in KEPT_HEADERS} | {
     "content-length",
@@ -214,11 +238,14 @@ class PageShells:
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return self.application(environ, start_response)
-        language = shell_language(environ.get("QUERY_STRING", ""))
+        query = environ.get("QUERY_STRING", "")
+        language = shell_language(query)
         outer = self.outer_headers.get((path, language))
-        if outer is not None:
+        if outer is not None and self.shared(path, query, environ):
             shell = shell_get(path, language)
             if shell is not None:
+                if shell.views_of is not None:
+                    self.count_view(shell.views_of, parse_qs(query).get("view", [""])[0])
                 status, headers, body = shell_answer(
                     shell,
                     accept_encoding=environ.get("HTTP_ACCEPT_ENCODING", ""),
@@ -236,3 +263,18 @@ class PageShells:
             return start_response(status, headers, exc_info)
 
         return self.application(environ, learn)
+
+    @staticmethod
+    def shared(path: str, query: str, environ) -> bool:
+        """Whether the request may get a shared answer: any for a page (its query is read by its
+        script); for the live figures, only a call with no basket and no arrival of its own."""
+        if not path.endswith(LIVE_SUFFIX):
+            return True
+        return not environ.get("HTTP_X_POPUP_BASKET") and set(parse_qs(query)) <= {"view", "lang"}
+
+    @staticmethod
+    def count_view(popup_id: int, view: str) -> None:
+        from popup.analytics.stats import stat_count  # the models, once Django is set up
+
+        if view in ("page", "embed"):
+            stat_count(popup_id=popup_id, event="embed_views" if view == "embed" else "views")

@@ -21,6 +21,7 @@ from popup.core.selectors import popup_get_visible, popup_storefront
 from popup.core.shells import (
     Shell,
     shell_answer,
+    shell_awaited,
     shell_get,
     shell_language,
     shell_store,
@@ -113,6 +114,8 @@ def _storefront_page(request, slug: str, *, template: str, embedded: bool, polic
         return _shell_response(request, shell)
     popup = PopUp.objects.select_related("range").filter(slug=slug).first()
     if sharing and popup is not None and popup.is_published and not popup.event_only:
+        if (shell := shell_awaited(request.path, language)) is not None:
+            return _shell_response(request, shell)
         generation = shells_generation()  # before rendering: a change meanwhile outdates it
         response = _render_storefront(
             request, popup, template=template, embedded=embedded, arrival=Arrival(), shared=True

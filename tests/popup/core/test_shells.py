@@ -1,6 +1,7 @@
 """The pop-up page as a shell the same for everyone, and the live call that carries the rest."""
 
 import gzip
+import json
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -195,3 +196,28 @@ def test_a_store_whose_prices_depend_on_the_request_is_told_and_gets_pages_per_v
     assert first["Cache-Control"] == "no-cache" and "ETag" not in first
     settings.POPUP_SHARED_PAGES = None
     assert shared_pages_check(None) == []  # the reference store uses Oscar's own Selector
+
+
+def test_a_crowd_without_baskets_shares_one_live_answer_a_second_and_each_view_counts(app):
+    popup = popup_with_products(2)
+    path = f"/popup/{popup.slug}/live/"
+    first = wsgi_get(app, path, "view=page")  # computed by the view, kept for a second
+    assert first[0] == "200 OK" and first[1]["cache-control"] == "private, max-age=1"
+    with CaptureQueriesContext(connection) as queries:
+        shared = [wsgi_get(app, path, view) for view in ("view=page", "view=embed", "")]
+    assert len(queries.captured_queries) == 0
+    assert {body for _status, _headers, body in shared} == {first[2]}
+    # A shopper with a basket, or who came by a placement or a campaign, gets their own answer.
+    basket = basket_create(popup=popup)
+    own = wsgi_get(app, path, "view=page", HTTP_X_POPUP_BASKET=basket.token)
+    assert json.loads(own[2])["basket"]["token"] == basket.token
+    campaign = wsgi_get(app, path, "view=page&utm_source=instagram")
+    assert json.loads(campaign[2])["arrival"]["utm"] == {"source": "instagram"}
+    stats_flush()
+    day = PopUpDayStats.objects.get(popup=popup)
+    assert (day.views, day.embed_views) == (4, 1)
+    time.sleep(1.1)  # a second later, the figures are computed again
+    assert wsgi_get(app, path)[1]["etag"] == first[1]["etag"]  # nothing changed meanwhile
+    hold_set(basket=basket, product_id=popup.product_terms.first().product_id, quantity=1)
+    time.sleep(1.1)
+    assert json.loads(wsgi_get(app, path)[2])["units_left"] == 19
