@@ -18,9 +18,15 @@ from oscar.core.loading import get_class
 from popup.analytics.counters import rate_count
 from popup.analytics.stats import day_stats_add
 from popup.conf import popup_settings
-from popup.core.selectors import popup_product_ids, popup_terms_products, storefront_item
+from popup.core.selectors import (
+    popup_product_ids,
+    popup_terms_products,
+    product_units_left,
+    storefront_item,
+)
 from popup.errors import Refusal
 from popup.http.client_ip import address_key
+from popup.locking import terms_locked
 from popup.models import Hold, PopUp, PopUpBasket, PopUpProduct
 
 Selector = get_class("partner.strategy", "Selector")
@@ -125,8 +131,7 @@ def hold_set(
 
     Never holds a unit that is sold or held by another basket, nor more than the per-customer limit.
     Each change restarts the timer of the basket's active holds. The product's terms row, which
-    every shopper of the product waits for, is locked as it is read with its product, then for
-    the shopper's limits, the others' holds, this hold written, the timers and the commit.
+    every shopper of the product waits for, is locked for as little as can be (see below).
     """
     now = now or timezone.now()
     popup = basket.popup
@@ -142,44 +147,48 @@ def hold_set(
         Hold.objects.filter(basket=basket, terms__product_id=product_id).delete()
         return None
 
+    # First what the catalogue, this basket and its address decide, without the product's lock.
     _refuse_unless_open(popup, now)
     if product_id not in popup_product_ids(popup):
         raise HoldRefused(_("This product is not sold in this pop-up."), code="unknown_product")
-    locked = popup_terms_products(
-        popup=popup, product_ids=[product_id], now=now, held=False, lock=True
-    )
-    if not locked:  # a product of the pop-up's range without terms of its own yet
+    found = popup_terms_products(popup=popup, product_ids=[product_id], now=now, held=False)
+    if not found:  # a product of the pop-up's range without terms of its own yet
         PopUpProduct.objects.get_or_create(popup=popup, product_id=product_id)
-        locked = popup_terms_products(
-            popup=popup, product_ids=[product_id], now=now, held=False, lock=True
-        )
-    (product,) = locked
+        found = popup_terms_products(popup=popup, product_ids=[product_id], now=now, held=False)
+    (product,) = found
     terms = product.popup_terms_here[0]
+    strategy = Selector().strategy()
+    terms.units_held = 0
+    if storefront_item(popup=popup, product=product, strategy=strategy).price is None:
+        raise HoldRefused(_("This product is not on sale yet."), code="no_price")
     active = Hold.objects.active(now)
     _refuse_beyond_limits(basket, terms, quantity, active)
+    reserved_until = now + timedelta(minutes=popup.hold_minutes)
+    # The basket's other lines restart their timer (undone with the rest if this one is refused).
+    active.filter(basket=basket).exclude(terms=terms).update(reserved_until=reserved_until)
+
+    # Then the product's row, which every shopper of the product waits for: locked for three
+    # statements, the units held by the others (counted once the lock is ours), this hold, commit.
+    terms = terms_locked([terms.pk])[terms.pk]
     terms.units_held = (
         active.filter(terms=terms).exclude(basket=basket).aggregate(units=Sum("quantity"))["units"]
         or 0
     )
-    item = storefront_item(popup=popup, product=product, strategy=Selector().strategy())
-    if item.price is None:
-        raise HoldRefused(_("This product is not on sale yet."), code="no_price")
-    if item.units_left is not None and quantity > item.units_left:
+    stockrecord = strategy.fetch_for_product(product).stockrecord
+    left = product_units_left(product, terms, stockrecord, kind=popup.kind)
+    if left is not None and quantity > left:
         message = (
             _("Sold out: every unit is sold or in someone's basket.")
-            if item.units_left == 0
-            else _("Only %(n)d left.") % {"n": item.units_left}
+            if left == 0
+            else _("Only %(n)d left.") % {"n": left}
         )
-        raise HoldRefused(message, code="not_enough", available=item.units_left)
-
-    reserved_until = now + timedelta(minutes=popup.hold_minutes)
+        raise HoldRefused(message, code="not_enough", available=left)
     (hold,) = Hold.objects.bulk_create(
         [Hold(basket=basket, terms=terms, quantity=quantity, reserved_until=reserved_until)],
         update_conflicts=True,
         unique_fields=["basket", "terms"],
         update_fields=["quantity", "reserved_until"],
     )
-    active.filter(basket=basket).exclude(terms=terms).update(reserved_until=reserved_until)
     return hold
 
 
