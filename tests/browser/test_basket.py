@@ -28,6 +28,7 @@ def test_adding_to_the_basket_holds_units_and_shows_the_timer(page, store_url, h
     expect(shop.locator("[data-basket]")).to_contain_text("1 item in your basket · €40.00")
     expect(shop.locator("[data-basket-timer]")).to_have_text(re.compile(r"^9:[0-5]\d$"))
     expect(first.locator("[data-stock]")).to_have_text("2 left")
+    expect(first.locator("[data-error]")).to_have_text("")  # the first Add made the basket: a 201
 
     first.get_by_role("button", name="One more Product 000").click()
     expect(first.locator("[data-count]")).to_have_text("2")

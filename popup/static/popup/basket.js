@@ -141,7 +141,7 @@
     send(productId, count)
       .then(function (result) {
         if (result.data.basket) render(result.data.basket);
-        if (result.status !== 200) error.textContent = result.data.error || "Something went wrong, please try again.";
+        if (result.status >= 300) error.textContent = result.data.error || "Something went wrong, please try again.";
       })
       .catch(function (failure) {
         error.textContent = (failure && failure.message && !(failure instanceof TypeError))
