@@ -3,7 +3,6 @@ third-party iframes lose cookies in Safari and in-app browsers, and a header can
 another site's form, so these endpoints need no CSRF cookie either."""
 
 import hashlib
-import time
 
 from django.http import Http404, HttpResponseNotModified, JsonResponse
 from django.utils.http import parse_etags
@@ -178,6 +177,7 @@ def _etagged(request, payload: dict) -> JsonResponse:
         response = HttpResponseNotModified()
     response["ETag"] = etag
     response["Cache-Control"] = "private, max-age=1"  # the figures are a second old at most
+    response["Vary"] = TOKEN_HEADER  # a cache must not answer one basket's call with another's
     return response
 
 
@@ -209,7 +209,7 @@ def popup_live(request, slug: str) -> JsonResponse:
     if audience:
         stat_count(popup_id=popup.pk, event="embed_views" if view == "embed" else "views")
     generation = shells_generation()
-    figures = popup_figures(popup=popup, strategy=request.strategy)
+    figures, computed_at = popup_figures(popup=popup, strategy=request.strategy)
     placement = arrival.placement
     share_path = placement.get_absolute_url() if placement else popup.get_absolute_url()
     payload = {
@@ -240,7 +240,7 @@ def popup_live(request, slug: str) -> JsonResponse:
             shell_language(request.META.get("QUERY_STRING", "")),
             response,
             generation=generation,
-            valid_until=time.time() + LIVE_SECONDS,
+            valid_until=computed_at + LIVE_SECONDS,  # figures a second old at most
             views_of=popup.pk,
         )
         response["X-Popup-Shell"] = "1"

@@ -44,9 +44,10 @@ def _figures_key(popup: PopUp) -> str:
     return f"popup-live:{popup.pk}:{popup.updated_at.timestamp()}"
 
 
-def popup_figures(*, popup: PopUp, strategy=None) -> dict:
-    """The figures every shopper of the pop-up shares, never older than LIVE_SECONDS, or twice
-    that while another process is computing them (so a crowd computes them once a second)."""
+def popup_figures(*, popup: PopUp, strategy=None) -> tuple[dict, float]:
+    """The figures every shopper of the pop-up shares and when they were computed (time.time()):
+    never older than LIVE_SECONDS, or twice that while another process is computing them (so a
+    crowd computes them once a second)."""
     key = _figures_key(popup)
     kept = cache_get(key)
     if kept is not None:
@@ -54,7 +55,7 @@ def popup_figures(*, popup: PopUp, strategy=None) -> dict:
         if age < LIVE_SECONDS or (
             age < 2 * LIVE_SECONDS and not cache_add(f"{key}:after:{kept['at']}", 1, 5)
         ):
-            return kept["figures"]
+            return kept["figures"], kept["at"]
     storefront = popup_storefront(popup=popup, strategy=strategy)
     figures = {
         "state": storefront.state.value,
@@ -75,8 +76,9 @@ def popup_figures(*, popup: PopUp, strategy=None) -> dict:
             else ""
         ),
     }
-    cache_set(key, {"at": time.time(), "figures": figures}, 60)
-    return figures
+    at = time.time()
+    cache_set(key, {"at": at, "figures": figures}, 60)
+    return figures, at
 
 
 def landing_query(arrival: Arrival) -> str:

@@ -38,7 +38,7 @@ GENERATION_KEY = "popup-shells:generation"
 GENERATION_MEMO_SECONDS = 1.0  # how long a process trusts the generation it last read
 # The view's own headers that a shell keeps; the rest is per answer (length, encoding) or set by
 # the middleware around the view, which PageShells learns from the first answer it passes through.
-KEPT_HEADERS = ("Content-Type", "Content-Security-Policy", "Cache-Control", "X-Robots-Tag")
+KEPT_HEADERS = ("Content-Type", "Content-Security-Policy", "Cache-Control", "X-Robots-Tag", "Vary")
 
 Selector = get_class("partner.strategy", "Selector")
 
@@ -191,7 +191,9 @@ def shell_store(
 
 def shell_answer(shell: Shell, *, accept_encoding: str, if_none_match: str):
     """(status, headers, body) of the answer: 304 when the client has it, gzip when it takes it."""
-    headers = [*shell.headers, ("ETag", shell.etag), ("Vary", "Accept-Encoding")]
+    own = [value for name, value in shell.headers if name == "Vary"]
+    headers = [(name, value) for name, value in shell.headers if name != "Vary"]
+    headers += [("ETag", shell.etag), ("Vary", ", ".join(["Accept-Encoding", *own]))]
     if if_none_match and shell.etag in parse_etags(if_none_match):
         return 304, headers, b""
     if "gzip" in accept_encoding.lower():

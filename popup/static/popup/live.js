@@ -128,7 +128,11 @@
     }
     var headers = { "X-Popup-Basket": live.token() || "" };
     if (!first && etag) headers["If-None-Match"] = etag;
-    loading = fetch("/popup/" + slug + "/live/?" + query, { credentials: "omit", headers: headers })
+    // Not from the browser's cache: a reload must see the basket made a second ago (the ETag above
+    // spares the transfer when nothing changed).
+    loading = fetch("/popup/" + slug + "/live/?" + query, {
+      credentials: "omit", cache: "no-store", headers: headers
+    })
       .then(function (response) {
         if (response.status !== 200) return null;  // 304: nothing changed
         etag = response.headers.get("ETag") || "";

@@ -203,10 +203,14 @@ def test_a_crowd_without_baskets_shares_one_live_answer_a_second_and_each_view_c
     path = f"/popup/{popup.slug}/live/"
     first = wsgi_get(app, path, "view=page")  # computed by the view, kept for a second
     assert first[0] == "200 OK" and first[1]["cache-control"] == "private, max-age=1"
+    assert "X-Popup-Basket" in first[1]["vary"]  # no cache gives one basket's answer to another
     with CaptureQueriesContext(connection) as queries:
         shared = [wsgi_get(app, path, view) for view in ("view=page", "view=embed", "")]
     assert len(queries.captured_queries) == 0
     assert {body for _status, _headers, body in shared} == {first[2]}
+    assert {headers["vary"] for _status, headers, _body in shared} == {
+        "Accept-Encoding, X-Popup-Basket"
+    }
     # A shopper with a basket, or who came by a placement or a campaign, gets their own answer.
     basket = basket_create(popup=popup)
     own = wsgi_get(app, path, "view=page", HTTP_X_POPUP_BASKET=basket.token)
