@@ -157,9 +157,9 @@ def hold_set(
         found = popup_terms_products(popup=popup, product_ids=[product_id], now=now, held=False)
     (product,) = found
     terms = product.popup_terms_here[0]
-    strategy = Selector().strategy()
     terms.units_held = 0
-    if storefront_item(popup=popup, product=product, strategy=strategy).price is None:
+    item = storefront_item(popup=popup, product=product, strategy=Selector().strategy())
+    if item.price is None:
         raise HoldRefused(_("This product is not on sale yet."), code="no_price")
     active = Hold.objects.active(now)
     _refuse_beyond_limits(basket, terms, quantity, active)
@@ -174,8 +174,7 @@ def hold_set(
         active.filter(terms=terms).exclude(basket=basket).aggregate(units=Sum("quantity"))["units"]
         or 0
     )
-    stockrecord = strategy.fetch_for_product(product).stockrecord
-    left = product_units_left(product, terms, stockrecord, kind=popup.kind)
+    left = product_units_left(product, terms, item.stockrecord, kind=popup.kind)
     if left is not None and quantity > left:
         message = (
             _("Sold out: every unit is sold or in someone's basket.")

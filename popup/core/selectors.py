@@ -35,6 +35,7 @@ class StorefrontItem:
     currency: str
     units_left: int | None  # None: nothing caps this product
     image: "ProductImage | None"
+    stockrecord: object = None  # the one the strategy chose
 
     @property
     def title(self) -> str:
@@ -128,54 +129,32 @@ def popup_product_ids(popup: PopUp) -> frozenset[int]:
     )
 
 
-def popup_products(
-    *,
-    popup: PopUp,
-    now: datetime | None = None,
-    product_ids=None,
-    images: bool = True,
-    held: bool = True,
-) -> QuerySet:
-    """The products of the pop-up's slice (only those of `product_ids` if given), with everything
-    the storefront needs prefetched; `images` False: not their images (a basket does without);
-    `held` False: their terms without `units_held` (a hold counts them itself, once locked).
-    """
-    terms = (
-        popup_terms_with_holds(now=now or timezone.now()) if held else PopUpProduct.objects.all()
-    ).filter(popup=popup)
-    if product_ids is None:
-        products = _popup_slice(popup)
-    else:  # a few products (a basket's, a hold's): by id, the slice's ids kept in memory
-        products = Product.objects.filter(pk__in=popup_product_ids(popup).intersection(product_ids))
-    prefetches = [
-        Prefetch("popup_terms", queryset=terms, to_attr="popup_terms_here"),
-        "stockrecords",
-    ]
-    if images:
-        ordered = ProductImage.objects.order_by("display_order", "pk")
-        prefetches += [
-            Prefetch("images", queryset=ordered, to_attr="ordered_images"),
-            Prefetch("parent__images", queryset=ordered, to_attr="ordered_images"),
-        ]
-    return products.select_related(
-        "product_class", "parent", "parent__product_class"
-    ).prefetch_related(*prefetches)
+def popup_products(*, popup: PopUp, now: datetime | None = None) -> QuerySet:
+    """The products of the pop-up's slice, with everything the storefront needs prefetched."""
+    terms = popup_terms_with_holds(now=now or timezone.now()).filter(popup=popup)
+    images = ProductImage.objects.order_by("display_order", "pk")
+    return (
+        _popup_slice(popup)
+        .select_related("product_class", "parent", "parent__product_class")
+        .prefetch_related(
+            Prefetch("popup_terms", queryset=terms, to_attr="popup_terms_here"),
+            Prefetch("images", queryset=images, to_attr="ordered_images"),
+            Prefetch("parent__images", queryset=images, to_attr="ordered_images"),
+            "stockrecords",
+        )
+    )
 
 
-def popup_terms_products(
-    *, popup: PopUp, product_ids, now: datetime, held: bool = True, lock: bool = False
-) -> list:
+def popup_terms_products(*, popup: PopUp, product_ids, now: datetime, held: bool = True) -> list:
     """The products of `product_ids` that the pop-up sells and has terms for, in two queries (for a
     basket's few lines, and a hold): each with its terms as `popup_terms_here` (their `units_held`
-    counted unless `held` is False; the terms rows locked FOR UPDATE if `lock`, which needs `held`
-    False) and its stock records prefetched, as popup_products gives them, without images."""
+    counted unless `held` is False) and its stock records prefetched, as popup_products gives them,
+    without images."""
     sold = popup_product_ids(popup).intersection(product_ids)
     terms = popup_terms_with_holds(now=now) if held else PopUpProduct.objects.all()
     terms = terms.filter(popup=popup, product_id__in=sold).select_related(
         "product__product_class", "product__parent__product_class"
     )
-    if lock:
-        terms = terms.select_for_update(of=("self",)).order_by("pk")
     products = []
     for row in terms.prefetch_related("product__stockrecords"):
         product = row.product
@@ -232,6 +211,7 @@ def storefront_item(*, popup: PopUp, product, strategy, unlocked: bool = False) 
         currency=currency,
         units_left=product_units_left(product, terms, info.stockrecord, kind=popup.kind),
         image=images[0] if images else None,
+        stockrecord=info.stockrecord,
     )
 
 
@@ -241,37 +221,32 @@ def popup_storefront(
     strategy=None,
     now: datetime | None = None,
     unlocked: bool = False,
-    product_ids=None,
     by_clock: bool = False,
-    images: bool = True,
 ) -> Storefront:
     """The pop-up as a shopper sees it now: items in display order with honest prices and units left.
 
-    `product_ids`: only these products (a basket's), and the state by the clock alone, as with
-    `by_clock`, which a shared page shell uses: sold out is a live figure, not part of the page.
+    `by_clock`: the state by the clock alone, as a shared page shell has it (sold out is a live
+    figure, not part of the page).
     """
     now = now or timezone.now()
     strategy = strategy or Selector().strategy()
-    products = popup_products(popup=popup, now=now, product_ids=product_ids, images=images)
+    products = popup_products(popup=popup, now=now)
     items = [
         storefront_item(popup=popup, product=product, strategy=strategy, unlocked=unlocked)
         for product in products
     ]
     items.sort(key=lambda item: (item.terms.display_order if item.terms else 1000, item.title))
-    whole = product_ids is None
     units = (
-        Storefront(popup=popup, items=items, state=PopUp.State.DRAFT, now=now).units_left
-        if whole and not by_clock
-        else None
+        None
+        if by_clock
+        else Storefront(popup=popup, items=items, state=PopUp.State.DRAFT, now=now).units_left
     )
     return Storefront(
         popup=popup,
         items=items,
         state=popup.state_at(now, units_left=units),
         now=now,
-        presale=(
-            presale_progress(popup=popup) if whole and popup.kind == PopUp.Kind.PRESALE else None
-        ),
+        presale=presale_progress(popup=popup) if popup.kind == PopUp.Kind.PRESALE else None,
     )
 
 

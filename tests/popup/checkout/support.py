@@ -78,12 +78,8 @@ def stripe_reports(basket, step, events, *, secret: str) -> None:
 
 def live(client, popup, query: str = "", *, view: str = "page", token: str = "", **headers):
     """The live call as the page's script makes it on arrival: the page's query, and the view."""
-    separator = "&" if query else ""
-    url = (
-        f"/popup/{popup.slug}/live/?{query}{separator}view={view}"
-        if view
-        else (f"/popup/{popup.slug}/live/?{query}")
-    )
+    view_query = f"view={view}" if view else ""
+    url = f"/popup/{popup.slug}/live/?" + "&".join(part for part in (query, view_query) if part)
     if token:
         headers["HTTP_X_POPUP_BASKET"] = token
     return client.get(url, **headers)
