@@ -3,7 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format bench services clean
+.PHONY: demo test lint format bench services messages clean
+
+# The plugin's translations, compiled from the catalogues in the repository (Babel, an Oscar
+# dependency, compiles them: no system package needed). The wheel ships the compiled files.
+CATALOGUES := $(wildcard popup/locale/*/LC_MESSAGES/django.po integrations/*/locale/*/LC_MESSAGES/django.po)
+COMPILED := $(CATALOGUES:.po=.mo)
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,12 +17,22 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 ## Set up a SQLite store with demo data and run it (store on :8000, social host page on :8001).
-demo: $(BIN)/.installed
+demo: $(BIN)/.installed $(COMPILED)
 	$(BIN)/python manage.py demo
 
 ## Run every test against PostgreSQL and Redis, with the browser tests in Debian's Chromium.
-test: $(BIN)/.installed services
+test: $(BIN)/.installed services node_modules/.package-lock.json $(COMPILED)
 	$(BIN)/pytest
+
+## What the browser tests inject into pages (axe-core), from the npm registry.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+
+## Compile the translation catalogues (after editing a .po file).
+messages: $(COMPILED)
+
+%.mo: %.po $(BIN)/.installed
+	$(BIN)/pybabel -q compile -i $< -o $@
 
 ## Make sure PostgreSQL, Redis, Chromium and the fonts the tests use are there (installs or starts them).
 services:

@@ -160,8 +160,8 @@ def admin_sql(statement: str) -> None:
         connection.execute(statement)
 
 
-def seed() -> dict:
-    """A live pop-up of PRODUCTS products with every feedback section filled; fresh baskets."""
+def seed(*, baskets: int = BASKETS) -> dict:
+    """A live pop-up of PRODUCTS products with every feedback section filled; `baskets` fresh baskets."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from oscar.test.factories import create_basket, create_order
@@ -170,6 +170,7 @@ def seed() -> dict:
     from popup.feedback.polls import poll_create
     from popup.feedback.questions import question_answer, question_ask
     from popup.feedback.reviews import review_submit
+    from popup.http.client_ip import address_key
     from popup.models import PopUpBasket, PopUpProduct, ReviewInvite
     from tests.factories import PopUpFactory, create_product, france
 
@@ -231,9 +232,14 @@ def seed() -> dict:
         PopUpProduct.objects.create(
             popup=opening, product=product, units_offered=CROWD_UNITS, display_order=number
         )
-    # What basket_create makes, BASKETS times over (each its own default token).
+    # What basket_create makes, `baskets` times over: each its own default token, and the key of
+    # its own client address (so each hold checks the per-address cap, as a crowd's do).
     PopUpBasket.objects.bulk_create(
-        (PopUpBasket(popup=popup) for _ in range(BASKETS)), batch_size=5000
+        (
+            PopUpBasket(popup=popup, address_key=address_key(f"10.9.{n // 250}.{n % 250 + 1}"))
+            for n in range(baskets)
+        ),
+        batch_size=5000,
     )
     tokens = PopUpBasket.objects.values_list("token", flat=True)
     return {

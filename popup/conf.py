@@ -40,7 +40,8 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a Stripe request may take, each of its two tries: 2 × 8 s and the pause between them
     # end well before a web worker's usual 30 s, so the shopper gets the checkout's own message.
     "STRIPE_TIMEOUT": 8,
-    # The country of the Stripe account, which Apple Pay and Google Pay sheets need.
+    # The store's country (its Stripe account's), which Apple Pay and Google Pay sheets need; the
+    # checkout offers it first, chosen.
     "POPUP_WALLET_COUNTRY": "FR",
     # Days between a pop-up order and the e-mail asking the buyer to review what they bought.
     "POPUP_REVIEW_REQUEST_DAYS": 7,
@@ -56,6 +57,13 @@ DEFAULTS: dict[str, Any] = {
     # well above what one fan buys.
     "POPUP_UNITS_HELD_PER_ADDRESS": 10,
     "POPUP_BASKETS_PER_ADDRESS_PER_HOUR": 30,
+    # Times a shopper may ask for more time on a hold ("I need more time"), each a full hold period
+    # again, while no one else could have the units. WCAG 2.2.1 asks for at least 10.
+    "POPUP_HOLD_EXTENSIONS": 10,
+    # The languages pop-ups are offered in, as codes, the store's default first, e.g. ("fr", "en").
+    # Empty: the store's LANGUAGE_CODE, and the other languages of its LANGUAGES the plugin has a
+    # catalogue for (English, French). A language added here needs the plugin's strings translated.
+    "POPUP_LANGUAGES": (),
     # Seconds after which a catalogue feed file is rewritten even if nothing changed.
     "POPUP_FEED_MAX_AGE": 900,
 }

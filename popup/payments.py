@@ -14,8 +14,11 @@ from functools import cache
 from typing import Protocol
 
 from django.utils.module_loading import import_string
+from oscar.core.loading import get_class
 
 from popup.conf import popup_settings
+
+UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
 
 # The names of the payment events recorded on Oscar orders (order.PaymentEventType).
 AUTHORISED = "Authorised"
@@ -25,6 +28,11 @@ REFUNDED = "Refunded"
 DISPUTE_OPENED = "Dispute opened"
 DISPUTE_WON = "Dispute won"
 DISPUTE_LOST = "Chargeback"
+
+
+class PaymentNotConfirmed(UnableToTakePayment):
+    """The shopper's bank did not confirm the payment (3-D Secure failed); its message says all
+    the shopper needs: that nothing was charged, and what to try."""
 
 
 class Payment(Protocol):

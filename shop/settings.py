@@ -5,6 +5,7 @@ import warnings
 from pathlib import Path
 
 import dj_database_url
+from django.utils.translation import gettext_lazy as _
 from oscar.defaults import *  # noqa: F403
 
 from popup.schedule import POPUP_BEAT_SCHEDULE
@@ -105,6 +106,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The store's pages and Oscar's dashboard in each visitor's language; pop-ups choose their own.
+    "popup.http.locale.StoreLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -150,6 +153,8 @@ LOGIN_REDIRECT_URL = "/"
 HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
 
 LANGUAGE_CODE = "en-gb"
+# The languages of the store and of its pop-ups (each pop-up may choose its default among them).
+LANGUAGES = [("en-gb", "English"), ("fr", "Français")]
 TIME_ZONE = env("DJANGO_TIME_ZONE", "Europe/Paris")
 USE_I18N = True
 USE_TZ = True
@@ -183,17 +188,18 @@ OSCAR_ORDER_STATUS_PIPELINE = {
 }
 # Back-in-stock alerts go through Celery (popup.receivers) instead of every StockRecord save.
 OSCAR_EAGER_ALERTS = False
+# The labels are the titles of the plugin's dashboard pages: its catalogue translates them.
 OSCAR_DASHBOARD_NAVIGATION = [
     *OSCAR_DASHBOARD_NAVIGATION,  # noqa: F405
     {
-        "label": "Pop-ups",
+        "label": _("Pop-ups"),
         "icon": "fas fa-store",
         "children": [
-            {"label": "Pop-ups", "url_name": "popup-dashboard:popup-list"},
-            {"label": "Shoppers' questions", "url_name": "popup-dashboard:question-list"},
-            {"label": "Ideas", "url_name": "popup-dashboard:idea-list"},
-            {"label": "Polls", "url_name": "popup-dashboard:poll-list"},
-            {"label": "Ambassadors", "url_name": "popup-dashboard:ambassador-list"},
+            {"label": _("Pop-ups"), "url_name": "popup-dashboard:popup-list"},
+            {"label": _("Shoppers' questions"), "url_name": "popup-dashboard:question-list"},
+            {"label": _("Ideas"), "url_name": "popup-dashboard:idea-list"},
+            {"label": _("Polls"), "url_name": "popup-dashboard:poll-list"},
+            {"label": _("Ambassadors"), "url_name": "popup-dashboard:ambassador-list"},
         ],
     },
 ]

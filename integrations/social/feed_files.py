@@ -30,7 +30,7 @@ from django.core.files import File
 from django.core.files.storage import Storage, default_storage
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from integrations.social.feeds import (
     FORMATS,
@@ -45,6 +45,7 @@ from integrations.social.feeds import (
 from integrations.social.tasks import feeds_regenerate_run
 from popup.cache import cache_add, cache_delete, cache_delete_many, cache_get_many
 from popup.conf import popup_settings, site_url
+from popup.core.languages import language_default
 from popup.models import PopUp
 
 logger = logging.getLogger(__name__)
@@ -117,7 +118,14 @@ def feed_is_stale(*, popup: PopUp | None, generated_at: datetime, now: datetime)
 
 def feed_files_write(*, popup: PopUp | None = None, now: datetime | None = None) -> int:
     """Write the scope's four feeds in one pass over its items, each replacing the old file once
-    complete. Returns the number of items."""
+    complete. Returns the number of items. A feed is in one language, the pop-up's default (the
+    store's for the store-wide feed): Oscar's products have one title and one description, so a
+    feed per language would repeat them under other labels only."""
+    with translation.override(language_default(popup)):
+        return _feed_files_write(popup=popup, now=now)
+
+
+def _feed_files_write(*, popup: PopUp | None, now: datetime | None) -> int:
     now = now or timezone.now()
     site = site_url()
     shop_name = settings.OSCAR_SHOP_NAME

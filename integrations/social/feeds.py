@@ -47,6 +47,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.html import strip_tags
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
 from oscar.core.loading import get_class, get_model
 
 from integrations.social.previews import popup_description
@@ -84,7 +85,7 @@ class FeedPlatform:
     """A platform's columns, spellings and date format."""
 
     code: str  # in the feed's URL
-    label: str
+    label: str  # the platform as the dashboard names it, in the merchant's language
     utm_source: str
     availability: dict[str, str]  # ours -> theirs
     moment: Callable[[datetime], str]
@@ -94,7 +95,7 @@ class FeedPlatform:
 PLATFORMS = {
     "google": FeedPlatform(
         code="google",
-        label="Google Merchant Center",
+        label="Google Merchant Center",  # the product's name, in every language
         utm_source="google",
         availability={IN_STOCK: "in_stock", OUT_OF_STOCK: "out_of_stock", PREORDER: "preorder"},
         moment=_google_moment,
@@ -119,7 +120,7 @@ PLATFORMS = {
     ),
     "meta": FeedPlatform(
         code="meta",
-        label="Meta catalogue (Facebook, Instagram)",
+        label=_("Meta catalogue (Facebook, Instagram)"),
         utm_source="facebook",
         availability={IN_STOCK: "in stock", OUT_OF_STOCK: "out of stock", PREORDER: "preorder"},
         moment=_meta_moment,

@@ -17,8 +17,8 @@ from django.utils.formats import date_format
 from django.utils.html import strip_tags
 from django.utils.http import urlencode
 from django.utils.text import Truncator
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from oscar.templatetags.currency_filters import currency
 
 from integrations.social.share_image import (
@@ -30,6 +30,7 @@ from integrations.social.share_image import (
     share_image_width,
 )
 from popup.cache import cache_get, cache_set
+from popup.core.languages import language_asked, language_locale, languages_offered
 from popup.core.selectors import Storefront, StorefrontItem
 from popup.models import PopUp
 
@@ -54,6 +55,13 @@ class SocialPreview:
     oembed_url: str
     json_ld: dict
     indexable: bool
+    # og:locale, og:locale:alternate, and the page in each language (hreflang) with the pop-up's
+    # default as x-default: crawlers ask for no language, and get that one. `page_url`: this page's
+    # own canonical, with the ?lang= it was asked with (an hreflang alternate must be canonical).
+    page_url: str = ""
+    locale: str = ""
+    locale_alternates: tuple[str, ...] = ()
+    language_urls: tuple[tuple[str, str], ...] = ()
     image_width: int = WIDTH
     image_height: int = HEIGHT
 
@@ -94,7 +102,8 @@ def share_image_url(*, request: HttpRequest, popup: PopUp, card: ShareCard) -> s
     """The absolute share.png URL, versioned by content so social caches fetch it again on change."""
     version = share_card_fingerprint(popup=popup, card=card)
     path = reverse("popup-social:share-image", kwargs={"slug": popup.slug})
-    return request.build_absolute_uri(f"{path}?{urlencode({'v': version})}")
+    query = urlencode({"v": version, "lang": get_language()})  # its words are in the page's
+    return request.build_absolute_uri(f"{path}?{query}")
 
 
 def share_image_get(*, storefront: Storefront, shop_name: str, width: int = WIDTH) -> SharePNG:
@@ -124,6 +133,7 @@ def social_preview_build(
     canonical = request.build_absolute_uri(popup.get_absolute_url())
     card = share_card_build(storefront=storefront, shop_name=shop_name)
     oembed = reverse("popup-social:oembed")
+    language, offered, asked = get_language(), languages_offered(), language_asked(request)
     return SocialPreview(
         canonical_url=canonical,
         title=popup.title,
@@ -138,6 +148,15 @@ def social_preview_build(
         ),
         json_ld=products_json_ld(request=request, storefront=storefront, url=canonical),
         indexable=popup.is_published,
+        page_url=f"{canonical}?{urlencode({'lang': asked})}" if asked else canonical,
+        locale=language_locale(language),
+        locale_alternates=tuple(language_locale(code) for code in offered if code != language),
+        language_urls=(
+            *((code, f"{canonical}?{urlencode({'lang': code})}") for code in offered),
+            ("x-default", canonical),
+        )
+        if len(offered) > 1
+        else (),
     )
 
 

@@ -3,6 +3,7 @@ Parse, call, respond."""
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.utils import translation
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
@@ -18,6 +19,7 @@ from integrations.social.oembed import (
 )
 from integrations.social.previews import share_image_get
 from integrations.social.share_image import WIDTH
+from popup.core.languages import language_asked, language_default
 from popup.core.selectors import popup_get_visible, popup_storefront
 
 SHARE_IMAGE_MAX_AGE = 300
@@ -28,11 +30,13 @@ def share_image(request, slug: str) -> HttpResponse:
     popup = popup_get_visible(slug=slug, user=request.user)
     width = request.GET.get("width", "")
     storefront = popup_storefront(popup=popup, strategy=request.strategy)
-    png = share_image_get(
-        storefront=storefront,
-        shop_name=settings.OSCAR_SHOP_NAME,
-        width=int(width) if width.isdecimal() else WIDTH,
-    )
+    # One image per language: its status and price in the words of the page that links to it.
+    with translation.override(language_asked(request) or language_default(popup)):
+        png = share_image_get(
+            storefront=storefront,
+            shop_name=settings.OSCAR_SHOP_NAME,
+            width=int(width) if width.isdecimal() else WIDTH,
+        )
     # Drafts are staff previews: no shared cache may keep them.
     cache_control = (
         f"public, max-age={SHARE_IMAGE_MAX_AGE}" if popup.is_published else "private, no-cache"

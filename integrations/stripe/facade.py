@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from oscar.core.loading import get_class, get_model
 
 from integrations.stripe import client
@@ -36,6 +37,7 @@ from popup.payments import (
     DISPUTE_WON,
     PAID,
     REFUNDED,
+    PaymentNotConfirmed,
 )
 
 Source = get_model("payment", "Source")
@@ -74,12 +76,40 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
     ]
 )
 
-AUTHENTICATION_REQUIRED_MESSAGE = (
+# What the shopper reads, in English here (the msgids), said in their language where it is shown.
+AUTHENTICATION_REQUIRED_MESSAGE = gettext_noop(
     "Your bank wants you to confirm this payment yourself: nothing was charged yet."
 )
-AUTHENTICATION_FAILED_MESSAGE = (
+AUTHENTICATION_FAILED_MESSAGE = gettext_noop(
     "Your bank could not confirm this payment. Nothing was charged: try again, or use another card."
 )
+DECLINED_MESSAGE = gettext_noop("Your card was declined.")
+# Stripe's decline codes a shopper can act on, in our words (Stripe's own message is English only):
+# the reason alone, as the page or e-mail showing it says what it means and what to do next.
+# Lost, stolen or suspected cards get the plain decline, as Stripe advises.
+DECLINE_MESSAGES = {
+    "insufficient_funds": gettext_noop("Your card has insufficient funds."),
+    "expired_card": gettext_noop("Your card has expired."),
+    "incorrect_cvc": gettext_noop("Your card's security code is incorrect."),
+    "invalid_cvc": gettext_noop("Your card's security code is incorrect."),
+    "incorrect_number": gettext_noop("Your card number is incorrect."),
+    "invalid_number": gettext_noop("Your card number is incorrect."),
+    "invalid_expiry_month": gettext_noop("Your card's expiry date is incorrect."),
+    "invalid_expiry_year": gettext_noop("Your card's expiry date is incorrect."),
+    "card_not_supported": gettext_noop("Your card does not support this kind of purchase."),
+    "currency_not_supported": gettext_noop("Your card does not support this currency."),
+    "card_velocity_exceeded": gettext_noop("Your card has reached its spending limit."),
+    "withdrawal_count_limit_exceeded": gettext_noop("Your card has reached its spending limit."),
+    "processing_error": gettext_noop("Your card could not be processed."),
+    "issuer_not_available": gettext_noop("Your bank could not be reached."),
+    "try_again_later": gettext_noop("Your bank could not be reached."),
+    "reenter_transaction": gettext_noop("Your bank could not be reached."),
+}
+
+
+def decline_message(code: str) -> str:
+    """What a shopper reads when Stripe declines their card with `code`, in the active language."""
+    return _(DECLINE_MESSAGES.get(code, DECLINED_MESSAGE))
 
 
 def amount_to_minor(*, amount: Decimal, currency: str) -> int:
@@ -95,16 +125,23 @@ def amount_from_minor(*, amount: int, currency: str) -> Decimal:
     return (Decimal(amount) / 100).quantize(Decimal("0.01"))
 
 
+def _refusal(intent: PaymentIntent) -> UnableToTakePayment:
+    """The failed PaymentIntent as the exception the checkout tells its shopper."""
+    if intent.last_payment_error_code == "payment_intent_authentication_failure":
+        return PaymentNotConfirmed(_shopper_failure(intent))
+    return UnableToTakePayment(_shopper_failure(intent))
+
+
 def _shopper_failure(intent: PaymentIntent) -> str:
     if intent.last_payment_error_code == "payment_intent_authentication_failure":
-        return AUTHENTICATION_FAILED_MESSAGE
-    return intent.last_payment_error_message or "Your card was declined."
+        return _(AUTHENTICATION_FAILED_MESSAGE)
+    return decline_message(intent.last_payment_error_code)
 
 
 def payment_failure(intent: PaymentIntent) -> tuple[str, str]:
-    """(code, message for the customer) of a charge that did not go through."""
+    """(code, message for the customer in the active language) of a charge that did not go through."""
     if intent.needs_authentication or intent.last_payment_error_code == "authentication_required":
-        return "authentication_required", AUTHENTICATION_REQUIRED_MESSAGE
+        return "authentication_required", _(AUTHENTICATION_REQUIRED_MESSAGE)
     return intent.last_payment_error_code or "declined", _shopper_failure(intent)
 
 
@@ -259,11 +296,11 @@ def payment_authorise(
             receipt_email=email,
         )
     except CardDeclined as error:
-        raise UnableToTakePayment(error.message) from error
+        raise UnableToTakePayment(decline_message(error.decline_code or error.code)) from error
     except PaymentProviderError as error:
         raise PaymentError(error.message) from error
     if intent.has_failed:
-        raise UnableToTakePayment(_shopper_failure(intent))
+        raise _refusal(intent)
     return intent
 
 
@@ -281,7 +318,7 @@ def payment_authorisation_check(
     except PaymentProviderError as error:
         raise PaymentError(error.message) from error
     if intent.has_failed:
-        raise UnableToTakePayment(_shopper_failure(intent))
+        raise _refusal(intent)
     if intent.amount != amount_to_minor(amount=amount, currency=currency) or (
         intent.currency.lower() != currency.lower()
     ):

@@ -12,6 +12,7 @@ from functools import partial
 
 from django.core.mail import mail_admins
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class
 
@@ -19,6 +20,7 @@ from integrations.stripe import facade
 from integrations.stripe.client import id_of
 from integrations.stripe.webhooks import webhook_handler_register
 from popup.checkout.services import CheckoutRefused, checkout_complete
+from popup.core.languages import language_of_basket
 from popup.models import Pledge, PopUpBasket
 from popup.payments import DISPUTE_LOST, DISPUTE_OPENED, DISPUTE_WON
 from popup.presales.pledges import pledge_charge_reported, pledge_confirm
@@ -39,7 +41,8 @@ def _payment_authorised(event) -> None:
     if not basket_id.isdigit() or not PopUpBasket.objects.filter(pk=basket_id).exists():
         return
     try:
-        checkout_complete(basket_id=int(basket_id), payment_intent_id=intent["id"])
+        with translation.override(language_of_basket(int(basket_id))):  # what the shopper is told
+            checkout_complete(basket_id=int(basket_id), payment_intent_id=intent["id"])
     except (CheckoutRefused, PaymentError) as outcome:
         logger.info("Stripe event %s for basket %s: %s", event.stripe_id, basket_id, outcome)
 

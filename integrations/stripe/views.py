@@ -8,10 +8,15 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 from oscar.core.loading import get_class, get_model
+from oscar.templatetags.currency_filters import currency
 
 from integrations.stripe import client, facade, tasks, webhooks
 
@@ -19,7 +24,9 @@ Order = get_model("order", "Order")
 PaymentError = get_class("payment.exceptions", "PaymentError")
 UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
 
-PAYMENT_UNAVAILABLE = "Payment is unavailable right now. Nothing was charged: please try again."
+PAYMENT_UNAVAILABLE = gettext_noop(
+    "Payment is unavailable right now. Nothing was charged: please try again."
+)
 
 
 def card_authorisation_response(
@@ -32,7 +39,7 @@ def card_authorisation_response(
     for the logs, so the shopper gets a generic message).
     """
     if error is not None:
-        message = str(error) if isinstance(error, UnableToTakePayment) else PAYMENT_UNAVAILABLE
+        message = str(error) if isinstance(error, UnableToTakePayment) else _(PAYMENT_UNAVAILABLE)
         return JsonResponse({"error": message}, status=402)
     assert intent is not None
     return JsonResponse(
@@ -57,7 +64,7 @@ def webhook(request: HttpRequest) -> HttpResponse:
     except client.WebhookPayloadError as error:
         return HttpResponseBadRequest(f"Not a Stripe event: {error}")
     with transaction.atomic():
-        row, _ = webhooks.stripe_event_record(event=event)
+        row, _created = webhooks.stripe_event_record(event=event)
         if row.processed_at is None:
             event_id = row.pk
 
@@ -88,7 +95,14 @@ class OrderRefundView(UserPassesTestMixin, FormView):
 
     def dispatch(self, request, *args, **kwargs):
         self.order = get_object_or_404(Order, number=kwargs["number"])
-        return super().dispatch(request, *args, **kwargs)
+        # Under the pop-ups' prefix, which StoreLocaleMiddleware leaves to the pop-ups: this staff
+        # page and its message speak the merchant's language, as the rest of the dashboard does.
+        with translation.override(translation.get_language_from_request(request)):
+            response = super().dispatch(request, *args, **kwargs)
+            if callable(getattr(response, "render", None)) and not response.is_rendered:
+                response.render()
+        patch_vary_headers(response, ("Accept-Language",))
+        return response
 
     def get_initial(self):
         source = self.order.sources.filter(source_type__name=facade.SOURCE_TYPE_NAME).first()
@@ -107,10 +121,10 @@ class OrderRefundView(UserPassesTestMixin, FormView):
                 user=self.request.user,
             )
         except (PaymentError, InvalidOperation) as error:
-            messages.error(self.request, f"Refund failed: {error}")
+            messages.error(self.request, _("Refund failed: %(error)s") % {"error": error})
         else:
+            amount = currency(form.cleaned_data["amount"], self.order.currency)
             messages.success(
-                self.request,
-                f"Refunded {form.cleaned_data['amount']} through Stripe.",
+                self.request, _("Refunded %(amount)s through Stripe.") % {"amount": amount}
             )
         return redirect(reverse("dashboard:order-detail", kwargs={"number": self.order.number}))

@@ -13,8 +13,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Avg, Count, Max, Sum
 from django.db.models.functions import TruncDay, TruncHour
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from oscar.core.loading import get_model
 from oscar.templatetags.currency_filters import currency
 
@@ -377,38 +378,65 @@ def drop_report(*, popup: PopUp, now: datetime | None = None) -> DropReport:
     )
 
 
-def drop_headline(report: DropReport) -> list[tuple[str, str]]:
-    """The report's key figures as (label, text) pairs: the sales table, its CSV, the comparison."""
+@dataclass(frozen=True)
+class Figure:
+    """One key figure of a report: `code` names it whatever the language (the comparison pairs two
+    reports' figures by it), `label` is what the merchant reads, `text` its value, localised."""
+
+    code: str
+    label: str
+    text: str
+
+
+def percent_text(value: Decimal | None) -> str:
+    """A percentage as the active language writes it ("12.5%", "12,5 %"); a dash for none."""
+    if value is None:
+        return "—"
+    return pgettext("percentage", "%(value)s%%") % {"value": formats.localize(value)}
+
+
+def drop_headline(report: DropReport) -> list[Figure]:
+    """The report's key figures: the sales table's CSV and the comparison of two drops."""
 
     def money(amount):
         return currency(amount, report.currency) if amount is not None else "—"
 
-    def percent(value):
-        return f"{value}%" if value is not None else "—"
-
     def number(value):
-        return "—" if value is None else str(value)
+        return "—" if value is None else formats.localize(value)
 
     funnel = {step.key: step.count for step in report.funnel}
-    return [
-        ("Views", str(funnel["views"])),
-        ("Baskets", str(report.baskets)),
-        ("Checkouts", str(funnel["checkouts"])),
-        ("Paid orders", str(report.orders)),
-        ("Conversion (orders per basket)", percent(_rate(report.orders, report.baskets))),
-        ("Revenue", money(report.revenue)),
-        ("Average order", money(report.aov)),
-        ("Units sold", str(report.units_sold)),
-        ("Units offered", number(report.units_offered)),
-        ("Sell-through", percent(report.sell_through)),
-        ("Units per hour", number(report.units_per_hour)),
-        ("Hours to sell out", number(report.hours_to_sell_out)),
-        ("Hold expiry rate", percent(report.hold_expiry_rate)),
-        ("Add-to-basket attempts on sold-out items", str(report.unmet_attempts)),
-        ("Waitlist sign-ups", str(report.waitlist)),
-        ("Lost sales (units, estimate)", number(report.lost_units)),
-        ("Average rating", number(report.ratings.average)),
-        ("Reviews", str(report.ratings.total)),
-        ("Questions waiting", str(report.questions.waiting)),
-        ("Median answer time", duration_short(report.questions.speed.median) or "—"),
+    figures = [
+        ("views", _("Views"), number(funnel["views"])),
+        ("baskets", _("Baskets"), number(report.baskets)),
+        ("checkouts", _("Checkouts"), number(funnel["checkouts"])),
+        ("orders", _("Paid orders"), number(report.orders)),
+        (
+            "conversion",
+            _("Conversion (orders per basket)"),
+            percent_text(_rate(report.orders, report.baskets)),
+        ),
+        ("revenue", _("Revenue"), money(report.revenue)),
+        ("average_order", _("Average order"), money(report.aov)),
+        ("units_sold", _("Units sold"), number(report.units_sold)),
+        ("units_offered", _("Units offered"), number(report.units_offered)),
+        ("sell_through", _("Sell-through"), percent_text(report.sell_through)),
+        ("units_per_hour", _("Units per hour"), number(report.units_per_hour)),
+        ("hours_to_sell_out", _("Hours to sell out"), number(report.hours_to_sell_out)),
+        ("hold_expiry_rate", _("Hold expiry rate"), percent_text(report.hold_expiry_rate)),
+        (
+            "unmet_attempts",
+            _("Add-to-basket attempts on sold-out items"),
+            number(report.unmet_attempts),
+        ),
+        ("waitlist", _("Waitlist sign-ups"), number(report.waitlist)),
+        ("lost_units", _("Lost sales (units, estimate)"), number(report.lost_units)),
+        ("average_rating", _("Average rating"), number(report.ratings.average)),
+        ("reviews", _("Reviews"), number(report.ratings.total)),
+        ("questions_waiting", _("Questions waiting"), number(report.questions.waiting)),
+        (
+            "median_answer_time",
+            _("Median answer time"),
+            duration_short(report.questions.speed.median) or "—",
+        ),
     ]
+    return [Figure(code, str(label), text) for code, label, text in figures]

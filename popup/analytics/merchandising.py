@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from oscar.core.loading import get_model
 
 from popup.core.popups import popup_product_terms_sync, popup_slug_suggest
@@ -56,7 +57,11 @@ def popup_restock(
         term = terms[product_id]
         if offered < term.units_sold:
             errors.append(
-                _("%(product)s: %(sold)d units are already sold; offer at least that many.")
+                ngettext(
+                    "%(product)s: %(sold)d unit is already sold; offer at least that many.",
+                    "%(product)s: %(sold)d units are already sold; offer at least that many.",
+                    term.units_sold,
+                )
                 % {"product": term.product.get_title(), "sold": term.units_sold}
             )
         term.units_offered = offered
@@ -72,7 +77,11 @@ def restock_beyond_stock(*, terms: list[PopUpProduct]) -> list[str]:
     for record in StockRecord.objects.filter(product_id__in=[term.product_id for term in terms]):
         free[record.product_id] = free.get(record.product_id, 0) + record.net_stock_level
     return [
-        _("%(product)s: the pop-up may sell %(wanted)d more, but stock has %(free)d free units.")
+        ngettext(
+            "%(product)s: the pop-up may sell %(wanted)d more, but stock has %(free)d free unit.",
+            "%(product)s: the pop-up may sell %(wanted)d more, but stock has %(free)d free units.",
+            free.get(term.product_id, 0),
+        )
         % {
             "product": term.product.get_title(),
             "wanted": term.units_offered - term.units_sold,
@@ -104,6 +113,8 @@ _NOT_COPIED = {
     "title",
     "slug",
     "is_published",
+    "archived_at",
+    "owns_range",  # the copy sells the same range: it is not the copy's own
     "opens_at",
     "closes_at",
     "presale_outcome",

@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from datetime import date
 
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -46,22 +47,40 @@ def day_stats_add(*, popup_id: int, day: date, event: str, count: int) -> None:
 
 class _Batch:
     """Counts this process holds for the database (by Redis key), written at most every
-    FLUSH_SECONDS: at once after a quiet spell, added up during a rush."""
+    FLUSH_SECONDS: at once after a quiet spell, added up during a rush, and the rush's last ones
+    FLUSH_SECONDS later by a timer, whether or not another count comes."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._written_at = 0.0
+        self._timer: threading.Timer | None = None
 
     def add(self, key: str) -> None:
         with self._lock:
             self._counts[key] += 1
             now = time.monotonic()
-            due = now - self._written_at >= FLUSH_SECONDS
+            wait = FLUSH_SECONDS - (now - self._written_at)
+            due = wait <= 0
             if due:
                 self._written_at = now
+            elif self._timer is None:
+                self._timer = threading.Timer(wait, self._write_pending)
+                self._timer.daemon = True
+                self._timer.start()
         if due:
             self.write()
+
+    def _write_pending(self) -> None:
+        with self._lock:
+            self._timer = None
+            self._written_at = time.monotonic()
+        try:
+            self.write()
+        except Exception:  # the database may be down: these counts are lost, the pages are not
+            logger.exception("Could not write the funnel counts")
+        finally:
+            connection.close()  # the timer's own thread's
 
     def write(self) -> int:
         with self._lock:

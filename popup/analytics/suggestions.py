@@ -15,7 +15,9 @@ import math
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.formats import localize
 from django.utils.translation import gettext as _
+from oscar.templatetags.currency_filters import currency
 
 from popup.analytics.drop_report import DropReport, ProductSales
 from popup.models import PopUp
@@ -75,7 +77,7 @@ def _restock_reason(report: DropReport, product: ProductSales, units: int) -> st
         "sold": product.sold,
         "waitlist": product.waitlist,
         "unmet": report.unmet_attempts,
-        "conversion": (_conversion(report)[0] * 100).quantize(Decimal("0.1")),
+        "conversion": localize((_conversion(report)[0] * 100).quantize(Decimal("0.1"))),
     }
 
 
@@ -118,7 +120,7 @@ def drop_suggestions(*, report: DropReport, regular_prices: dict[int, Decimal]) 
         % {"orders": report.orders, "baskets": report.baskets}
         if measured
         else _("No basket counted yet: a conversion of %(rate)s%% is assumed.")
-        % {"rate": (conversion * 100).quantize(Decimal("1"))}
+        % {"rate": localize((conversion * 100).quantize(Decimal("1")))}
     )
     restock = restock_units(report)
     by_id = {product.product_id: product for product in report.products}
@@ -197,10 +199,10 @@ def drop_suggestions(*, report: DropReport, regular_prices: dict[int, Decimal]) 
                         % {
                             "sold": product.sold,
                             "offered": product.offered,
-                            "elapsed": (report.elapsed * 100).quantize(Decimal("1")),
-                            "projected": projected,
-                            "cut": (REPRICE_CUT * 100).quantize(Decimal("1")),
-                            "price": current,
+                            "elapsed": localize((report.elapsed * 100).quantize(Decimal("1"))),
+                            "projected": localize(projected),
+                            "cut": localize((REPRICE_CUT * 100).quantize(Decimal("1"))),
+                            "price": currency(current, report.currency),
                         },
                     )
                 )
@@ -232,7 +234,7 @@ def _graduate_reasons(report: DropReport) -> list[str]:
         return [
             _("%(rate)s%% sell-through (%(sold)d of %(offered)d units): demand goes beyond a drop.")
             % {
-                "rate": report.sell_through,
+                "rate": localize(report.sell_through),
                 "sold": report.units_sold,
                 "offered": report.units_offered,
             }

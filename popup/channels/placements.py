@@ -54,8 +54,11 @@ def placement_find(*, popup: PopUp, code) -> Placement | None:
     )
 
 
-def placement_create(*, popup: PopUp, name: str, ambassador: Ambassador | None = None) -> Placement:
-    """A new placement with its own short code; an ambassador has one placement per pop-up."""
+def placement_create(
+    *, popup: PopUp, name: str, ambassador: Ambassador | None = None, landing_url: str = ""
+) -> Placement:
+    """A new placement with its own short code; an ambassador has one placement per pop-up.
+    `landing_url`: where the placement's link sits (a bio, a post), the way back after paying."""
     if ambassador is not None:
         existing = Placement.objects.filter(popup=popup, ambassador=ambassador).first()
         if existing is not None:
@@ -63,7 +66,9 @@ def placement_create(*, popup: PopUp, name: str, ambassador: Ambassador | None =
     for _attempt in range(5):  # eight characters of 31: a collision is rare, never fatal
         try:
             with transaction.atomic():
-                return Placement.objects.create(popup=popup, name=name, ambassador=ambassador)
+                return Placement.objects.create(
+                    popup=popup, name=name, ambassador=ambassador, landing_url=landing_url
+                )
         except IntegrityError:
             if ambassador is not None:
                 existing = Placement.objects.filter(popup=popup, ambassador=ambassador).first()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
@@ -85,14 +86,13 @@ def shipping_address_of(details: ShopperDetails):
 
 
 def preorder_note(popup: PopUp) -> str:
-    ships = (
-        _("ships around %(date)s") % {"date": popup.presale_ships_on.strftime("%B %Y")}
-        if popup.presale_ships_on
-        else _("ship date to be announced")
-    )
-    return _("Pre-order from the pre-sale “%(title)s”: %(ships)s.") % {
-        "title": popup.title,
-        "ships": ships,
+    if popup.presale_ships_on:
+        return _("Pre-order from the pre-sale “%(title)s”: ships around %(date)s.") % {
+            "title": popup.title,
+            "date": date_format(popup.presale_ships_on, "F Y"),
+        }
+    return _("Pre-order from the pre-sale “%(title)s”: ship date to be announced.") % {
+        "title": popup.title
     }
 
 

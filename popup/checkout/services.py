@@ -18,8 +18,9 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from oscar.core.loading import get_class, get_model
 
 from popup.channels.placements import basket_checkout_start, payment_metadata
@@ -32,12 +33,13 @@ from popup.checkout.orders import (
     shipping_address_of,
 )
 from popup.conf import popup_settings
+from popup.core.languages import language_of_basket
 from popup.core.selectors import basket_summary
 from popup.errors import Refusal
 from popup.locking import stock_records_locked, terms_locked
 from popup.models import Hold, Pledge, PledgeLine, PopUpBasket, PopUpProduct
 from popup.notifications.tasks import checkout_lost_email_send
-from popup.payments import payment_gateway
+from popup.payments import PaymentNotConfirmed, payment_gateway
 from popup.queueing import task_queue
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,11 @@ Repository = get_class("shipping.repository", "Repository")
 Selector = get_class("partner.strategy", "Selector")
 PaymentError = get_class("payment.exceptions", "PaymentError")
 UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
+
+
+class Told(str):
+    """Why a payment went nowhere, in words that already tell the shopper nothing was charged."""
+
 
 # Paying (with 3-D Secure) takes time: the holds are stretched to cover it when payment starts.
 PAYMENT_MINUTES = 15
@@ -164,17 +171,27 @@ def beyond_customer_limit(
     if had.total + sum(hold.quantity for hold in holds) <= limit:
         return ""
     if had.paying:
-        message = _(
+        message = ngettext(
+            "You can have %(limit)d unit of this pop-up in all, and %(had)d are already bought, "
+            "pledged or being paid for in another basket with this e-mail address.",
             "You can have %(limit)d units of this pop-up in all, and %(had)d are already bought, "
-            "pledged or being paid for in another basket with this e-mail address."
+            "pledged or being paid for in another basket with this e-mail address.",
+            limit,
         )
     elif had.pledged:
-        message = _(
+        message = ngettext(
+            "You can have %(limit)d unit of this pop-up in all, and have already pledged or "
+            "bought %(had)d.",
             "You can have %(limit)d units of this pop-up in all, and have already pledged or "
-            "bought %(had)d."
+            "bought %(had)d.",
+            limit,
         )
     else:
-        message = _("You can buy %(limit)d units of this pop-up in all, and have bought %(had)d.")
+        message = ngettext(
+            "You can buy %(limit)d unit of this pop-up in all, and have bought %(had)d.",
+            "You can buy %(limit)d units of this pop-up in all, and have bought %(had)d.",
+            limit,
+        )
     return message % {"limit": limit, "had": had.total}
 
 
@@ -406,7 +423,8 @@ def checkout_complete(*, basket_id: int, payment_intent_id: str, strategy=None) 
     if lost:
         _payment_release(gateway, payment_intent_id)
         nothing_charged = _("Nothing was charged.")
-        message = lost if nothing_charged in lost else f"{lost} {nothing_charged}"
+        told = isinstance(lost, Told) or nothing_charged in lost
+        message = lost if told else f"{lost} {nothing_charged}"
         # Told on the page if the shopper is there, and by email in case only the webhook is.
         task_queue(checkout_lost_email_send, basket_id, message)
         raise CheckoutRefused(message, code="lost")
@@ -431,7 +449,7 @@ def _order_from_holds(
         )
     except UnableToTakePayment as error:  # e.g. 3-D Secure failed
         quote.basket.delete()
-        return None, str(error)
+        return None, Told(error) if isinstance(error, PaymentNotConfirmed) else str(error)
     except PaymentError:
         quote.basket.delete()
         return None, _("Your basket changed while you paid.")
@@ -530,7 +548,8 @@ def checkout_authorisations_settle(
             )
             continue
         try:
-            checkout_complete(basket_id=int(basket_id), payment_intent_id=payment.id)
+            with translation.override(language_of_basket(int(basket_id))):
+                checkout_complete(basket_id=int(basket_id), payment_intent_id=payment.id)
         except CheckoutRefused as refusal:
             if refusal.code in ("replaced", "lost"):
                 released += 1

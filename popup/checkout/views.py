@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
@@ -21,6 +22,8 @@ from popup.checkout.services import (
     checkout_total,
 )
 from popup.conf import payments_configured, popup_settings
+from popup.core.holds import basket_contested
+from popup.core.languages import language_of_record
 from popup.core.selectors import basket_summary
 from popup.http.busy import BUSY_PAYING, busy_page
 from popup.http.headers import private_page
@@ -72,6 +75,7 @@ def _requires_shipping(lines) -> bool:
 @busy_page
 def checkout_page(request, token: str):
     basket = _basket(token)
+    translation.activate(language_of_record(request, basket, popup=basket.popup))
     if _pledge_of(basket):
         return redirect(_pledge_url(basket.pledge))
     if basket.order_id:
@@ -96,6 +100,9 @@ def checkout_page(request, token: str):
         "basket": basket,
         "summary": summary,
         "storefront": storefront,
+        # "I need more time" (popup.core.holds.hold_extend_in), or why the hold cannot be longer.
+        "contested": basket_contested(summary=summary),
+        "extensions_left": popup_settings.POPUP_HOLD_EXTENSIONS - basket.hold_extensions,
         "form": CheckoutForm(
             requires_shipping=_requires_shipping(summary.lines),
             countries=basket.popup.shipping_countries,
@@ -217,11 +224,23 @@ def checkout_complete_view(request, token: str) -> JsonResponse:
 @busy_page
 def checkout_done(request, token: str):
     basket = _basket(token)
+    translation.activate(language_of_record(request, basket, popup=basket.popup))
     if not basket.order_id:
         return redirect(reverse("popup:checkout", kwargs={"token": token}))
-    response = render(
-        request,
-        "popup/checkout_done.html",
-        {"popup": basket.popup, "basket": basket, "order": basket.order},
-    )
-    return private_page(response)
+    context = {
+        "popup": basket.popup,
+        "basket": basket,
+        "order": basket.order,
+        "way_back": _way_back(basket),
+    }
+    return private_page(render(request, "popup/checkout_done.html", context))
+
+
+def _way_back(basket: PopUpBasket) -> tuple[str, str] | None:
+    """Where a shopper who paid goes back to, and its site's name: the page that embedded the
+    pop-up, else the place the placement's link sits (a bio, a post). Inside an app's browser
+    the checkout replaced that page and the app hid it from the referrer."""
+    url = basket.return_url or (basket.placement.landing_url if basket.placement_id else "")
+    if not url:
+        return None
+    return url, (urlsplit(url).hostname or "").removeprefix("www.")

@@ -5,15 +5,24 @@ another site's form, so these endpoints need no CSRF cookie either."""
 import hashlib
 
 from django.http import Http404, HttpResponseNotModified, JsonResponse
+from django.utils import translation
 from django.utils.http import parse_etags
 
 from popup.analytics.stats import stat_count
 from popup.channels.placements import arrival_record, basket_attribute, unlock_try
-from popup.core.holds import HoldRefused, basket_create, hold_set
+from popup.conf import popup_settings
+from popup.core.holds import (
+    HoldRefused,
+    basket_contested,
+    basket_create,
+    hold_extend_in,
+    hold_set,
+    hold_set_in,
+)
+from popup.core.languages import language_asked, language_default, language_of
 from popup.core.live import LIVE_SECONDS, arrival_figures, popup_figures
 from popup.core.selectors import (
     BasketSummary,
-    Storefront,
     basket_get,
     basket_in,
     basket_summary,
@@ -28,17 +37,26 @@ from popup.core.shells import (
 )
 from popup.http.client_ip import client_ip, shopper_ip
 from popup.http.json import json_body, json_body_or_empty, json_view, whole_number
-from popup.models import PopUpBasket
+from popup.models import PopUp, PopUpBasket
 
 TOKEN_HEADER = "X-Popup-Basket"
 
 
-def basket_payload(storefront: Storefront, summary: BasketSummary) -> dict:
+def basket_payload(
+    summary: BasketSummary,
+    *,
+    state: PopUp.State,
+    units_left: dict[int, int | None],
+    contested: bool | None = None,
+) -> dict:
+    """The basket as the page's script reads it; `units_left` of the products it knows, and whether
+    others wait for its units (`contested`, None when the answer does not know: see
+    basket_contested), which says if "I need more time" may be offered."""
     reserved_until = summary.reserved_until
     return {
         "token": summary.basket.token,
-        "state": storefront.state.value,
-        "currency": storefront.items[0].currency if storefront.items else None,
+        "state": state.value,
+        "currency": summary.lines[0].item.currency if summary.lines else None,
         "units": summary.units,
         "total": str(summary.total),
         "reserved_until": reserved_until.isoformat() if reserved_until else None,
@@ -56,13 +74,33 @@ def basket_payload(storefront: Storefront, summary: BasketSummary) -> dict:
             }
             for line in summary.lines
         ],
-        "units_left": {str(item.product.pk): item.units_left for item in storefront.items},
+        "units_left": {str(product): left for product, left in units_left.items()},
+        "contested": contested,
+        "extensions_left": max(
+            0, popup_settings.POPUP_HOLD_EXTENSIONS - summary.basket.hold_extensions
+        ),
     }
 
 
-def _respond(request, basket, *, status=200, **extra) -> JsonResponse:
+def _summary_payload(request, basket) -> dict:
+    """The basket's payload with the units left of each of its products."""
     storefront, summary = basket_summary(basket=basket, strategy=request.strategy)
-    response = JsonResponse({**extra, "basket": basket_payload(storefront, summary)}, status=status)
+    units_left = {item.product.pk: item.units_left for item in storefront.items}
+    return basket_payload(
+        summary,
+        state=storefront.state,
+        units_left=units_left,
+        contested=basket_contested(summary=summary),
+    )
+
+
+def _respond(request, basket, *, status=200, **extra) -> JsonResponse:
+    return _no_store(
+        JsonResponse({**extra, "basket": _summary_payload(request, basket)}, status=status)
+    )
+
+
+def _no_store(response: JsonResponse) -> JsonResponse:
     response["Cache-Control"] = "no-store"
     return response
 
@@ -95,13 +133,20 @@ def _attribute(basket, body: dict, *, unlocked: bool) -> None:
 
 def _basket_new(request, popup, body: dict) -> PopUpBasket:
     """A new basket; the body may say where the shopper came from:
-    {"source": "linktr.ee", "placement": "ab3k9x2m", "utm": {"source": "...", ...}, "unlock": "..."}.
+    {"source": "linktr.ee", "placement": "ab3k9x2m", "utm": {"source": "...", ...}, "unlock": "...",
+    "back": "<the embedding page's address>"}.
     In an event-only pop-up, a basket is only made with the right unlock code.
     """
     unlocked = _unlocked(request, popup, body)
     if popup.event_only and not (unlocked or request.user.is_staff):
         raise Http404("No such pop-up.")
-    basket = basket_create(popup=popup, source=_text(body, "source"), address=shopper_ip(request))
+    basket = basket_create(
+        popup=popup,
+        source=_text(body, "source"),
+        address=shopper_ip(request),
+        return_url=_text(body, "back"),
+        language=language_of(request, popup=popup),
+    )
     basket.popup = popup
     _attribute(basket, body, unlocked=unlocked)
     stat_count(popup_id=popup.pk, event="baskets")
@@ -144,18 +189,23 @@ def basket_line(request, slug: str) -> JsonResponse:
 
     Without a basket token, the first Add: a new basket is made (the body may carry what
     basket/new/ takes) and answered with its token, 201, whether or not the units could be held.
+    A hold answers with the basket as it left it and that product's units left (the others' are
+    unchanged for all it knows); a refusal, with the whole basket and its products' units left.
     """
     body = json_body(request)
     product_id, quantity = whole_number(body, "product"), whole_number(body, "quantity")
-    if request.headers.get(TOKEN_HEADER):
-        popup, basket = _basket_of(request, slug)
-        created = False
-    else:
-        popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
-        basket, created = _basket_new(request, popup, body), True
+    line = {"product_id": product_id, "quantity": quantity, "strategy": request.strategy}
+    token = request.headers.get(TOKEN_HEADER, "")
     try:
-        hold_set(basket=basket, product_id=product_id, quantity=quantity)
+        if token:  # the basket read and locked in one statement
+            change = hold_set_in(slug=slug, token=token, user=request.user, **line)
+        else:
+            popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
+            basket = _basket_new(request, popup, body)
+            change = hold_set(basket=basket, **line)
     except HoldRefused as refusal:
+        if token:
+            popup, basket = _basket_of(request, slug)
         if refusal.code == "not_enough":  # someone wanted more than there was: unmet demand
             stat_count(popup_id=popup.pk, event="unmet")
         return _respond(
@@ -166,7 +216,29 @@ def basket_line(request, slug: str) -> JsonResponse:
             code=refusal.code,
             available=refusal.available,
         )
-    return _respond(request, basket, status=201 if created else 200)
+    # What changed, as hold_set knows it: no second read of the basket or the pop-up.
+    payload = basket_payload(change.summary, state=change.state, units_left=change.units_left)
+    return _no_store(JsonResponse({"basket": payload}, status=200 if token else 201))
+
+
+@json_view("POST")
+def basket_more_time(request, slug: str) -> JsonResponse:
+    """The shopper needs more time: the basket's hold starts again (see hold_extend_in); a refusal (409)
+    says why in the shopper's words, with the basket as it stands."""
+    token = request.headers.get(TOKEN_HEADER, "")
+    try:
+        change = hold_extend_in(
+            slug=slug, token=token, user=request.user, strategy=request.strategy
+        )
+    except HoldRefused as refusal:
+        _popup, basket = _basket_of(request, slug)
+        return _respond(
+            request, basket, status=refusal.status, error=refusal.message, code=refusal.code
+        )
+    payload = basket_payload(
+        change.summary, state=change.state, units_left=change.units_left, contested=False
+    )
+    return _no_store(JsonResponse({"basket": payload}))
 
 
 def _etagged(request, payload: dict) -> JsonResponse:
@@ -190,6 +262,8 @@ def popup_live(request, slug: str) -> JsonResponse:
     With an X-Popup-Basket token, "basket" is that basket (null when it is no longer open).
     """
     popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
+    # As its page: the language asked for, else the pop-up's (the answer is shared under it).
+    translation.activate(language_asked(request) or language_default(popup))
     view = request.GET.get("view")
     audience = popup.is_published and view in ("page", "embed")
     arrival = arrival_record(
@@ -225,8 +299,7 @@ def popup_live(request, slug: str) -> JsonResponse:
     }
     if basket is not None:
         basket.popup = popup
-        storefront, summary = basket_summary(basket=basket, strategy=request.strategy)
-        payload["basket"] = basket_payload(storefront, summary)
+        payload["basket"] = _summary_payload(request, basket)
     response = _etagged(request, payload)
     if (
         response.status_code == 200

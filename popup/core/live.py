@@ -23,11 +23,13 @@ The shared part is computed at most once a second per pop-up and kept in the cac
 and the basket are the caller's own.
 """
 
+import math
 import time
 from urllib.parse import urlencode
 
 from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from oscar.templatetags.currency_filters import currency
 
@@ -41,7 +43,8 @@ LIVE_SECONDS = 1.0
 
 
 def _figures_key(popup: PopUp) -> str:
-    return f"popup-live:{popup.pk}:{popup.updated_at.timestamp()}"
+    # Per language: the figures carry words (the state's label, the pre-sale's progress).
+    return f"popup-live:{popup.pk}:{get_language()}:{popup.updated_at.timestamp()}"
 
 
 def popup_figures(*, popup: PopUp, strategy=None) -> tuple[dict, float]:
@@ -64,7 +67,12 @@ def popup_figures(*, popup: PopUp, strategy=None) -> tuple[dict, float]:
         "closes_at": popup.closes_at.isoformat(),
         "units_left": storefront.units_left,
         "products": {
-            str(item.product.pk): {"units_left": item.units_left, "title": item.title}
+            str(item.product.pk): {
+                "units_left": item.units_left,
+                "title": item.title,
+                # None left only because baskets hold them: about when some may come back.
+                "back_in_minutes": _minutes_until(item.back_at, storefront.now),
+            }
             for item in storefront.items
         },
         "presale_html": (
@@ -79,6 +87,10 @@ def popup_figures(*, popup: PopUp, strategy=None) -> tuple[dict, float]:
     at = time.time()
     cache_set(key, {"at": at, "figures": figures}, 60)
     return figures, at
+
+
+def _minutes_until(moment, now) -> int | None:
+    return None if moment is None else max(1, math.ceil((moment - now).total_seconds() / 60))
 
 
 def landing_query(arrival: Arrival) -> str:

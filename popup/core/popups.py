@@ -1,29 +1,35 @@
-"""Writes of pop-ups from the dashboard: saving, publishing, the slice's terms and the hero image."""
+"""Writes of pop-ups from the dashboard: creating, saving, publishing, deleting or archiving, the
+slice's terms and the hero image."""
 
+import dataclasses
 import io
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import ProtectedError, Q, QuerySet, RestrictedError
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.text import slugify
+from django.utils.text import get_text_list, slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from oscar.core.loading import get_model
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from popup.locking import rows_locked
-from popup.models import PopUp, PopUpProduct
+from popup.models import Pledge, PopUp, PopUpBasket, PopUpProduct
 from popup.models.core import reserved_slugs
 
 Product = get_model("catalogue", "Product")
 Range = get_model("offer", "Range")
+Condition = get_model("offer", "Condition")
+Benefit = get_model("offer", "Benefit")
+ConditionalOffer = get_model("offer", "ConditionalOffer")
 
 HERO_IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 HERO_IMAGE_MAX_BYTES = 8 * 1024 * 1024
@@ -46,7 +52,7 @@ class ScheduleConflict:
 
     @property
     def message(self) -> str:
-        names = ", ".join(f"“{product.get_title()}”" for product in self.products)
+        names = get_text_list([f"“{product.get_title()}”" for product in self.products], _("and"))
         return ngettext(
             "%(products)s is also in the published pop-up “%(other)s” (%(opens)s – %(closes)s), "
             "whose schedule overlaps this one: both would sell the same stock.",
@@ -184,18 +190,71 @@ def popup_product_terms_sync(*, popup: PopUp) -> list[PopUpProduct]:
     return PopUpProduct.objects.bulk_create(rows, ignore_conflicts=True)
 
 
+@dataclass(frozen=True)
+class ProductTerms:
+    """A product the merchant picked for a new pop-up, with its cap and pop-up price there (a
+    product with variants: each variant on these terms)."""
+
+    product: "Product"
+    units_offered: int | None = None
+    price: Decimal | None = None
+
+
+@transaction.atomic
+def popup_create(*, popup: PopUp, products: Sequence[ProductTerms] = ()) -> PopUp:
+    """Creates the pop-up, with a new range of exactly `products` on their terms when given (else
+    the range set on it), and publishes it if it is marked so; all of it or nothing.
+
+    Publishing re-checks schedule conflicts under the lock, as popup_save does.
+    """
+    if products:
+        popup.range = popup_range_create(
+            name=_("Pop-up: %(title)s") % {"title": popup.title},
+            products=[item.product for item in products],
+        )
+        popup.owns_range = True
+    if popup.is_published:
+        popup.archived_at = None
+        _lock_schedules()
+        popup_schedule_check(popup=popup)
+    popup.save()
+    rows = []
+    for item in products:
+        if item.product.is_parent:
+            offered = list(item.product.children.order_by("title", "pk"))
+        else:
+            offered = [item.product]
+        rows.extend(
+            PopUpProduct(
+                popup=popup,
+                product=product,
+                units_offered=item.units_offered,
+                price=item.price,
+                display_order=len(rows) + offset,
+            )
+            for offset, product in enumerate(offered)
+        )
+    PopUpProduct.objects.bulk_create(rows)
+    popup_product_terms_sync(popup=popup)
+    return popup
+
+
 @transaction.atomic
 def popup_save(*, popup: PopUp, new_range_products: Sequence | None = None) -> PopUp:
     """Saves the pop-up (creating its range from products if asked) and syncs its product terms.
 
     A published pop-up is re-checked for schedule conflicts under a lock, so the check made by the
-    form cannot go stale between validation and commit.
+    form cannot go stale between validation and commit; publishing brings an archived one back.
     """
     if new_range_products:
         popup.range = popup_range_create(
             name=_("Pop-up: %(title)s") % {"title": popup.title}, products=new_range_products
         )
+        popup.owns_range = True
+    elif popup.pk and PopUp.objects.filter(pk=popup.pk).exclude(range=popup.range_id).exists():
+        popup.owns_range = False  # another range chosen: the one it made is no longer its own
     if popup.is_published:
+        popup.archived_at = None
         _lock_schedules()
         popup_schedule_check(popup=popup)
     popup.save()
@@ -209,7 +268,8 @@ def popup_publish(*, popup: PopUp) -> PopUp:
     _lock_schedules()
     popup_schedule_check(popup=popup)
     popup.is_published = True
-    popup.save(update_fields=["is_published", "updated_at"])
+    popup.archived_at = None  # publishing an archived pop-up brings it back
+    popup.save(update_fields=["is_published", "archived_at", "updated_at"])
     return popup
 
 
@@ -243,9 +303,113 @@ def popup_product_terms_update(*, popup: PopUp, terms: Sequence[PopUpProduct]) -
     PopUpProduct.objects.bulk_update(terms, ["units_offered", "price", "display_order"])
 
 
-def popup_delete(*, popup: PopUp) -> None:
-    """Deletes the pop-up and its terms; its range stays, it may serve offers or other pop-ups."""
+@dataclass(frozen=True)
+class PopUpRemoval:
+    """What deleting a pop-up does, in counts (the dashboard words them). When money went through
+    it, or may have, it is archived instead: unpublished and listed apart, its figures kept.
+    Otherwise it is deleted, with its range only if the pop-up made that range and no Oscar offer
+    or other pop-up uses it."""
+
+    orders: int
+    pledges: int
+    # Baskets without an order whose checkout reached the payment: a payment may be under way, or
+    # have gone through unheard (the attempt is counted before the payment service is asked).
+    payments: int
+    # Baskets a shopper was using when the pop-up was deleted: a payment may have been starting.
+    busy: int
+    owns_range: bool
+    range_offers: list[
+        str
+    ]  # the names of the Oscar offers whose condition or benefit uses the range
+    range_in_offer_setup: bool  # a condition or benefit not in any offer yet uses the range
+    range_popups: int  # other pop-ups selling the same range
+
+    @property
+    def archives(self) -> bool:
+        return bool(self.orders or self.pledges or self.payments or self.busy)
+
+    @property
+    def deletes_range(self) -> bool:
+        return (
+            not self.archives
+            and self.owns_range
+            and not self.range_offers
+            and not self.range_in_offer_setup
+            and not self.range_popups
+        )
+
+
+# A checkout counts its attempt, and commits, before it asks the payment service; the payment's id
+# is saved only once the service answers, and may never be if the answer is lost.
+_PAYMENT_STARTED = Q(payment_attempts__gt=0) | ~Q(payment_intent_id="")
+
+
+def popup_removal_plan(*, popup: PopUp, busy_baskets: Collection[int] = ()) -> PopUpRemoval:
+    """What popup_delete would do to this pop-up and its range now; `busy_baskets` are baskets a
+    shopper is using at this moment, so that money may be going through them."""
+    baskets = PopUpBasket.objects.filter(popup=popup)
+    without_order = baskets.filter(order__isnull=True)
+    range_id = popup.range_id
+    in_offer = Q(condition__range=range_id) | Q(benefit__range=range_id)
+    offers = list(
+        ConditionalOffer.objects.filter(in_offer).order_by("name").values_list("name", flat=True)
+    )
+    return PopUpRemoval(
+        orders=baskets.filter(order__isnull=False).count(),
+        pledges=Pledge.objects.filter(popup=popup).count(),
+        payments=without_order.filter(_PAYMENT_STARTED).count(),
+        busy=(
+            without_order.filter(pk__in=busy_baskets).exclude(_PAYMENT_STARTED).count()
+            if busy_baskets
+            else 0
+        ),
+        owns_range=popup.owns_range,
+        range_offers=offers,
+        range_in_offer_setup=not offers
+        and (
+            Condition.objects.filter(range=range_id).exists()
+            or Benefit.objects.filter(range=range_id).exists()
+        ),
+        range_popups=PopUp.objects.filter(range=range_id).exclude(pk=popup.pk).count(),
+    )
+
+
+@transaction.atomic
+def popup_delete(*, popup: PopUp, now: datetime | None = None) -> PopUpRemoval:
+    """Deletes the pop-up and its terms, and its range if popup_removal_plan says so; archives it
+    instead when money went through it or may have, so no order, pledge or payment loses its
+    pop-up or its basket. Raises PopUp.DoesNotExist when it is gone already."""
+    # Its baskets first, then its row: a checkout locks its basket, then the pop-up (to place the
+    # order, or by inserting a row that refers to it); the other way round, deleting while someone
+    # pays could deadlock. A locked basket cannot start or finish a payment unseen.
+    baskets = PopUpBasket.objects.filter(popup_id=popup.pk)
+    locked = [basket.pk for basket in rows_locked(baskets, of=("self",))]
+    # The pop-up's row, not its range's: from now on no basket or pledge can be made for it.
+    rows = rows_locked(PopUp.objects.filter(pk=popup.pk).select_related("range"), of=("self",))
+    if not rows:
+        raise PopUp.DoesNotExist(f"Pop-up {popup.pk} was deleted meanwhile.")
+    (popup,) = rows
+    # Baskets made between the two locks. One a shopper holds now is not waited for (they may lock
+    # the pop-up next, which would deadlock): it may be starting a payment, so the pop-up stays.
+    late = baskets.exclude(pk__in=locked)
+    late_locked = [basket.pk for basket in rows_locked(late, of=("self",), skip_locked=True)]
+    busy = list(late.exclude(pk__in=late_locked).values_list("pk", flat=True))
+    removal = popup_removal_plan(popup=popup, busy_baskets=busy)
+    if removal.archives:
+        popup.is_published = False
+        popup.archived_at = popup.archived_at or now or timezone.now()
+        popup.save(update_fields=["is_published", "archived_at", "updated_at"])
+        return removal
+    product_range = popup.range
     popup.delete()
+    if removal.deletes_range:
+        try:
+            with transaction.atomic():
+                product_range.delete()
+        except (ProtectedError, RestrictedError):
+            # Something of the store's own refers to it: it stays, the pop-up is deleted.
+            return dataclasses.replace(removal, owns_range=False)
+    return removal
 
 
 def popup_hero_image_prepare(*, image: File) -> File:

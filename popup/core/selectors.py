@@ -1,11 +1,12 @@
 """Reads of pop-ups: what a shopper sees, computed at request time from the schedule and stock."""
 
+from copy import copy
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Min, Prefetch, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -36,6 +37,8 @@ class StorefrontItem:
     units_left: int | None  # None: nothing caps this product
     image: "ProductImage | None"
     stockrecord: object = None  # the one the strategy chose
+    # None left, but only because shoppers' baskets hold them: when the first of those holds lapses.
+    back_at: datetime | None = None
 
     @property
     def title(self) -> str:
@@ -104,10 +107,12 @@ def popup_get_visible(*, slug: str, user=None, event_only_too: bool = False) -> 
 
 
 def popup_terms_with_holds(*, now: datetime) -> QuerySet:
-    """Pop-up terms annotated with `units_held`: the units in holds that have not expired at `now`."""
+    """Pop-up terms annotated with `units_held`, the units in holds that have not expired at `now`,
+    and `next_lapse`, when the first of those holds expires (None without any)."""
     active = holds_active_q(now, through="holds__")
     return PopUpProduct.objects.annotate(
-        units_held=Coalesce(Sum("holds__quantity", filter=active), 0)
+        units_held=Coalesce(Sum("holds__quantity", filter=active), 0),
+        next_lapse=Min("holds__reserved_until", filter=active),
     )
 
 
@@ -163,12 +168,30 @@ def popup_terms_products(*, popup: PopUp, product_ids, now: datetime, held: bool
     return products
 
 
+def popup_products_kept(popup: PopUp, product_ids) -> dict[int, tuple["Product", int]]:
+    """The products of `product_ids` that the pop-up sells and has terms for, by id, each with the
+    id of its terms: the product with its class and parent, as the catalogue has it, but no stock
+    record. Read once per process while the catalogue stays the same (a hold reads no product);
+    each product a copy of the process's own, this caller's to give attributes to."""
+    kept = catalogue_kept(
+        f"popup-terms-products:{popup.pk}:{popup.range_id}:{popup.kind}",
+        lambda: {
+            row.product_id: (row.product, row.pk)
+            for row in PopUpProduct.objects.filter(
+                popup=popup, product_id__in=popup_product_ids(popup)
+            ).select_related("product__product_class", "product__parent__product_class")
+        },
+    )
+    return {pk: (copy(kept[pk][0]), kept[pk][1]) for pk in product_ids if pk in kept}
+
+
 def product_units_left(
-    product, terms: PopUpProduct | None, stockrecord, *, kind: str
+    product, terms: PopUpProduct | None, stockrecord, *, kind: str, held: int | None = None
 ) -> int | None:
     """Units a shopper can still take: the pop-up's cap and the warehouse stock, less active holds.
 
-    `terms` must carry `units_held` (see popup_terms_with_holds); None means nothing caps it.
+    `terms` must carry `units_held` (see popup_terms_with_holds) unless `held` says how many units
+    to count as held; None means nothing caps it.
     """
     caps = []
     if terms is not None and terms.units_offered is not None:
@@ -180,7 +203,8 @@ def product_units_left(
             caps.append(0)  # nothing in the warehouse to ship
     if not caps:
         return None
-    held = terms.units_held if terms is not None else 0
+    if held is None:
+        held = terms.units_held if terms is not None else 0
     return max(0, min(caps) - held)
 
 
@@ -203,15 +227,21 @@ def storefront_item(*, popup: PopUp, product, strategy, unlocked: bool = False) 
     images = getattr(product, "ordered_images", [])
     if not images and product.parent_id:
         images = getattr(product.parent, "ordered_images", [])
+    left = product_units_left(product, terms, info.stockrecord, kind=popup.kind)
+    back_at = None
+    if left == 0 and terms is not None and terms.units_held:
+        unheld = product_units_left(product, terms, info.stockrecord, kind=popup.kind, held=0)
+        back_at = getattr(terms, "next_lapse", None) if unheld else None
     return StorefrontItem(
         product=product,
         terms=terms,
         price=price,
         regular_price=regular,
         currency=currency,
-        units_left=product_units_left(product, terms, info.stockrecord, kind=popup.kind),
+        units_left=left,
         image=images[0] if images else None,
         stockrecord=info.stockrecord,
+        back_at=back_at,
     )
 
 
@@ -298,16 +328,23 @@ def basket_get(*, popup: PopUp, token: str) -> PopUpBasket:
     return basket
 
 
-def basket_in(*, slug: str, token: str, user=None) -> PopUpBasket:
-    """basket_get by the pop-up's slug, in one query, with the pop-up as popup_get_visible lets the
-    user see it (an event-only one only through an unlocked basket, or to staff); 404 otherwise."""
-    baskets = PopUpBasket.objects.select_related("popup__range", "placement__ambassador").filter(
+def basket_in(*, slug: str, token: str, user=None, for_update: bool = False) -> PopUpBasket:
+    """basket_get by the pop-up's slug, with the pop-up as popup_get_visible lets the user see it
+    (an event-only one only through an unlocked basket, or to staff); 404 otherwise. One query: the
+    pop-up is this process's copy (popup_kept). `for_update`: the basket row locked (inside a
+    transaction), as hold_set would lock it."""
+    baskets = PopUpBasket.objects.select_related("placement__ambassador").filter(
         popup__slug=slug, token=token, status=PopUpBasket.Status.OPEN
     )
-    basket = baskets.first() if token else None
+    if for_update:
+        baskets = baskets.select_for_update(of=("self",))
+    try:
+        basket = baskets.get() if token else None
+    except PopUpBasket.DoesNotExist:
+        basket = None
     if basket is None:
         raise Http404("No such basket.")
-    popup = basket.popup
+    popup = basket.popup = popup_kept(basket.popup_id)
     if (not popup.is_published or (popup.event_only and not basket.unlocked)) and not (
         user is not None and user.is_staff
     ):
@@ -315,11 +352,20 @@ def basket_in(*, slug: str, token: str, user=None) -> PopUpBasket:
     return basket
 
 
+def popup_kept(pk: int) -> PopUp:
+    """The pop-up with its range, read once per process while the catalogue stays the same: its
+    save outdates this copy at once in this process and within a second in the others (see
+    shells.catalogue_kept). A copy, the caller's own."""
+    return copy(
+        catalogue_kept(f"popup:{pk}", lambda: PopUp.objects.select_related("range").get(pk=pk))
+    )
+
+
 def basket_summary(*, basket: PopUpBasket, strategy=None, now: datetime | None = None):
     """What the basket holds now, priced as the pop-up sells it to this basket; expired holds flagged.
 
-    Its prices are the event prices if the basket was unlocked, less its ambassador's discount.
-    Returns a storefront of the basket's products only (state by the clock) and the summary.
+    Returns a storefront of the basket's products only (state by the clock, units left as anyone
+    sees them) and the summary (see basket_priced).
     """
     now = now or timezone.now()
     popup = basket.popup
@@ -328,37 +374,40 @@ def basket_summary(*, basket: PopUpBasket, strategy=None, now: datetime | None =
         popup=popup, product_ids=[hold.terms.product_id for hold in holds], now=now
     )
     strategy = strategy or Selector().strategy()
+    items = [
+        storefront_item(popup=popup, product=product, strategy=strategy, unlocked=basket.unlocked)
+        for product in products
+    ]
     storefront = Storefront(
-        popup=popup,
-        items=[
-            storefront_item(
-                popup=popup, product=product, strategy=strategy, unlocked=basket.unlocked
-            )
-            for product in products
-        ],
-        state=popup.state_at(now, units_left=None),
-        now=now,
+        popup=popup, items=items, state=popup.state_at(now, units_left=None), now=now
     )
+    return storefront, basket_priced(basket=basket, holds=holds, items=items, now=now)
+
+
+def basket_priced(*, basket: PopUpBasket, holds, items, now: datetime) -> BasketSummary:
+    """The summary of the basket's `holds` (with their terms), given the storefront `items` of their
+    products (priced with the basket's unlock): less the basket's ambassador discount, in the
+    holds' order. A hold whose product the pop-up no longer sells is left out."""
     discount = ambassador_discount(basket)
-    items = {
+    by_product = {
         item.product.pk: (
             replace(item, price=price_discounted(item.price, discount))
             if discount and item.price is not None
             else item
         )
-        for item in storefront.items
+        for item in items
     }
     lines = [
         BasketLine(
-            item=items[hold.terms.product_id],
+            item=by_product[hold.terms.product_id],
             quantity=hold.quantity,
             reserved_until=hold.reserved_until,
             is_active=hold.reserved_until > now,
         )
         for hold in holds
-        if hold.terms.product_id in items
+        if hold.terms.product_id in by_product
     ]
-    return storefront, BasketSummary(basket=basket, lines=lines, now=now)
+    return BasketSummary(basket=basket, lines=lines, now=now)
 
 
 # Channels: placements and ambassadors ----------------------------------------------------------

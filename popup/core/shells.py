@@ -26,19 +26,26 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.http import parse_etags
 from oscar.core.loading import get_class
 
 from popup.cache import cache_add, cache_get, cache_incr, cache_set
 from popup.conf import popup_settings
+from popup.core.languages import language_match
 
 GENERATION_KEY = "popup-shells:generation"
 GENERATION_MEMO_SECONDS = 1.0  # how long a process trusts the generation it last read
 # The view's own headers that a shell keeps; the rest is per answer (length, encoding) or set by
 # the middleware around the view, which PageShells learns from the first answer it passes through.
-KEPT_HEADERS = ("Content-Type", "Content-Security-Policy", "Cache-Control", "X-Robots-Tag", "Vary")
+KEPT_HEADERS = (
+    "Content-Type",
+    "Content-Language",
+    "Content-Security-Policy",
+    "Cache-Control",
+    "X-Robots-Tag",
+    "Vary",
+)
 
 Selector = get_class("partner.strategy", "Selector")
 
@@ -51,9 +58,11 @@ class Shell:
     etag: str
     generation: int
     valid_until: float  # time.time() after which it is rendered again
+    valid_from: float = 0.0  # a shell rendered ahead (for its pop-up's opening) is served from then
     views_of: int | None = None  # a live-figures answer: the pop-up whose views ?view= counts
 
 
+AHEAD = ":ahead"  # the cache key's suffix for a shell rendered ahead of its time
 _generation = {"value": 0, "read_at": float("-inf")}
 _memo: dict[str, Shell] = {}  # this process's copies of the shells it served
 
@@ -68,10 +77,12 @@ def shells_allowed() -> bool:
     return Selector.__module__.startswith("oscar.apps.partner")
 
 
-def shells_generation() -> int:
-    """The current catalogue generation, read from the cache at most once a second per process."""
+def shells_generation(*, fresh: bool = False) -> int:
+    """The current catalogue generation, read from the cache at most once a second per process;
+    `fresh`: read now (before rendering a shell: one stamped with a generation a second old would
+    be stale as soon as this process reads the new one, and rendered again)."""
     now = time.monotonic()
-    if now - _generation["read_at"] >= GENERATION_MEMO_SECONDS:
+    if fresh or now - _generation["read_at"] >= GENERATION_MEMO_SECONDS:
         _generation["value"] = cache_get(GENERATION_KEY, 0)
         _generation["read_at"] = now
     return _generation["value"]
@@ -117,10 +128,9 @@ def shells_forget() -> None:
 
 
 def shell_language(query_string: str) -> str:
-    """The language a shell is for: an explicit ?lang= the store offers, else its default."""
-    asked = parse_qs(query_string).get("lang", [""])[0]
-    offered = {code for code, _name in settings.LANGUAGES}
-    return asked if asked in offered else settings.LANGUAGE_CODE
+    """The language a shell is for: the one its ?lang= asks for if the store offers it, else ""
+    (the pop-up's default, which only the pop-up knows: popup.core.languages)."""
+    return language_match(parse_qs(query_string).get("lang", [""])[0]) or ""
 
 
 def _key(path: str, language: str) -> str:
@@ -128,15 +138,21 @@ def _key(path: str, language: str) -> str:
 
 
 def shell_get(path: str, language: str) -> Shell | None:
-    """The stored shell for this path and language if it is still valid, else None."""
+    """The stored shell for this path and language if it is valid now, else None: the current one,
+    or the one rendered ahead for this moment (which then becomes the current one)."""
     key = _key(path, language)
     generation = shells_generation()
     now = time.time()
-    for source in (_memo.get, cache_get):
-        shell = source(key)
-        if shell is not None and shell.generation == generation and now < shell.valid_until:
-            _memo[key] = shell
-            return shell
+    for slot in (key, key + AHEAD):
+        for source in (_memo.get, cache_get):
+            shell = source(slot)
+            if (
+                shell is not None
+                and shell.generation == generation
+                and shell.valid_from <= now < shell.valid_until
+            ):
+                _memo[key] = shell
+                return shell
     _memo.pop(key, None)
     return None
 
@@ -161,10 +177,12 @@ def shell_store(
     *,
     generation: int,
     valid_until: float,
+    valid_from: float = 0.0,
     views_of: int | None = None,
 ) -> Shell | None:
     """Keep the view's answer as the shell of this path; None when it is not shareable (not a 200,
-    or it sets a cookie or varies by one: something in it read the session)."""
+    or it sets a cookie or varies by one: something in it read the session). A shell `valid_from`
+    a moment to come is kept beside the current one, and served from that moment."""
     if (
         response.status_code != 200
         or response.streaming
@@ -181,9 +199,13 @@ def shell_store(
         etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
         generation=generation,
         valid_until=valid_until,
+        valid_from=valid_from,
         views_of=views_of,
     )
     key = _key(path, language)
+    if valid_from > time.time():
+        cache_set(key + AHEAD, shell, max(1, int(valid_until - time.time()) + 1))
+        return shell
     cache_set(key, shell, max(1, int(valid_until - time.time()) + 1))
     _memo[key] = shell
     return shell

@@ -1,13 +1,13 @@
 """Public pages of a pop-up: the full page, the iframe version and the loader script."""
 
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, partial
 
 from django.contrib.staticfiles import finders
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.gzip import gzip_page
@@ -17,6 +17,7 @@ from popup.analytics.stats import placement_count
 from popup.channels.placements import Arrival, arrival_record
 from popup.channels.selectors import ambassador_by_token, channel_figures
 from popup.conf import popup_settings
+from popup.core.languages import language_default
 from popup.core.selectors import popup_get_visible, popup_storefront
 from popup.core.shells import (
     Shell,
@@ -48,21 +49,37 @@ def frame_ancestors(popup: PopUp) -> str:
     return " ".join(["frame-ancestors", "'self'", *popup.embed_origins])
 
 
+def _state_change(popup: PopUp, now: datetime) -> datetime | None:
+    """The pop-up's next change of state by the clock (opening, closing) within a shell's life."""
+    until = now + timedelta(seconds=popup_settings.POPUP_PAGE_SHELL_SECONDS)
+    return min(
+        (moment for moment in (popup.opens_at, popup.closes_at) if now < moment < until),
+        default=None,
+    )
+
+
 def _shell_valid_until(popup: PopUp, now: datetime) -> float:
     """When a shell rendered `now` must be rendered again: POPUP_PAGE_SHELL_SECONDS later, or at
     the pop-up's next change of state by the clock (opening, closing) if that comes first."""
     until = now + timedelta(seconds=popup_settings.POPUP_PAGE_SHELL_SECONDS)
-    changes = [moment for moment in (popup.opens_at, popup.closes_at) if now < moment < until]
-    return min([until, *changes]).timestamp()
+    return (_state_change(popup, now) or until).timestamp()
 
 
 def _render_storefront(
-    request, popup: PopUp, *, template: str, embedded: bool, arrival: Arrival, shared: bool
+    request,
+    popup: PopUp,
+    *,
+    template: str,
+    embedded: bool,
+    arrival: Arrival,
+    shared: bool,
+    now: datetime | None = None,
 ) -> HttpResponse:
     """The pop-up's page. `shared`: the shell for everyone, with no arrival, no event price and the
-    state by the clock (units left, sold out and the shopper's own parts come from the live call)."""
+    state by the clock (units left, sold out and the shopper's own parts come from the live call).
+    `now`: the moment the page is for (a shell rendered ahead of its pop-up's opening)."""
     storefront = popup_storefront(
-        popup=popup, strategy=request.strategy, unlocked=arrival.unlocked, by_clock=shared
+        popup=popup, strategy=request.strategy, unlocked=arrival.unlocked, by_clock=shared, now=now
     )
     share_url = request.build_absolute_uri(popup.get_absolute_url())
     context = {
@@ -79,6 +96,45 @@ def _render_storefront(
         "reviews": popup_verified_reviews(popup=popup),
     }
     return render(request, template, context)
+
+
+def _shell_rendered(
+    request,
+    popup: PopUp,
+    *,
+    template: str,
+    embedded: bool,
+    policy,
+    language: str,
+    generation: int,
+    now: datetime,
+    ahead: bool = False,
+) -> tuple[HttpResponse, Shell | None]:
+    """The shared page as it is at `now`, kept as the shell of the request's path until its
+    pop-up's next change of state, or POPUP_PAGE_SHELL_SECONDS; `ahead`: `now` is to come, and
+    the shell is served from then on."""
+    response = _render_storefront(
+        request,
+        popup,
+        template=template,
+        embedded=embedded,
+        arrival=Arrival(),
+        shared=True,
+        now=now,
+    )
+    response["Content-Security-Policy"] = policy(popup)
+    response["Content-Language"] = translation.get_language()
+    seconds = popup_settings.POPUP_PAGE_SHELL_SECONDS
+    response["Cache-Control"] = f"public, max-age=0, s-maxage={seconds}"
+    shell = shell_store(
+        request.path,
+        language,
+        response,
+        generation=generation,
+        valid_from=now.timestamp() if ahead else 0.0,
+        valid_until=_shell_valid_until(popup, now),
+    )
+    return response, shell
 
 
 def _locked(request, popup: PopUp, arrival: Arrival, embedded: bool) -> HttpResponse:
@@ -113,23 +169,31 @@ def _storefront_page(request, slug: str, *, template: str, embedded: bool, polic
     if sharing and (shell := shell_get(request.path, language)) is not None:
         return _shell_response(request, shell)
     popup = PopUp.objects.select_related("range").filter(slug=slug).first()
+    translation.activate(language or language_default(popup))
     if sharing and popup is not None and popup.is_published and not popup.event_only:
         if (shell := shell_awaited(request.path, language)) is not None:
             return _shell_response(request, shell)
-        generation = shells_generation()  # before rendering: a change meanwhile outdates it
-        response = _render_storefront(
-            request, popup, template=template, embedded=embedded, arrival=Arrival(), shared=True
+        generation = shells_generation(fresh=True)  # before rendering: a change outdates it
+        shell_for = partial(
+            _shell_rendered,
+            request,
+            popup,
+            template=template,
+            embedded=embedded,
+            policy=policy,
+            language=language,
+            generation=generation,
         )
-        response["Content-Security-Policy"] = policy(popup)
-        seconds = popup_settings.POPUP_PAGE_SHELL_SECONDS
-        response["Cache-Control"] = f"public, max-age=0, s-maxage={seconds}"
-        valid_until = _shell_valid_until(popup, timezone.now())
-        shell = shell_store(
-            request.path, language, response, generation=generation, valid_until=valid_until
-        )
+        now = timezone.now()
+        response, shell = shell_for(now=now)
+        if shell is not None and (change := _state_change(popup, now)) is not None:
+            # The pop-up opens (or closes) before this shell expires: the page it will have then
+            # is rendered now, so the crowd arriving at that second finds it ready.
+            shell_for(now=change, ahead=True)
         return _shell_response(request, shell) if shell is not None else response
 
     popup = popup_get_visible(slug=slug, user=request.user, event_only_too=True)
+    translation.activate(language or language_default(popup))
     audience = popup.is_published  # staff previewing a draft are not an audience
     arrival = arrival_record(
         popup=popup, query=request.GET, client_ip=client_ip(request), count=False

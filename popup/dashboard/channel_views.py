@@ -6,12 +6,14 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, pgettext, pgettext_lazy
 from django.views import generic
+from oscar.templatetags.currency_filters import currency
 
 from popup.channels.placements import ambassador_invite, commissions_mark_paid, placement_create
 from popup.channels.selectors import channel_figures
 from popup.core.views import placement_snippets
-from popup.dashboard.csv_export import csv_response
+from popup.dashboard.csv_export import csv_response, csv_semicolons
 from popup.dashboard.forms import AmbassadorInviteForm, CommissionPaidForm, PlacementForm
 from popup.feedback.shopper_input import Refused
 from popup.models import Ambassador, Placement, PopUp
@@ -40,14 +42,27 @@ class PlacementCreateView(generic.View):
         popup = get_object_or_404(PopUp, pk=pk)
         form = PlacementForm(request.POST)
         if form.is_valid():
-            placement = placement_create(popup=popup, name=form.cleaned_data["name"])
+            placement = placement_create(
+                popup=popup,
+                name=form.cleaned_data["name"],
+                landing_url=form.cleaned_data["landing_url"],
+            )
             messages.success(request, _("Placement “%(name)s” added.") % {"name": placement.name})
-        else:
+        elif "name" in form.errors:
             messages.error(request, _("Give the placement a name (80 characters at most)."))
+        else:
+            messages.error(
+                request,
+                _(
+                    "Its address must be a whole web address, such as "
+                    "https://www.instagram.com/atelier.nord, or left empty."
+                ),
+            )
         return _back_to_placements(popup)
 
 
-# ChannelFigures' columns, in the order both CSVs give them.
+# ChannelFigures' columns, in the order both CSVs give them, with their headers (in the merchant's
+# language).
 FIGURE_COLUMNS = [
     "clicks",
     "views",
@@ -58,7 +73,28 @@ FIGURE_COLUMNS = [
     "revenue",
     "commission",
 ]
-PLACEMENT_CSV_HEADER = ["placement", "code", "short_link", "ambassador", "active", *FIGURE_COLUMNS]
+FIGURE_HEADERS = [
+    pgettext_lazy("CSV column", "clicks"),
+    pgettext_lazy("CSV column", "views"),
+    pgettext_lazy("CSV column", "baskets"),
+    pgettext_lazy("CSV column", "checkouts"),
+    pgettext_lazy("CSV column", "orders"),
+    pgettext_lazy("CSV column", "units"),
+    pgettext_lazy("CSV column", "revenue"),
+    pgettext_lazy("CSV column", "commission"),
+]
+PLACEMENT_CSV_HEADER = [
+    pgettext_lazy("CSV column", "placement"),
+    pgettext_lazy("CSV column", "code"),
+    pgettext_lazy("CSV column", "short_link"),
+    pgettext_lazy("CSV column", "ambassador"),
+    pgettext_lazy("CSV column", "active"),
+    *FIGURE_HEADERS,
+]
+
+
+def _yes_no(value: bool) -> str:
+    return pgettext("CSV cell", "yes") if value else pgettext("CSV cell", "no")
 
 
 def _figures_cells(figures) -> list:
@@ -78,12 +114,13 @@ class PlacementCsvView(generic.View):
                     row["placement"].code,
                     row["short_link"],
                     row["placement"].ambassador.code if row["placement"].ambassador else "",
-                    "yes" if row["placement"].is_active else "no",
+                    _yes_no(row["placement"].is_active),
                     *_figures_cells(row["figures"]),
                 ]
                 for row in placement_rows(request, popup)
             ),
-            filename=f"{popup.slug}-placements",
+            filename=f"{popup.slug}-placements.csv",
+            semicolons=csv_semicolons(request),
         )
 
 
@@ -113,7 +150,12 @@ class AmbassadorInviteView(generic.View):
         if not form.is_valid():
             for field, errors in form.errors.items():
                 label = form.fields[field].label if field in form.fields else ""
-                messages.error(request, f"{label}: {' '.join(errors)}" if label else errors[0])
+                messages.error(
+                    request,
+                    _("%(field)s: %(error)s") % {"field": label, "error": " ".join(errors)}
+                    if label
+                    else errors[0],
+                )
             return _back_to_placements(popup)
         try:
             placement = ambassador_invite(popup=popup, **form.cleaned_data)
@@ -131,16 +173,16 @@ class AmbassadorInviteView(generic.View):
 
 
 CSV_HEADER = [
-    "ambassador",
-    "email",
-    "kind",
-    "code",
-    "discount_percent",
-    "commission_percent",
-    *FIGURE_COLUMNS,
-    "commission_paid",
-    "commission_due",
-    "active",
+    pgettext_lazy("CSV column", "ambassador"),
+    pgettext_lazy("CSV column", "email"),
+    pgettext_lazy("CSV column", "kind"),
+    pgettext_lazy("CSV column", "code"),
+    pgettext_lazy("CSV column", "discount_percent"),
+    pgettext_lazy("CSV column", "commission_percent"),
+    *FIGURE_HEADERS,
+    pgettext_lazy("CSV column", "commission_paid"),
+    pgettext_lazy("CSV column", "commission_due"),
+    pgettext_lazy("CSV column", "active"),
 ]
 
 
@@ -171,11 +213,12 @@ class AmbassadorListView(generic.TemplateView):
                         *_figures_cells(figures),
                         figures.commission_paid,
                         figures.commission_due,
-                        "yes" if ambassador.is_active else "no",
+                        _yes_no(ambassador.is_active),
                     ]
                     for ambassador, figures in self.rows()
                 ),
-                filename="ambassadors",
+                filename="ambassadors.csv",
+                semicolons=csv_semicolons(request),
             )
         return super().get(request, *args, **kwargs)
 
@@ -197,8 +240,12 @@ class AmbassadorPaidView(generic.View):
         if count:
             messages.success(
                 request,
-                _("%(count)d commissions to %(name)s, %(amount)s in all, marked paid.")
-                % {"count": count, "name": ambassador.name, "amount": amount},
+                ngettext(
+                    "%(count)d commission to %(name)s, %(amount)s in all, marked paid.",
+                    "%(count)d commissions to %(name)s, %(amount)s in all, marked paid.",
+                    count,
+                )
+                % {"count": count, "name": ambassador.name, "amount": currency(amount)},
             )
         else:
             messages.info(request, _("Nothing is due to %(name)s.") % {"name": ambassador.name})

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext, pgettext_lazy
 from django.views import generic
 
 from popup.analytics.drop_report import DropReport, drop_headline, drop_report
@@ -21,7 +21,7 @@ from popup.analytics.merchandising import (
 )
 from popup.analytics.suggestions import drop_suggestions
 from popup.core.selectors import popup_storefront
-from popup.dashboard.csv_export import csv_response
+from popup.dashboard.csv_export import csv_response, csv_semicolons
 from popup.dashboard.forms import PresaleGraduateForm
 from popup.dashboard.views import graduate_from_form
 from popup.models import Idea, PopUp, Question
@@ -51,7 +51,6 @@ class DropReportView(generic.TemplateView):
         context.update(
             popup=popup,
             report=report,
-            headline=drop_headline(report),
             suggestions=drop_suggestions(report=report, regular_prices=regular),
             graduate_form=PresaleGraduateForm(),
             compare_choices=_compare_choices(popup),
@@ -72,16 +71,30 @@ def _product_rows(report: DropReport, popup: PopUp):
     ]
 
 
+def _summary_rows(report: DropReport, popup: PopUp):
+    return [(figure.label, figure.text) for figure in drop_headline(report)]
+
+
 def _rating_rows(report: DropReport, popup: PopUp):
     scores = [
-        (f"{score} stars", report.ratings.counts.get(score, 0), "") for score in range(5, 0, -1)
+        (
+            ngettext("%(count)d star", "%(count)d stars", score) % {"count": score},
+            report.ratings.counts.get(score, 0),
+            "",
+        )
+        for score in range(5, 0, -1)
     ]
     return scores + [(label, count, average) for label, average, count in report.ratings.aspects]
 
 
 def _poll_rows(report: DropReport, popup: PopUp):
     return [
-        (poll.question, option.label, option.votes, "open" if poll.is_open else "closed")
+        (
+            poll.question,
+            option.label,
+            option.votes,
+            pgettext("poll voting", "open") if poll.is_open else pgettext("poll voting", "closed"),
+        )
         for poll in report.polls
         for option in poll.options.all()
     ]
@@ -113,19 +126,71 @@ def _question_rows(report: DropReport, popup: PopUp):
         )
 
 
+# The CSV columns, as the merchant's spreadsheet shows them (in the page's language).
 TABLES = {
-    "summary": (["figure", "value"], lambda report, popup: drop_headline(report)),
-    "funnel": (["step", "count", "percent_of_step_before"], _funnel_rows),
+    "summary": (
+        [pgettext_lazy("CSV column", "figure"), pgettext_lazy("CSV column", "value")],
+        _summary_rows,
+    ),
+    "funnel": (
+        [
+            pgettext_lazy("CSV column", "step"),
+            pgettext_lazy("CSV column", "count"),
+            pgettext_lazy("CSV column", "percent_of_step_before"),
+        ],
+        _funnel_rows,
+    ),
     "products": (
-        ["product", "offered", "sold", "sell_through_percent", "revenue", "waitlist"],
+        [
+            pgettext_lazy("CSV column", "product"),
+            pgettext_lazy("CSV column", "offered"),
+            pgettext_lazy("CSV column", "sold"),
+            pgettext_lazy("CSV column", "sell_through_percent"),
+            pgettext_lazy("CSV column", "revenue"),
+            pgettext_lazy("CSV column", "waitlist"),
+        ],
         _product_rows,
     ),
-    "sales": (["time", "units_sold_by_then"], lambda report, popup: report.sales),
-    "ratings": (["score_or_aspect", "reviews", "average"], _rating_rows),
-    "polls": (["poll", "option", "confirmed_votes", "voting"], _poll_rows),
-    "ideas": (["idea", "status", "votes", "posted_at", "shipped_at"], _idea_rows),
+    "sales": (
+        [pgettext_lazy("CSV column", "time"), pgettext_lazy("CSV column", "units_sold_by_then")],
+        lambda report, popup: report.sales,
+    ),
+    "ratings": (
+        [
+            pgettext_lazy("CSV column", "score_or_aspect"),
+            pgettext_lazy("CSV column", "reviews"),
+            pgettext_lazy("CSV column", "average"),
+        ],
+        _rating_rows,
+    ),
+    "polls": (
+        [
+            pgettext_lazy("CSV column", "poll"),
+            pgettext_lazy("CSV column", "option"),
+            pgettext_lazy("CSV column", "confirmed_votes"),
+            pgettext_lazy("CSV column", "voting"),
+        ],
+        _poll_rows,
+    ),
+    "ideas": (
+        [
+            pgettext_lazy("CSV column", "idea"),
+            pgettext_lazy("CSV column", "status"),
+            pgettext_lazy("CSV column", "votes"),
+            pgettext_lazy("CSV column", "posted_at"),
+            pgettext_lazy("CSV column", "shipped_at"),
+        ],
+        _idea_rows,
+    ),
     "questions": (
-        ["question", "product", "status", "asked_at", "answered_at", "answer_hours"],
+        [
+            pgettext_lazy("CSV column", "question"),
+            pgettext_lazy("CSV column", "product"),
+            pgettext_lazy("CSV column", "status"),
+            pgettext_lazy("CSV column", "asked_at"),
+            pgettext_lazy("CSV column", "answered_at"),
+            pgettext_lazy("CSV column", "answer_hours"),
+        ],
         _question_rows,
     ),
 }
@@ -147,6 +212,7 @@ class DropReportCsvView(generic.View):
             filename=f"{popup.slug}-{table}.csv"
             if table != "products"
             else f"{popup.slug}-drop.csv",
+            semicolons=csv_semicolons(request),
         )
 
 
@@ -163,21 +229,19 @@ class DropCompareView(generic.TemplateView):
         return _popup_or_404(first), _popup_or_404(second)
 
     def rows(self, first: DropReport, second: DropReport):
-        return [
-            (label, value, other)
-            for (label, value), (_label, other) in zip(
-                drop_headline(first), drop_headline(second), strict=True
-            )
-        ]
+        """(label, first's value, second's value) for each figure, paired by the figure's code."""
+        others = {figure.code: figure.text for figure in drop_headline(second)}
+        return [(figure.label, figure.text, others[figure.code]) for figure in drop_headline(first)]
 
     def get(self, request, *args, **kwargs):
         first, second = self.pair()
         reports = drop_report(popup=first), drop_report(popup=second)
         if request.GET.get("format") == "csv":
             return csv_response(
-                header=["figure", first.title, second.title],
+                header=[pgettext("CSV column", "figure"), first.title, second.title],
                 rows=self.rows(*reports),
                 filename=f"compare-{first.slug}-{second.slug}.csv",
+                semicolons=csv_semicolons(request),
             )
         return self.render_to_response(
             self.get_context_data(

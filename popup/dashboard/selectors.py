@@ -41,16 +41,26 @@ _TIME_ONLY_STATES = {
 }
 
 
+# The dashboard's own state for pop-ups deleted while orders or pledges pointed at them: shoppers
+# never see them (they are unpublished), so it is not one of PopUp.State.
+ARCHIVED = "archived"
+
+
 @dataclass(frozen=True)
 class PopUpRow:
     popup: PopUp
-    state: PopUp.State
+    state: str  # a PopUp.State, or ARCHIVED
     units_left: int | None  # None: nothing caps it
 
 
 def popup_dashboard_queryset(*, query: str = "", kind: str = "", state: str = "", now: datetime):
-    """Pop-ups matching the filters, narrowed in SQL; live and sold out still need their stock."""
+    """Pop-ups matching the filters, narrowed in SQL; live and sold out still need their stock.
+    Archived pop-ups are only listed when asked for (state ARCHIVED)."""
     popups = PopUp.objects.select_related("range").order_by("-opens_at", "-pk")
+    if state == ARCHIVED:
+        popups = popups.filter(archived_at__isnull=False).order_by("-archived_at", "-pk")
+    else:
+        popups = popups.filter(archived_at__isnull=True)
     if query:
         popups = popups.filter(Q(title__icontains=query) | Q(slug__icontains=query))
     if kind:
@@ -72,12 +82,19 @@ def popup_dashboard_rows(
     none for closed ones, whose state the clock alone decides and whose units are no longer sold)."""
     rows = []
     for popup in popups:
+        if popup.archived_at is not None:
+            rows.append(PopUpRow(popup=popup, state=ARCHIVED, units_left=None))
+            continue
         if popup.is_published and popup.closes_at <= now:
             rows.append(PopUpRow(popup=popup, state=PopUp.State.CLOSED, units_left=None))
             continue
         storefront = popup_storefront(popup=popup, strategy=strategy, now=now)
         rows.append(PopUpRow(popup=popup, state=storefront.state, units_left=storefront.units_left))
     return rows
+
+
+def popup_archived_count() -> int:
+    return PopUp.objects.filter(archived_at__isnull=False).count()
 
 
 def popup_terms_queryset(*, popup: PopUp) -> QuerySet:

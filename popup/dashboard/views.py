@@ -14,34 +14,42 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from django.views import generic
 from oscar.core.loading import get_model
+from oscar.templatetags.currency_filters import currency
 
 from popup.analytics.charts import cumulative_chart
 from popup.analytics.merchandising import popup_graduate
 from popup.audit.runs import audit_latest
 from popup.core.popups import (
+    PopUpRemoval,
+    popup_create,
     popup_delete,
     popup_product_terms_sync,
     popup_product_terms_update,
     popup_publish,
+    popup_removal_plan,
     popup_save,
     popup_unpublish,
 )
 from popup.core.selectors import popup_storefront
 from popup.dashboard.channel_views import placement_rows
-from popup.dashboard.csv_export import csv_response
+from popup.dashboard.csv_export import csv_response, csv_semicolons
 from popup.dashboard.forms import (
     AmbassadorInviteForm,
     PollForm,
+    PopUpCreateForm,
     PopUpForm,
     PopUpProductTermsFormSet,
     PopUpSearchForm,
     PresaleGraduateForm,
 )
 from popup.dashboard.selectors import (
+    ARCHIVED,
+    popup_archived_count,
     popup_dashboard_queryset,
     popup_dashboard_rows,
     popup_products_without_stock_record,
@@ -54,7 +62,7 @@ from popup.feedback.ideas import idea_status_set
 from popup.feedback.polls import poll_create
 from popup.feedback.questions import question_answer, question_hide, question_not_spam
 from popup.feedback.selectors import answer_speed
-from popup.models import Idea, Poll, PopUp, Question
+from popup.models import Idea, Pledge, Poll, PopUp, Question
 from popup.presales.settlement import presale_launch_notify, presale_settle_queue
 
 ProductReview = get_model("reviews", "ProductReview")
@@ -95,6 +103,8 @@ class PopUpListView(generic.TemplateView):
             paginator=page.paginator,
             is_paginated=page.has_other_pages(),
             is_filtered=bool(filters and any(filters.values())),
+            archived=state == ARCHIVED,
+            archived_count=0 if state == ARCHIVED else popup_archived_count(),
             page_query=query.urlencode(),
         )
         return context
@@ -120,7 +130,9 @@ class PopUpFormMixin:
 
 
 class PopUpCreateView(PopUpFormMixin, generic.CreateView):
-    success_message = _("Pop-up “%(title)s” created. Now set the units and prices of its products.")
+    """The pop-up, its products with their caps and pop-up prices, and publishing: one save."""
+
+    form_class = PopUpCreateForm
 
     def get_initial(self):
         # A sensible first schedule: tomorrow at 10:00 for a week, in the store's time zone.
@@ -130,6 +142,32 @@ class PopUpCreateView(PopUpFormMixin, generic.CreateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(title=_("Create pop-up"), **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        self.object = None
+        form = self.get_form()
+        if request.POST.get("action") == "more_rows":  # no script needed: the page comes back
+            return self.render_to_response(self.get_context_data(form=form.more_rows()))
+        return self.form_valid(form) if form.is_valid() else self.form_invalid(form)
+
+    def form_valid(self, form):
+        popup = form.save(commit=False)
+        try:
+            popup_create(popup=popup, products=form.terms)
+        except ValidationError as error:  # a pop-up published meanwhile now sells a product
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        self.object = popup
+        if popup.is_published:
+            message = _("Pop-up “%(title)s” created and published.")
+        else:
+            message = _("Pop-up “%(title)s” created as a draft: publish it when it is ready.")
+        messages.success(self.request, message % {"title": popup.title})
+        for warning in _prices_above_regular(self.request, popup):
+            messages.warning(self.request, warning)
+        if self.request.POST.get("action") == "continue":
+            return redirect("popup-dashboard:popup-update", pk=popup.pk)
+        return redirect("popup-dashboard:popup-detail", pk=popup.pk)
 
 
 class PopUpUpdateView(PopUpFormMixin, generic.UpdateView):
@@ -174,6 +212,8 @@ class PopUpDetailView(generic.DetailView):
                 terms_errors = error.messages
             else:
                 messages.success(request, _("Products' terms saved."))
+                for warning in _prices_above_regular(request, self.object):
+                    messages.warning(request, warning)
                 return HttpResponseRedirect(
                     reverse("popup-dashboard:popup-detail", kwargs={"pk": self.object.pk})
                 )
@@ -212,6 +252,27 @@ class PopUpDetailView(generic.DetailView):
         return context
 
 
+def _prices_above_regular(request, popup: PopUp) -> list[str]:
+    """A warning for each product whose pop-up price is above its regular price: allowed (a
+    special edition may cost more), but more often a typo, and shoppers would pay more here."""
+    return [
+        _(
+            "%(product)s: its pop-up price, %(price)s, is above its regular price, %(regular)s. "
+            "Shoppers will pay more in the pop-up than in the shop: check it is meant."
+        )
+        % {
+            "product": item.title,
+            "price": currency(item.price, item.currency),
+            "regular": currency(item.regular_price, item.currency),
+        }
+        for item in popup_storefront(popup=popup, strategy=request.strategy).items
+        if item.terms is not None
+        and item.terms.price is not None
+        and item.regular_price is not None
+        and item.terms.price > item.regular_price
+    ]
+
+
 class PopUpPublishView(generic.View):
     """Publishes (re-checking schedule conflicts) or unpublishes a pop-up, then goes back."""
 
@@ -231,26 +292,75 @@ class PopUpPublishView(generic.View):
         return redirect("popup-dashboard:popup-detail", pk=popup.pk)
 
 
+def _removal_counts(*, removal: PopUpRemoval) -> str:
+    """What went through the pop-up, as a list for one sentence: "1 order and 2 pledges"."""
+    counts = [
+        (removal.orders, ngettext("%(count)d order", "%(count)d orders", removal.orders)),
+        (removal.pledges, ngettext("%(count)d pledge", "%(count)d pledges", removal.pledges)),
+        (
+            removal.payments,
+            ngettext(
+                "%(count)d checkout that reached the payment",
+                "%(count)d checkouts that reached the payment",
+                removal.payments,
+            ),
+        ),
+    ]
+    return get_text_list([text % {"count": count} for count, text in counts if count], _("and"))
+
+
 class PopUpDeleteView(generic.DeleteView):
+    """Asks first, saying what will happen: deleted (with the range it made, when nothing else
+    uses it), or archived when orders, pledges or payments went through it."""
+
     model = PopUp
     context_object_name = "popup"
     template_name = "popup/dashboard/popup_delete.html"
 
+    def get_queryset(self):
+        return PopUp.objects.select_related("range")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        removal = popup_removal_plan(popup=self.object)
+        context["removal"] = removal
+        context["removal_counts"] = _removal_counts(removal=removal)
+        context["range_offers"] = get_text_list(removal.range_offers, _("and"))
+        return context
+
     def form_valid(self, form):
         popup = self.object
         try:
-            popup_delete(popup=popup)
+            removal = popup_delete(popup=popup)
+        except PopUp.DoesNotExist:  # deleted from another tab meanwhile
+            messages.info(
+                self.request, _("“%(title)s” was deleted already.") % {"title": popup.title}
+            )
+            return redirect("popup-dashboard:popup-list")
         except (ProtectedError, RestrictedError):
             messages.error(
                 self.request,
-                _("“%(title)s” has orders or holds that refer to it: unpublish it instead.")
+                _("“%(title)s” is still referred to by other records: unpublish it instead.")
                 % {"title": popup.title},
             )
             return redirect("popup-dashboard:popup-detail", pk=popup.pk)
-        messages.success(
-            self.request,
-            _("Pop-up “%(title)s” deleted; its range is kept.") % {"title": popup.title},
-        )
+        values = {"title": popup.title, "range": popup.range.name}
+        if removal.archives and not (removal.orders or removal.pledges or removal.payments):
+            message = _(
+                "Pop-up “%(title)s” archived rather than deleted: a shopper was using one of its "
+                "baskets at that moment, and may be paying. It is hidden from shoppers and from "
+                "the list; delete it again later to remove it."
+            )
+        elif removal.archives:
+            message = _(
+                "Pop-up “%(title)s” archived: hidden from shoppers and from the list, its "
+                "orders and pledges kept."
+            )
+        elif removal.deletes_range:
+            message = _("Pop-up “%(title)s” deleted, with its range “%(range)s”.")
+        else:
+            message = _("Pop-up “%(title)s” deleted; its range “%(range)s” is kept.")
+        messages.success(self.request, message % values)
         return redirect("popup-dashboard:popup-list")
 
 
@@ -276,11 +386,18 @@ class PresaleReportView(generic.TemplateView):
             self.request.GET.get("page")
         )
         all_or_nothing = popup.presale_funding == PopUp.Funding.ALL_OR_NOTHING
+        pledges = list(page.object_list)
+        # A pledge's history names its statuses as the merchant reads them, not by their codes.
+        labels = dict(Pledge.Status.choices)
+        for pledge in pledges:
+            for event in pledge.events.all():
+                event.status_from_label = labels.get(event.status_from, event.status_from)
+                event.status_to_label = labels.get(event.status_to, event.status_to)
         context.update(
             popup=popup,
             report=report,
             chart=cumulative_chart(report.days, goal=popup.presale_goal_amount),
-            pledges=page.object_list,
+            pledges=pledges,
             page_obj=page,
             paginator=page.paginator,
             is_paginated=page.has_other_pages(),
@@ -293,20 +410,21 @@ class PresaleReportView(generic.TemplateView):
         return context
 
 
+# The pledges' CSV columns, in the merchant's language.
 CSV_HEADER = [
-    "id",
-    "created_at",
-    "email",
-    "source",
-    "status",
-    "amount",
-    "currency",
-    "units",
-    "attempts",
-    "failure_code",
-    "next_retry_at",
-    "paid_at",
-    "order_number",
+    pgettext_lazy("CSV column", "id"),
+    pgettext_lazy("CSV column", "created_at"),
+    pgettext_lazy("CSV column", "email"),
+    pgettext_lazy("CSV column", "source"),
+    pgettext_lazy("CSV column", "status"),
+    pgettext_lazy("CSV column", "amount"),
+    pgettext_lazy("CSV column", "currency"),
+    pgettext_lazy("CSV column", "units"),
+    pgettext_lazy("CSV column", "attempts"),
+    pgettext_lazy("CSV column", "failure_code"),
+    pgettext_lazy("CSV column", "next_retry_at"),
+    pgettext_lazy("CSV column", "paid_at"),
+    pgettext_lazy("CSV column", "order_number"),
 ]
 
 
@@ -319,6 +437,7 @@ class PresaleReportCsvView(generic.View):
             header=CSV_HEADER,
             rows=presale_report_rows(popup=popup),
             filename=f"{popup.slug}-pledges.csv",
+            semicolons=csv_semicolons(request),
         )
 
 
@@ -363,7 +482,7 @@ def graduate_from_form(request, popup: PopUp) -> None:
     if not form.is_valid():
         raise ValidationError(
             [
-                f"{form.fields[name].label}: {error}"
+                _("%(field)s: %(error)s") % {"field": form.fields[name].label, "error": error}
                 for name, errors in form.errors.items()
                 for error in errors
             ]
@@ -376,14 +495,17 @@ def graduate_from_form(request, popup: PopUp) -> None:
         return
     stock = form.cleaned_data["stock"]
     popup_graduate(popup=popup, stock=stock)
-    message = _("“%(title)s” graduated: its products are public in the shop.")
-    if stock is not None:
-        message += " " + ngettext(
-            "Each offers %(stock)d unit to new customers.",
-            "Each offers %(stock)d units to new customers.",
+    if stock is None:
+        message = _("“%(title)s” graduated: its products are public in the shop.")
+    else:
+        message = ngettext(
+            "“%(title)s” graduated: its products are public in the shop. Each offers %(stock)d "
+            "unit to new customers.",
+            "“%(title)s” graduated: its products are public in the shop. Each offers %(stock)d "
+            "units to new customers.",
             stock,
-        ) % {"stock": stock}
-    messages.success(request, message % {"title": popup.title})
+        )
+    messages.success(request, message % {"title": popup.title, "stock": stock})
     if stock is not None:
         for product in popup_products_without_stock_record(popup=popup):
             messages.warning(
@@ -520,12 +642,13 @@ class IdeaStatusView(generic.View):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            note = _(" Its voters are being told.") if idea.status == Idea.Status.DONE else ""
+            if idea.status == Idea.Status.DONE:
+                message = _("“%(title)s” is now %(status)s. Its voters are being told.")
+            else:
+                message = _("“%(title)s” is now %(status)s.")
             messages.success(
                 request,
-                _("“%(title)s” is now %(status)s.")
-                % {"title": idea.title, "status": idea.get_status_display().lower()}
-                + note,
+                message % {"title": idea.title, "status": idea.get_status_display().lower()},
             )
         listing = reverse("popup-dashboard:idea-list")
         back = request.POST.get("next", "")

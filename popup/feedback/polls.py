@@ -19,12 +19,16 @@ def poll_vote(*, poll: Poll, option_id: int, email: str, client_ip: str) -> Poll
     """Record a vote waiting for its address to be confirmed (a link is e-mailed). Raises Refused."""
     email = email_or_none(email)
     if email is None:
-        raise Refused(_("Please enter a valid e-mail address."), code="email")
+        raise Refused(
+            _("Please enter a valid e-mail address, like name@example.com."),
+            code="email",
+            field="email",
+        )
     if not poll.is_open:
         raise Refused(_("This poll is closed."), code="closed", status=409)
     option = PollOption.objects.filter(poll=poll, pk=option_id).first()
     if option is None:
-        raise Refused(_("No such choice in this poll."), code="option", status=404)
+        raise Refused(_("No such choice in this poll."), code="option", status=404, field="option")
     if over_limit(f"popup-poll-votes:ip:{client_ip}", VOTES_PER_IP):
         raise Refused(
             _("Too many votes from here. Please try again in an hour."),
@@ -36,7 +40,13 @@ def poll_vote(*, poll: Poll, option_id: int, email: str, client_ip: str) -> Poll
             vote = PollVote.objects.create(poll=poll, option=option, email=email)
     except IntegrityError as error:
         raise Refused(
-            _("This address has already voted in this poll."), code="voted", status=409
+            _(
+                "This address has already voted in this poll (one vote each). If it is yours "
+                "and you have not confirmed that vote yet, the link is in the e-mail we sent."
+            ),
+            code="voted",
+            status=409,
+            field="email",
         ) from error
     task_queue_on_commit(poll_vote_confirmation_send, vote.pk)
     return vote

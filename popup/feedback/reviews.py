@@ -24,6 +24,7 @@ ProductReview = get_model("reviews", "ProductReview")
 CATCH_UP = timedelta(days=30)
 MAX_TITLE = 255
 MAX_BODY = 5000
+MAX_NAME = 60
 
 
 def review_invites_due(*, now: datetime | None = None) -> list[int]:
@@ -62,7 +63,8 @@ def review_submit(
     name: str,
     aspects: Mapping[str, int | None] | None = None,
 ) -> ProductReview:
-    """Record the buyer's review of one product of their order, once per product. Raises Refused.
+    """Record the buyer's review of one product of their order, once per product. Raises Refused
+    naming the `field` to correct.
 
     `aspects` rates quality, value and "as described" from 1 to 5, each optional. A review that looks
     like spam waits for moderation in Oscar's reviews dashboard, whatever OSCAR_MODERATE_REVIEWS says.
@@ -72,16 +74,33 @@ def review_submit(
     if not invite.order.lines.filter(product_id=product_id).exists():
         raise Refused(_("This product is not in your order."), code="product")
     if score not in range(1, 6):
-        raise Refused(_("Choose a rating from 1 to 5 stars."), code="score")
-    if any(
-        aspect not in VerifiedReview.ASPECTS or value not in range(1, 6)
+        raise Refused(_("Choose a rating from 1 to 5 stars."), code="score", field="score")
+    wrong = [
+        aspect
         for aspect, value in aspects.items()
-    ):
-        raise Refused(_("Rate each aspect from 1 to 5 stars, or leave it out."), code="aspect")
+        if aspect not in VerifiedReview.ASPECTS or value not in range(1, 6)
+    ]
+    if wrong:
+        raise Refused(
+            _("Rate each aspect from 1 to 5 stars, or leave it out."),
+            code="aspect",
+            field=f"aspect-{wrong[0]}",
+        )
     if not title or not body:
-        raise Refused(_("Please give your review a title and a few words."), code="text")
-    if len(title) > MAX_TITLE or len(body) > MAX_BODY or len(name) > 60:
-        raise Refused(_("Please shorten your review."), code="length")
+        raise Refused(
+            _("Please give your review a title and a few words."),
+            code="text",
+            field="body" if title else "title",
+        )
+    limits = (("title", title, MAX_TITLE), ("body", body, MAX_BODY), ("name", name, MAX_NAME))
+    too_long = [(field, limit) for field, text, limit in limits if len(text) > limit]
+    if too_long:
+        field, limit = too_long[0]
+        raise Refused(
+            _("Please shorten your review: up to %(n)d characters here.") % {"n": limit},
+            code="length",
+            field=field,
+        )
     text = f"{title} {body}"
     try:
         with transaction.atomic():

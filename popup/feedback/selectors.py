@@ -8,9 +8,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from oscar.core.loading import get_model
 
+from popup.feedback.receipts import receipt_read, receipts_read
 from popup.models import (
     Idea,
     Poll,
+    PollOption,
+    PollVote,
     PopUp,
     Question,
 )
@@ -84,3 +87,49 @@ def popup_polls(*, popup: PopUp, limit: int = 2) -> list[Poll]:
     """The pop-up's latest polls with their options and confirmed counts (two queries)."""
     polls = Poll.objects.filter(popup=popup).prefetch_related("options").order_by("-created_at")
     return list(polls[:limit])
+
+
+@dataclass(frozen=True)
+class OptionResult:
+    option: PollOption
+    votes: int
+    percent: int  # of the poll's confirmed votes, rounded; 0 while there are none
+
+
+@dataclass(frozen=True)
+class PollResults:
+    """A poll's confirmed votes, option by option, in the poll's order."""
+
+    options: list[OptionResult]
+    total: int
+
+
+def poll_results(*, poll: Poll) -> PollResults:
+    """The poll's confirmed results (no query when its options were prefetched)."""
+    options = list(poll.options.all())
+    total = sum(option.votes for option in options)
+    return PollResults(
+        options=[
+            OptionResult(
+                option=option,
+                votes=option.votes,
+                percent=round(100 * option.votes / total) if total else 0,
+            )
+            for option in options
+        ],
+        total=total,
+    )
+
+
+def poll_vote_by_receipt(*, poll: Poll, receipt: str) -> PollVote | None:
+    """The vote in this poll that a voter's device kept the receipt of; None for any other."""
+    vote_id = receipt_read(kind="poll_vote", receipt=receipt)
+    if vote_id is None:
+        return None
+    return PollVote.objects.filter(poll=poll, pk=vote_id).first()
+
+
+def ideas_by_receipts(*, popup: PopUp, receipts: list[str]) -> list[Idea]:
+    """The pop-up's ideas whose receipts an author's device kept (one query)."""
+    ids = receipts_read(kind="idea", receipts=receipts)
+    return list(Idea.objects.filter(popup=popup, pk__in=ids).order_by("pk"))

@@ -1,6 +1,8 @@
 """The buyer's review page, reached from the link in the review invitation: one short form per
 product of their order. The token in the URL is the credential (no account, no cookie needed)."""
 
+from dataclasses import dataclass
+
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,24 +23,62 @@ def _invite(token: str) -> ReviewInvite:
     return invite
 
 
-def _render(request, invite: ReviewInvite, *, error: str = "", status: int = 200):
+@dataclass(frozen=True)
+class ReviewForm:
+    """One product's form on the review page: empty, or as the buyer sent it when it was refused
+    (`error` said next to `field`, everything typed or chosen still in it)."""
+
+    score: str = ""
+    title: str = ""
+    body: str = ""
+    name: str = ""
+    aspects: tuple[tuple[str, str, str], ...] = ()  # (aspect, label, stars chosen)
+    field: str = ""
+    error: str = ""
+
+
+def _aspects(posted) -> tuple[tuple[str, str, str], ...]:
+    return tuple(
+        (
+            aspect,
+            VerifiedReview._meta.get_field(aspect).verbose_name.capitalize(),
+            posted.get(f"aspect-{aspect}", ""),
+        )
+        for aspect in VerifiedReview.ASPECTS
+    )
+
+
+def _render(request, invite: ReviewInvite, *, refused: tuple[int, Refused, dict] | None = None):
+    """The review page: per product of the order, its review or its form; `refused`: the product
+    whose form was refused, why, and what was sent (a 400)."""
     reviewed = {vr.product_id: vr.review for vr in invite.reviews.select_related("review")}
+    first_name = getattr(invite.order.shipping_address, "first_name", "")
+    blank = ReviewForm(name=first_name, aspects=_aspects({}))
+    forms = {}
+    if refused is not None:
+        product_id, refusal, posted = refused
+        forms[product_id] = ReviewForm(
+            score=posted.get("score", ""),
+            title=posted.get("title", ""),
+            body=posted.get("body", ""),
+            name=posted.get("name", ""),
+            aspects=_aspects(posted),
+            field=refusal.details.get("field", ""),
+            error=refusal.message,
+        )
     lines = [
-        (line, reviewed.get(line.product_id))
+        (line, reviewed.get(line.product_id), forms.pop(line.product_id, blank))
         for line in invite.order.lines.select_related("product")
         if line.product_id
-    ]
-    aspects = [
-        (aspect, VerifiedReview._meta.get_field(aspect).verbose_name.capitalize())
-        for aspect in VerifiedReview.ASPECTS
     ]
     context = {
         "invite": invite,
         "popup": invite.popup,
         "lines": lines,
-        "aspects": aspects,
-        "error": error,
+        # A refusal about no product of the page (one not in the order) is said at its top.
+        "error": next((form.error for form in forms.values()), ""),
     }
+    status = 400 if refused is not None else 200
     return private_page(render(request, "popup/review.html", context, status=status))
 
 
@@ -78,5 +118,5 @@ def review_submit_view(request, token: str, product_id: int):
             aspects={aspect: stars for aspect, stars in aspects.items() if stars != 0},
         )
     except Refused as refusal:
-        return _render(request, invite, error=refusal.message, status=400)
+        return _render(request, invite, refused=(product_id, refusal, request.POST))
     return redirect(reverse("popup:review", kwargs={"token": token}))

@@ -15,7 +15,7 @@ from oscar.core.loading import get_model
 
 from popup.core.selectors import popup_storefront
 from popup.feedback.shopper_input import Refused, email_or_none, over_limit
-from popup.models import PopUp, PopUpProduct
+from popup.models import AlertLanguage, PopUp, PopUpProduct
 from popup.notifications.tasks import waitlist_confirmation_email_send, waitlist_opening_email_send
 from popup.queueing import task_queue_on_commit
 
@@ -75,6 +75,7 @@ def waitlist_join(
         alert = ProductAlert.objects.create(
             product_id=product_id, email=email, status=ProductAlert.UNCONFIRMED
         )
+        AlertLanguage.objects.create(alert=alert)  # the one this sign-up is answered in
         task_queue_on_commit(waitlist_confirmation_email_send, alert.pk)
     return alert
 

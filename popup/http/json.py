@@ -8,7 +8,7 @@ import json
 import logging
 from functools import wraps
 
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -16,6 +16,7 @@ from oscar.core.loading import get_class
 
 from popup.errors import BadRequest, Refusal
 from popup.http.busy import BUSY, DATABASE_DOWN, busy_json
+from popup.payments import PaymentNotConfirmed
 
 PaymentError = get_class("payment.exceptions", "PaymentError")
 UnableToTakePayment = get_class("payment.exceptions", "UnableToTakePayment")
@@ -67,9 +68,10 @@ def texts(body: dict, names: tuple[str, ...]) -> dict[str, str]:
 
 def json_view(*methods: str, unavailable=BUSY):
     """A JSON endpoint answering only `methods`, without CSRF cookie (see above), whose Refusals
-    become {"error": message, "code": code, ...} with their status, payment failures a 402, and a
-    database that cannot be reached a 503 saying `unavailable` (what happened to the shopper's
-    money, where there is some)."""
+    become {"error": message, "code": code, ...} with their status, what is not there (an unknown
+    basket, pop-up or poll) a 404 in the same form, payment failures a 402, and a database that
+    cannot be reached a 503 saying `unavailable` (what happened to the shopper's money, where there
+    is some)."""
 
     def decorate(view):
         @wraps(view)
@@ -78,8 +80,17 @@ def json_view(*methods: str, unavailable=BUSY):
                 return view(request, *args, **kwargs)
             except Refusal as refusal:
                 return JsonResponse(refusal.payload(), status=refusal.status)
-            except UnableToTakePayment as error:
+            except Http404:
+                message = _("This is no longer here. Please reload the page.")
+                return JsonResponse({"error": message, "code": "not_found"}, status=404)
+            except PaymentNotConfirmed as error:  # its message says it all
                 return JsonResponse({"error": str(error), "code": "declined"}, status=402)
+            except UnableToTakePayment as error:
+                # The bank's reason, then what it means for the shopper and what to try.
+                message = _(
+                    "%(reason)s Nothing was charged: check the card's details, or try another card."
+                ) % {"reason": str(error).strip()}
+                return JsonResponse({"error": message, "code": "declined"}, status=402)
             except PaymentError:
                 message = _(
                     "Payment is unavailable right now. Nothing was charged: please try again."

@@ -17,12 +17,14 @@ from popup.models.core import (
     PopUpProduct,
     holds_active_q,
     new_basket_token,
+    page_on_origins,
     parse_origins,
     reserved_slugs,
     validate_origins,
     validate_slug_not_reserved,
 )
 from popup.models.feedback import (
+    AlertLanguage,
     Idea,
     IdeaVote,
     Poll,
@@ -39,6 +41,7 @@ from popup.models.presales import Pledge, PledgeEvent, PledgeLine, new_pledge_to
 
 __all__ = [
     "RESERVED_SLUGS",
+    "AlertLanguage",
     "Ambassador",
     "AuditRun",
     "Commission",
@@ -65,6 +68,7 @@ __all__ = [
     "holds_active_q",
     "new_ambassador_token",
     "new_basket_token",
+    "page_on_origins",
     "new_placement_code",
     "new_pledge_token",
     "new_review_token",

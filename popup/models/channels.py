@@ -92,6 +92,15 @@ class Placement(models.Model):
         blank=True,
         related_name="placements",
     )
+    landing_url = models.URLField(
+        _("where it is"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "The post, bio or article the link sits on, e.g. https://www.instagram.com/atelier.nord."
+            " Shoppers who pay inside an app's browser get a link back to it."
+        ),
+    )
     # Short-link clicks and page views through it (popup.analytics.stats counts, then adds here).
     clicks = models.PositiveIntegerField(default=0, editable=False)
     views = models.PositiveIntegerField(default=0, editable=False)

@@ -2,13 +2,14 @@
 
 import secrets
 from functools import cache
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # Path segments under the plugin's prefix kept for it, besides the first segments of its URLs.
 RESERVED_SLUGS = frozenset({"static", "api", "embed"})
@@ -52,13 +53,62 @@ def parse_origins(text: str) -> list[str]:
     return origins
 
 
+def origin_cut(text: str) -> str:
+    """The origin of a pasted page address (https://www.instagram.com/atelier.nord →
+    https://www.instagram.com); anything else as it is, for validate_origins to judge."""
+    try:
+        parts = urlsplit(text.strip())
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # not a port number, a broken IPv6 address
+        return text
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return text
+    return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+def page_on_origins(*, url: str, origins: list[str]) -> str:
+    """The address of a page on one of `origins` (parse_origins's, as a browser reads them in
+    frame-ancestors: https://*.myblog.com covers the blog's subdomains), rebuilt from the parts
+    that were checked, without its query; "" for a page anywhere else, and for an address that a
+    browser could read otherwise than Python does (a backslash, a space or control character,
+    user info before the host, an IPv6 host) or longer than 500 characters."""
+    if len(url) > 500 or not url.isprintable() or any(ch in url for ch in "\\ "):
+        return ""
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return ""
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not host or ":" in host or "@" in parts.netloc:
+        return ""
+    for origin in origins:
+        allowed_scheme, _, allowed_host = origin.partition("://")
+        if allowed_scheme == parts.scheme and (
+            allowed_host == host + port
+            or (allowed_host.startswith("*.") and (host + port).endswith(allowed_host[1:]))
+        ):
+            return urlunsplit((parts.scheme, host + port, parts.path or "/", "", ""))
+    return ""
+
+
 def validate_origins(text: str) -> None:
     errors = []
     for origin in parse_origins(text):
-        parts = urlsplit(origin)
+        try:
+            parts = urlsplit(origin)
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:  # not a number, out of range, a broken IPv6 address
+            errors.append(origin)
+            continue
         host = parts.hostname or ""
         valid_host = host and all(label for label in host.removeprefix("*.").split("."))
-        if parts.scheme not in ("http", "https") or not valid_host or parts.path or parts.query:
+        if (
+            parts.scheme not in ("http", "https")
+            or not (valid_host and port_ok)
+            or parts.path
+            or parts.query
+        ):
             errors.append(origin)
     if errors:
         raise ValidationError(
@@ -119,10 +169,27 @@ class PopUp(models.Model):
         related_name="popups",
         verbose_name=_("products (range)"),
     )
+    # The range was made for this pop-up (from the products picked in the dashboard): deleting the
+    # pop-up deletes it too, unless an offer or another pop-up uses it.
+    owns_range = models.BooleanField(default=False, editable=False)
     opens_at = models.DateTimeField(_("opens at"))
     closes_at = models.DateTimeField(_("closes at"))
     is_published = models.BooleanField(
         _("published"), default=False, help_text=_("Drafts are visible to staff only.")
+    )
+    # Set instead of deleting a pop-up that orders, pledges or payments went through: unpublished
+    # (hidden from shoppers like a draft) and listed apart in the dashboard. Publishing clears it.
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, editable=False)
+    # The language its page speaks to a shopper whose browser asks for none the store offers, and
+    # to link previews (popup.core.languages); empty: the store's default.
+    language = models.CharField(
+        _("default language"),
+        max_length=16,
+        blank=True,
+        default="",
+        help_text=_(
+            "The pop-up speaks each shopper's language when the store offers it; this one otherwise."
+        ),
     )
     per_customer_limit = models.PositiveSmallIntegerField(
         _("units per customer"), null=True, blank=True, help_text=_("Empty means no limit.")
@@ -394,7 +461,7 @@ class PopUpBasket(models.Model):
     """A shopper's basket in one pop-up, known by a token the iframe keeps instead of a cookie."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("basket status", "Open")
         ORDERED = "ordered", _("Ordered")
         PLEDGED = "pledged", _("Pledged")
 
@@ -430,6 +497,13 @@ class PopUpBasket(models.Model):
     unlocked = models.BooleanField(default=False)
     # When the shopper first reached the checkout page: counted once per basket, whatever reloads.
     checkout_at = models.DateTimeField(null=True, blank=True)
+    # How often the shopper asked for more time on the hold (popup.core.holds.hold_extend_in).
+    hold_extensions = models.PositiveSmallIntegerField(default=0)
+    # The page that embedded the pop-up, as its loader told it (one of the pop-up's allowed embed
+    # origins): the shopper's way back after paying. In-app browsers hide the real referrer.
+    return_url = models.URLField(max_length=500, blank=True, default="", editable=False)
+    # The language the shopper saw the pop-up in: the checkout and the e-mails speak it.
+    language = models.CharField(max_length=16, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

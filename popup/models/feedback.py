@@ -6,7 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from popup.core.languages import language_now
 from popup.models.core import PopUp
 
 
@@ -41,6 +43,8 @@ class Question(models.Model):
         blank=True,
         related_name="+",
     )
+    # The language its shopper was answered in when it was made: the e-mails to them speak it.
+    language = models.CharField(max_length=16, blank=True, default=language_now, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -69,7 +73,7 @@ class Idea(models.Model):
     """
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("idea status", "Open")
         UNDER_REVIEW = "under_review", _("Under review")
         PLANNED = "planned", _("Planned")
         DONE = "done", _("Done")
@@ -105,6 +109,8 @@ class IdeaVote(models.Model):
 
     idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="idea_votes")
     email = models.EmailField()
+    # The language its shopper was answered in when it was made: the e-mails to them speak it.
+    language = models.CharField(max_length=16, blank=True, default=language_now, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # When this voter was told the idea shipped: each voter is told once.
     notified_at = models.DateTimeField(null=True, blank=True)
@@ -207,6 +213,8 @@ class PollVote(models.Model):
     email = models.EmailField()
     token = models.CharField(max_length=64, unique=True, default=new_vote_token, editable=False)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The language its shopper was answered in when it was made: the e-mails to them speak it.
+    language = models.CharField(max_length=16, blank=True, default=language_now, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -216,3 +224,16 @@ class PollVote(models.Model):
 
     def __str__(self) -> str:
         return f"Vote in poll {self.poll_id}"
+
+
+class AlertLanguage(models.Model):
+    """The language a waitlist sign-up (Oscar's ProductAlert, which has no field for it) was made
+    in: its confirmation and the pop-up's opening e-mail speak it."""
+
+    alert = models.OneToOneField(
+        "customer.ProductAlert", on_delete=models.CASCADE, related_name="popup_language"
+    )
+    language = models.CharField(max_length=16, default=language_now)
+
+    def __str__(self) -> str:
+        return f"{self.alert_id}: {self.language}"

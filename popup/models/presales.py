@@ -3,6 +3,7 @@
 import secrets
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from popup.models.core import PopUp, PopUpBasket, PopUpProduct
@@ -41,6 +42,8 @@ class Pledge(models.Model):
         max_length=16, choices=Status.choices, default=Status.PLEDGED, db_index=True
     )
     email = models.EmailField()
+    # The language of the basket it was pledged from: the backer's e-mails speak it.
+    language = models.CharField(max_length=16, blank=True, default="", editable=False)
     # The address as the per-customer limit compares it (popup.checkout.customers.email_key).
     email_key = models.CharField(max_length=320, blank=True, default="", db_index=True)
     shipping = models.JSONField(default=dict, blank=True)
@@ -128,7 +131,9 @@ class PledgeEvent(models.Model):
     pledge = models.ForeignKey(Pledge, on_delete=models.CASCADE, related_name="events")
     status_from = models.CharField(max_length=16, blank=True)
     status_to = models.CharField(max_length=16)
+    # In English, the message's msgid, and its figures apart: each reader gets it in their language.
     note = models.CharField(max_length=255, blank=True)
+    note_args = models.JSONField(default=dict, blank=True)
     payment_intent_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -137,3 +142,9 @@ class PledgeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status_from or '·'} → {self.status_to}: {self.note}"
+
+    @property
+    def note_text(self) -> str:
+        """The note in the active language, its figures in place."""
+        text = gettext(self.note) if self.note else ""
+        return text % self.note_args if self.note_args else text

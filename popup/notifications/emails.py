@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from oscar.core.loading import get_class, get_model
 
+from popup.core.languages import language_match
 from popup.models import OutgoingEmail
 
 CommunicationEventType = get_model("communication", "CommunicationEventType")
@@ -56,7 +57,9 @@ def email_send_once(
     a crash, sends nothing more. A failure is counted on the record and raised, for the task to
     retry.
     """
-    language = language or settings.LANGUAGE_CODE
+    # The recipient's (as precise as recorded: a merchant may have worded fr-BE apart) while the
+    # store still offers that language; else the store's.
+    language = language if language_match(language or "") else settings.LANGUAGE_CODE
     email, _created = OutgoingEmail.objects.get_or_create(
         key=key, defaults={"code": code, "to": to, "language": language}
     )

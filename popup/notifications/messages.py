@@ -9,10 +9,12 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from oscar.core.loading import get_class, get_model
 
 from popup.conf import site_url
 from popup.models import (
+    AlertLanguage,
     Idea,
     IdeaVote,
     Placement,
@@ -34,6 +36,12 @@ AlertsDispatcher = get_class("customer.alerts.utils", "AlertsDispatcher")
 LAUNCH_EMAIL_NOTE = "Launch e-mail sent"
 
 
+def _link(path: str, language: str) -> str:
+    """The store's absolute URL of a path, asking its page for the recipient's language."""
+    query = f"?{urlencode({'lang': language})}" if language else ""
+    return f"{site_url()}{path}{query}"
+
+
 def product_alerts_send(*, product_id: int) -> None:
     """Email the customers waiting for this product; Oscar's dispatcher skips alerts already sent."""
     product = Product.objects.filter(pk=product_id).first()
@@ -50,11 +58,13 @@ def order_placed_email(*, order_id: int) -> None:
     order = Order.objects.filter(pk=order_id).first()
     if order is None or not order.email:
         return
+    basket = PopUpBasket.objects.filter(order=order).only("language").first()
     email_send_once(
         key=f"order_placed:{order.pk}",
         code="ORDER_PLACED",
         to=order.email,
         context={"order": order, "lines": order.lines.all()},
+        language=basket.language if basket is not None else None,
     )
 
 
@@ -68,6 +78,7 @@ def checkout_lost_email(*, basket_id: int, reason: str) -> None:
         code="POPUP_CHECKOUT_LOST",
         to=basket.email,
         context={"basket": basket, "popup": basket.popup, "reason": reason},
+        language=basket.language,
     )
 
 
@@ -115,30 +126,41 @@ def _pledge_email(pledge: Pledge, kind: str) -> bool:
         occasion = failure.pk if failure else f"attempt-{pledge.attempts}"
         key = f"{key}:{occasion}"
     path = reverse("popup:pledge", kwargs={"token": pledge.token})
+    language = pledge.language
     context = {
         "pledge": pledge,
         "popup": pledge.popup,
         "lines": pledge.lines.select_related("terms__product"),
-        "manage_url": f"{site_url()}{path}",
-        "popup_url": f"{site_url()}{pledge.popup.get_absolute_url()}",
+        "manage_url": _link(path, language),
+        "popup_url": _link(pledge.popup.get_absolute_url(), language),
     }
     return email_send_once(
-        key=key, code=f"POPUP_PLEDGE_{kind.upper()}", to=pledge.email, context=context
+        key=key,
+        code=f"POPUP_PLEDGE_{kind.upper()}",
+        to=pledge.email,
+        context=context,
+        language=language,
     )
 
 
 def _waitlist_email(alert, popup: PopUp | None, kind: str, *, key: str) -> bool:
     site = site_url()
+    recorded = AlertLanguage.objects.filter(alert=alert).values_list("language", flat=True)
+    language = recorded.first() or ""
     context = {
         "alert": alert,
         "product": alert.product,
         "popup": popup,
         "confirm_url": f"{site}{alert.get_confirm_url()}",
         "cancel_url": f"{site}{alert.get_cancel_url()}",
-        "popup_url": f"{site}{popup.get_absolute_url()}" if popup else site,
+        "popup_url": _link(popup.get_absolute_url(), language) if popup else site,
     }
     return email_send_once(
-        key=key, code=f"POPUP_WAITLIST_{kind.upper()}", to=alert.email, context=context
+        key=key,
+        code=f"POPUP_WAITLIST_{kind.upper()}",
+        to=alert.email,
+        context=context,
+        language=language,
     )
 
 
@@ -177,7 +199,7 @@ def question_answered_email(*, question_id: int) -> None:
     context = {
         "question": question,
         "popup": question.popup,
-        "popup_url": f"{site_url()}{question.popup.get_absolute_url()}",
+        "popup_url": _link(question.popup.get_absolute_url(), question.language),
         "shop_name": settings.OSCAR_SHOP_NAME,
     }
     email_send_once(
@@ -185,6 +207,7 @@ def question_answered_email(*, question_id: int) -> None:
         code="POPUP_QUESTION_ANSWERED",
         to=question.email,
         context=context,
+        language=question.language,
     )
 
 
@@ -193,19 +216,20 @@ def idea_shipped_emails(*, idea_id: int) -> int:
     idea = Idea.objects.select_related("popup").filter(pk=idea_id).first()
     if idea is None:
         return 0
-    context = {
-        "idea": idea,
-        "popup": idea.popup,
-        "popup_url": f"{site_url()}{idea.popup.get_absolute_url()}",
-        "shop_name": settings.OSCAR_SHOP_NAME,
-    }
     sent = 0
     for vote in idea.idea_votes.filter(notified_at__isnull=True).order_by("pk"):
+        context = {
+            "idea": idea,
+            "popup": idea.popup,
+            "popup_url": _link(idea.popup.get_absolute_url(), vote.language),
+            "shop_name": settings.OSCAR_SHOP_NAME,
+        }
         sent += email_send_once(
             key=f"idea_shipped:{vote.pk}",
             code="POPUP_IDEA_SHIPPED",
             to=vote.email,
             context=context,
+            language=vote.language,
         )
         IdeaVote.objects.filter(pk=vote.pk, notified_at__isnull=True).update(
             notified_at=timezone.now()
@@ -223,12 +247,15 @@ def review_invite_email(*, invite_id: int) -> None:
     if invite is None:
         return
     path = reverse("popup:review", kwargs={"token": invite.token})
+    # The language the buyer shopped in, days ago, kept by their basket.
+    basket = PopUpBasket.objects.filter(order=invite.order).only("language").first()
+    language = basket.language if basket is not None else ""
     context = {
         "invite": invite,
         "order": invite.order,
         "popup": invite.popup,
         "lines": invite.order.lines.all(),
-        "review_url": f"{site_url()}{path}",
+        "review_url": _link(path, language),
         "shop_name": settings.OSCAR_SHOP_NAME,
     }
     email_send_once(
@@ -236,6 +263,7 @@ def review_invite_email(*, invite_id: int) -> None:
         code="POPUP_REVIEW_INVITE",
         to=invite.order.guest_email,
         context=context,
+        language=language,
     )
     ReviewInvite.objects.filter(pk=invite.pk, sent_at__isnull=True).update(sent_at=timezone.now())
 
@@ -250,10 +278,14 @@ def poll_vote_confirmation_email(*, vote_id: int) -> None:
         "vote": vote,
         "poll": vote.poll,
         "popup": vote.poll.popup,
-        "confirm_url": f"{site_url()}{path}",
+        "confirm_url": _link(path, vote.language),
     }
     email_send_once(
-        key=f"poll_vote:{vote.pk}", code="POPUP_POLL_VOTE", to=vote.email, context=context
+        key=f"poll_vote:{vote.pk}",
+        code="POPUP_POLL_VOTE",
+        to=vote.email,
+        context=context,
+        language=vote.language,
     )
 
 

@@ -23,8 +23,9 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 from oscar.core.loading import get_class, get_model
 
 from popup.channels.placements import payment_metadata
@@ -44,6 +45,7 @@ from popup.checkout.services import (
     units_pledged,
     units_short,
 )
+from popup.core.languages import language_of_basket
 from popup.locking import terms_locked
 from popup.models import Pledge, PledgeEvent, PledgeLine, PopUp, PopUpBasket, PopUpProduct
 from popup.notifications.tasks import checkout_lost_email_send, pledge_email_send
@@ -87,24 +89,28 @@ class Settlement:
     pledges_cancelled: int = 0
 
 
-def _event(pledge: Pledge, status_from: str, note: str = "") -> None:
+def _event(pledge: Pledge, status_from: str, note: str = "", args: dict | None = None) -> None:
     PledgeEvent.objects.create(
         pledge=pledge,
         status_from=status_from,
         status_to=pledge.status,
         note=note[:255],
+        note_args=args or {},
         payment_intent_id=pledge.payment_intent_id,
     )
 
 
-def _move(pledge: Pledge, status: str, note: str = "", **fields) -> None:
-    """Save the pledge in its new status (the caller holds its row lock) and record the step."""
+def _move(pledge: Pledge, status: str, note: str = "", args: dict | None = None, **fields) -> None:
+    """Save the pledge in its new status (the caller holds its row lock) and record the step.
+
+    A note is given in English (gettext_noop), its msgid, and its figures in `args`: the pledge
+    page says it in the backer's language, whoever's language this run speaks."""
     status_from = pledge.status
     pledge.status = status
     for name, value in fields.items():
         setattr(pledge, name, value)
     pledge.save()
-    _event(pledge, status_from, note)
+    _event(pledge, status_from, note, args)
 
 
 def _locked(pledge_id: int) -> Pledge:
@@ -214,6 +220,7 @@ def pledge_confirm(*, basket_id: int, setup_intent_id: str, strategy=None) -> Pl
             basket=basket,
             email=basket.email,
             email_key=basket.email_key,
+            language=basket.language,
             shipping=basket.shipping,
             source=basket.source,
             currency=quote.currency,
@@ -238,7 +245,12 @@ def pledge_confirm(*, basket_id: int, setup_intent_id: str, strategy=None) -> Pl
         basket.holds.all().delete()
         basket.status = PopUpBasket.Status.PLEDGED
         basket.save(update_fields=["status", "updated_at"])
-        _event(pledge, "", _("Card saved: %(card)s") % {"card": label or setup.payment_method})
+        _event(
+            pledge,
+            "",
+            gettext_noop("Card saved: %(card)s"),
+            {"card": label or setup.payment_method},
+        )
         popup = basket.popup
         task_queue_on_commit(pledge_email_send, pledge.pk, "pledged")
         if popup.presale_charge_when == PopUp.ChargeWhen.GOAL:
@@ -283,8 +295,9 @@ def pledges_settle(*, now: datetime | None = None, grace: timedelta | None = Non
             continue  # another installation's (staging on the same Stripe account?)
         if basket.payment_intent_id != setup.id or Pledge.objects.filter(basket=basket).exists():
             continue  # replaced by another card, given up (below), or done
-        try:
-            pledge_confirm(basket_id=basket.pk, setup_intent_id=setup.id)
+        try:  # why no pledge was made is told in the backer's language (_pledge_given_up)
+            with translation.override(language_of_basket(basket.pk)):
+                pledge_confirm(basket_id=basket.pk, setup_intent_id=setup.id)
         except CheckoutRefused as refusal:
             if refusal.code in ("lost", "closed", "limit"):
                 _pledge_given_up(basket, setup.id, str(refusal))
@@ -312,7 +325,7 @@ def pledge_quantity_set(*, pledge: Pledge, line_id: int, quantity: int) -> Pledg
             raise CheckoutRefused(_("No such line in this pledge."), code="bad_request")
         other_units = sum(ln.quantity for ln in pledge.lines.exclude(pk=line.pk))
         if quantity == 0 and other_units == 0:
-            return _cancel(pledge, _("Cancelled by the backer."))
+            return _cancel(pledge, gettext_noop("Cancelled by the backer."))
         terms = terms_locked([line.terms_id])[line.terms_id]
         extra = quantity - line.quantity
         limit = pledge.popup.per_customer_limit
@@ -326,7 +339,12 @@ def pledge_quantity_set(*, pledge: Pledge, line_id: int, quantity: int) -> Pledg
                 had = units_pledged(popup=pledge.popup, email=pledge.email)
             if had + extra > limit:
                 raise CheckoutRefused(
-                    _("You can have %(limit)d units of this pop-up in all.") % {"limit": limit},
+                    ngettext(
+                        "You can have %(limit)d unit of this pop-up in all.",
+                        "You can have %(limit)d units of this pop-up in all.",
+                        limit,
+                    )
+                    % {"limit": limit},
                     code="limit",
                 )
         if extra > 0 and terms.units_offered is not None:
@@ -348,8 +366,8 @@ def pledge_quantity_set(*, pledge: Pledge, line_id: int, quantity: int) -> Pledg
         _event(
             pledge,
             pledge.status,
-            _("%(title)s: %(before)d → %(after)d")
-            % {"title": terms.product.get_title(), "before": before, "after": quantity},
+            gettext_noop("%(title)s: %(before)d → %(after)d"),
+            {"title": terms.product.get_title(), "before": before, "after": quantity},
         )
     return pledge
 
@@ -372,7 +390,7 @@ def pledge_cancel(*, pledge: Pledge) -> Pledge:
             return pledge
         if not pledge.can_be_changed:
             raise CheckoutRefused(_("This pledge can no longer be cancelled."), code="locked")
-        _cancel(pledge, _("Cancelled by the backer."))
+        _cancel(pledge, gettext_noop("Cancelled by the backer."))
         task_queue_on_commit(pledge_email_send, pledge.pk, "cancelled")
     return pledge
 
@@ -404,7 +422,8 @@ def pledge_card_changed(*, pledge: Pledge, setup_intent_id: str) -> Pledge:
         _move(
             pledge,
             pledge.status,
-            _("Card changed to %(card)s") % {"card": label or setup.payment_method},
+            gettext_noop("Card changed to %(card)s"),
+            {"card": label or setup.payment_method},
             payment_method_id=setup.payment_method,
             setup_intent_id=setup.id,
             card_label=label,
@@ -494,7 +513,7 @@ def pledge_goal_missed(*, pledge_id: int) -> int:
             # Cannot happen for a campaign never funded; never cancel what may be being charged.
             logger.error("Pledge %s is charging in a pre-sale that was not funded", pledge.pk)
             return 0
-        _cancel(pledge, _("The pre-sale did not reach its goal: nothing charged."))
+        _cancel(pledge, gettext_noop("The pre-sale did not reach its goal: nothing charged."))
         task_queue_on_commit(pledge_email_send, pledge.pk, "not_funded")
     return 1
 
@@ -522,12 +541,18 @@ def pledge_charge(
             return pledge  # paid, dropped or cancelled
         lease = BACKER_LEASE if backer_present else CHARGE_LEASE
         if resuming:
-            _move(pledge, Pledge.Status.CHARGING, _("Charge resumed"), charging_until=now + lease)
+            _move(
+                pledge,
+                Pledge.Status.CHARGING,
+                gettext_noop("Charge resumed"),
+                charging_until=now + lease,
+            )
         else:
             _move(
                 pledge,
                 Pledge.Status.CHARGING,
-                _("Charging, attempt %(n)d") % {"n": pledge.attempts + 1},
+                gettext_noop("Charging, attempt %(n)d"),
+                {"n": pledge.attempts + 1},
                 attempts=pledge.attempts + 1,
                 payment_intent_id="",
                 charging_until=now + lease,
@@ -590,7 +615,8 @@ def pledge_charge_outcome(
             _move(
                 pledge,
                 Pledge.Status.PAID,
-                _("Paid: order %(number)s") % {"number": order.number},
+                gettext_noop("Paid: order %(number)s"),
+                {"number": str(order.number)},
                 order=order,
                 paid_at=now,
                 charging_until=None,
@@ -608,17 +634,20 @@ def pledge_charge_outcome(
 
 
 def _failed(pledge: Pledge, payment: Payment, now: datetime) -> None:
-    code, message = payment_gateway().failure(payment)
+    # Kept in English, the message's msgid, on the pledge and as its event's note: the pledge page
+    # and the e-mails, read days later and perhaps in another language than this run's, say it in
+    # their reader's language.
+    with translation.override(None):
+        code, message = payment_gateway().failure(payment)
     first_failed_at = pledge.first_failed_at or now
     retries = [first_failed_at + timedelta(days=days) for days in RETRY_DAYS]
     next_retry_at = next((moment for moment in retries if moment > now), None)
-    note = f"{code}: {message}"
     if next_retry_at is None:
         _release_units(pledge)
         _move(
             pledge,
             Pledge.Status.DROPPED,
-            _("Dropped after its last retry (%(note)s)") % {"note": note},
+            message,  # its status says it was the last retry; its code is kept below
             charging_until=None,
             next_retry_at=None,
             failure_code=code,
@@ -630,7 +659,7 @@ def _failed(pledge: Pledge, payment: Payment, now: datetime) -> None:
     _move(
         pledge,
         status,
-        note,
+        message,
         first_failed_at=first_failed_at,
         next_retry_at=next_retry_at,
         charging_until=None,

@@ -10,12 +10,15 @@ from urllib.parse import urlsplit
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from popup.checkout.services import CheckoutRefused
 from popup.conf import popup_settings
+from popup.core.languages import language_of_record
 from popup.http.busy import BUSY_PAYING, busy_page
 from popup.http.headers import private_page
 from popup.http.json import json_text_required, json_view
@@ -30,6 +33,11 @@ from popup.presales.pledges import (
 )
 from popup.presales.selectors import presale_progress
 
+# Notes a pledge's history keeps in English, as keys (popup.notifications.messages), read in the
+# backer's language on its page like every other note of it.
+HISTORY_NOTES = (gettext_noop("Launch e-mail sent"),)
+DECLINED = gettext_noop("Your card was declined.")
+
 
 def _pledge(token: str) -> Pledge:
     pledge = Pledge.objects.select_related("popup", "order").filter(token=token).first()
@@ -42,13 +50,23 @@ def _page_url(pledge: Pledge) -> str:
     return reverse("popup:pledge", kwargs={"token": pledge.token})
 
 
+def _history(pledge: Pledge) -> list:
+    """The pledge's events, each with `status_label`: the status it moved to, in words."""
+    labels = dict(Pledge.Status.choices)
+    events = list(pledge.events.all())
+    for event in events:
+        event.status_label = labels.get(event.status_to, event.status_to)
+    return events
+
+
 def _render(request, pledge: Pledge, *, error: str = "", status: int = 200):
+    translation.activate(language_of_record(request, pledge, popup=pledge.popup))
     stripe_js = urlsplit(popup_settings.STRIPE_JS_URL)
     context = {
         "pledge": pledge,
         "popup": pledge.popup,
         "lines": pledge.lines.select_related("terms__product"),
-        "events": pledge.events.all(),
+        "events": _history(pledge),
         "progress": presale_progress(popup=pledge.popup),
         "error": error,
         "stripe_js_url": popup_settings.STRIPE_JS_URL,
@@ -134,7 +152,8 @@ def _pay_answer(pledge: Pledge, intent=None) -> JsonResponse:
             status=409,
         )
     return JsonResponse(
-        {"error": pledge.failure_message or _("Your card was declined."), "code": "declined"},
+        # The failure is kept in English (its msgid): said in the backer's language.
+        {"error": _(pledge.failure_message or DECLINED), "code": "declined"},
         status=402,
     )
 

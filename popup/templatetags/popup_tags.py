@@ -4,13 +4,64 @@ from urllib.parse import urlencode
 
 from django import template
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.html import json_script
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, get_language_info, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
+from popup.core.languages import languages_offered
 from popup.slots import slot_templates
 
 register = template.Library()
+
+
+@register.simple_tag
+def popup_languages() -> dict:
+    """The language switch: one link per language, named in itself ("English", "Français"), to
+    the page's own variant of it (a Swiss shopper keeps "fr-ch"), else its plain or first one;
+    `codes`, every offered code, for popup.js to match the browser's as the server does."""
+    offered, current = languages_offered(), get_language()
+    links = {}
+    for code in offered:
+        primary = code.split("-")[0]
+        chosen = links.get(primary)  # the page's own variant, else the plain one, else the first
+        if chosen is None or code == current or (code == primary and chosen["code"] != current):
+            try:
+                name = get_language_info(primary)["name_local"]
+            except KeyError:  # a language Django has no name for (a store's own, a test's)
+                name = code
+            links[primary] = {
+                "code": code,
+                "name": name[:1].upper() + name[1:],
+                "current": code == current,
+            }
+    return {"links": list(links.values()), "codes": " ".join(offered)}
+
+
+@register.simple_tag
+def script_texts() -> str:
+    """What the pop-up's scripts may have to say on any page, in the page's language, as JSON in
+    `#popup-text`: the scripts carry no sentence of their own. A countdown's __D__, __H__, __M__
+    and __S__ stand for its days, hours, minutes and seconds."""
+    texts = {
+        "expired": _("Your basket expired, please try again."),
+        "failed": _("Something went wrong, please try again."),
+        "offline": _("No connection, please try again."),
+        "unavailable": _(
+            "Payment is unavailable right now. Nothing was charged: please try again."
+        ),
+        "not-confirmed": _(
+            "Your bank could not confirm this payment. Nothing was charged: try again, or use "
+            "another card."
+        ),
+        "declined": _("Your card was declined."),
+        "under-way": _("Already under way."),
+        "shipping": _("Standard shipping"),
+        "countdown-days": _("__D__d __H__h __M__m"),
+        "countdown": _("__H__h __M__m __S__s"),
+    }
+    return json_script(texts, "popup-text")
 
 
 @register.filter
@@ -23,6 +74,15 @@ def time_until(moment: datetime, now: datetime | None = None) -> str:
     if days:
         return _("%(d)dd %(h)02dh %(m)02dm") % {"d": days, "h": hours, "m": minutes}
     return _("%(h)02dh %(m)02dm %(s)02ds") % {"h": hours, "m": minutes, "s": seconds}
+
+
+@register.filter
+def hold_clock(moment: datetime | None, now: datetime | None = None) -> str:
+    """“9:58”: the minutes and seconds a hold has left, as every hold timer shows them."""
+    if moment is None:
+        return "0:00"
+    seconds = max(0, int((moment - (now or timezone.now())).total_seconds()))
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 @register.simple_tag
@@ -86,7 +146,8 @@ def answer_speed_badge(speed) -> str:
 
 @register.filter
 def duration_short(value) -> str:
-    """A duration as "2 h 5 min", "45 min" or "3.5 days"; "" for none."""
+    """A duration as "2 h 5 min", "45 min", "3 days" or "3.5 days" ("3,5 jours" in French); ""
+    for none."""
     if value is None:
         return ""
     minutes = max(1, round(value.total_seconds() / 60))
@@ -97,4 +158,7 @@ def duration_short(value) -> str:
         if minutes:
             return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
         return _("%(h)d h") % {"h": hours}
-    return _("%(days)s days") % {"days": round(hours / 24, 1)}
+    days = round(hours / 24, 1)
+    days = int(days) if days.is_integer() else days
+    # The plural by its whole days (2 or more here): gettext counts in integers.
+    return ngettext("%(days)s day", "%(days)s days", int(days)) % {"days": number_format(days)}

@@ -1,13 +1,16 @@
 """Helpers of the browser tests: a host page server on another origin, pop-ups to embed, waiting."""
 
+import json
 import re
 import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 from django.test import Client
@@ -113,7 +116,7 @@ def card_fill(page: Page, number: str) -> None:
 
 
 def to_checkout(page: Page, frame) -> Page:
-    frame.get_by_role("button", name="Add Product 000 to basket").click()
+    frame.get_by_role("button", name="Add Product 000").click()
     frame.get_by_role("button", name="One more Product 000").click()
     expect(frame.locator("[data-basket]")).to_contain_text("2 items in your basket · €80.00")
     with page.context.expect_page() as opened:
@@ -144,3 +147,32 @@ def signed_in_as_staff(context, store_url) -> None:
     context.add_cookies(
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": store_url}]
     )
+
+
+AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def violations(
+    page: Page, *, within: str | None = None, exclude: tuple[str, ...] = ()
+) -> list[str]:
+    """The serious and critical WCAG violations axe finds on the page as it is now (injected
+    through the browser's devtools protocol: the pages' CSP allows no script of ours): in what the
+    `within` selector finds (the whole page by default), outside what the `exclude` selectors find
+    (another party's, drawn over the page)."""
+    if not page.evaluate("() => !!window.axe"):
+        page.evaluate(AXE.read_text())
+    # Seen from the top, as a visitor arrives: where the page happens to be scrolled decides which
+    # targets are half under the basket bar (axe's target-size counts only the part one can tap).
+    page.evaluate("() => window.scrollTo(0, 0)")
+    context = {"include": [[within or "html"]], "exclude": [[selector] for selector in exclude]}
+    found = page.evaluate(
+        "([tags, context]) => axe.run(context, {runOnly: {type: 'tag', values: tags}})"
+        ".then(result => result.violations)",
+        [WCAG, context],
+    )
+    return [
+        f"{each['impact']} {each['id']}: {json.dumps([node['target'] for node in each['nodes']])}"
+        for each in found
+        if each["impact"] in ("serious", "critical")
+    ]

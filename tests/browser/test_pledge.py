@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from popup.models import Pledge, PopUp
 from tests.popup.presales.support import close, settle
 
-from .support import card_fill, live_popup, shopper_details_fill
+from .support import card_fill, live_popup, shopper_details_fill, violations
 
 Country = get_model("address", "Country")
 
@@ -41,7 +41,7 @@ def presale(page, context, store_url, host, localstripe):
 def back(page: Page, frame, number: str) -> Page:
     """Pledge one unit from the embed with card `number`; returns the checkout tab."""
     expect(frame.locator(".presale__terms")).to_contain_text("only if the goal is met")
-    frame.get_by_role("button", name="Add Product 000 to basket").click()
+    frame.get_by_role("button", name="Add Product 000").click()
     with page.context.expect_page() as opened:
         frame.get_by_role("link", name="Pledge").click()
     checkout = opened.value
@@ -111,3 +111,27 @@ def test_a_declined_card_is_replaced_on_the_recovery_page(presale, store_url):
     expect(recovery.locator("[data-pledge-status]")).to_contain_text("Paid, thank you!")
     backer.refresh_from_db()
     assert (backer.status, backer.card_label) == (Pledge.Status.PAID, "Visa •••• 4242")
+
+
+# The largest button or button-like link on the page: what the eye lands on.
+BIGGEST_BUTTON = """() => [...document.querySelectorAll('button, a.pay')]
+    .filter(el => el.offsetParent !== null)
+    .map(el => [el.offsetWidth * el.offsetHeight, el.textContent.trim()])
+    .sort((a, b) => b[0] - a[0])[0][1]"""
+
+
+def test_once_pledged_the_page_leads_back_and_keeps_another_card_folded(presale):
+    popup, page, frame = presale
+    checkout = back(page, frame, "4242424242424242")
+    expect(checkout.get_by_role("heading", name="Your pledge")).to_be_visible()
+
+    assert checkout.evaluate(BIGGEST_BUTTON) == f"Back to {popup.title}"
+    expect(checkout.get_by_role("button", name="Save this card")).to_be_hidden()
+    assert violations(checkout) == []
+
+    checkout.get_by_text("Use another card").click()
+    card_fill(checkout, "4000056655665556")
+    checkout.get_by_role("button", name="Save this card").click()
+    expect(checkout.locator("[data-card-label]")).to_have_text("Visa •••• 5556")
+    assert Pledge.objects.get().card_label == "Visa •••• 5556"
+    assert violations(checkout) == []

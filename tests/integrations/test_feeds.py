@@ -18,19 +18,20 @@ from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.template import Context, Template
 from django.test import RequestFactory
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from integrations.social.feed_files import (
     FEEDS_DIR,
     PENDING,
     WRITING,
     feed_file_name,
+    feed_files_write,
     feeds_refresh,
 )
 from integrations.social.feeds import feed_links, feed_token
 from popup.core.shells import shells_outdate
 from popup.models import PopUp, PopUpProduct
-from tests.factories import PopUpFactory, create_product
+from tests.factories import PopUpFactory, create_product, popup_with_products
 
 pytestmark = pytest.mark.django_db
 
@@ -607,6 +608,16 @@ class TestLinks:
         assert feed_links(request=request)[0].url in store
         assert "never in feeds" not in store
 
+    def test_the_dashboard_partial_names_the_platforms_in_the_merchants_language(self):
+        request = RequestFactory().get("/dashboard/popups/", HTTP_HOST="localhost")
+        with translation.override("fr"):
+            html = Template("{% load popup_social %}{% popup_feed_links %}").render(
+                Context({"request": request})
+            )
+        assert "Catalogue Meta (Facebook, Instagram)" in html
+        assert "Google Merchant Center" in html  # a product's name
+        assert "Meta catalogue" not in html
+
 
 def test_presale_ship_date_in_the_past_falls_back_to_the_closing(client):
     presale = PopUpFactory(
@@ -617,3 +628,10 @@ def test_presale_ship_date_in_the_past_falls_back_to_the_closing(client):
     add(presale, create_product(price=Decimal("80"), image=True), units_offered=None)
     (item,) = feed(client, presale, "google")
     assert moment(item["availability_date"], "google") == minute(presale.closes_at)
+
+
+def test_a_feed_speaks_its_pop_up_s_default_language_whatever_is_active(client):
+    popup = popup_with_products(1, language="fr")
+    feed_files_write(popup=popup)  # as the beat does, in the store's language
+    channel = ET.fromstring(body(client.get(url_of(popup, "meta", "xml")))).find("channel")
+    assert channel.findtext("description").startswith("Catalogue Meta (Facebook, Instagram)")

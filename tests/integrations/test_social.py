@@ -244,8 +244,9 @@ class TestJsonLd:
         assert "<script>alert(1)" not in html
         head = HeadParser()
         head.feed(html)
-        # The JSON-LD block and the page's own live.js, basket.js, feedback.js and popup.js.
-        assert head.scripts == 5
+        # The JSON-LD block, the scripts' words (#popup-text) and the page's own live.js,
+        # basket.js, feedback.js and popup.js.
+        assert head.scripts == 6
         (item,) = products(head)
         assert item["name"] == title
         assert json.loads(head.json_ld[0])["name"] == "Drop & <friends>"
@@ -464,3 +465,40 @@ class TestOEmbed:
         response = client.get("/popup/oembed", {"format": "json"})
         assert response.status_code == 400
         assert "url" in response.content.decode()
+
+
+def test_crawlers_get_the_pop_up_s_language_and_each_language_its_own_tags_and_image(client):
+    popup = popup_with_products(2)
+    url = f"http://testserver/popup/{popup.slug}/"
+    parser = page(client, popup)  # a crawler asks for no language
+    assert (parser.meta["og:locale"], parser.meta["og:locale:alternate"]) == ("en_GB", "fr_FR")
+    alternates = {link["hreflang"]: link["href"] for link in parser.links if "hreflang" in link}
+    assert alternates == {
+        "en-gb": f"{url}?lang=en-gb",
+        "fr": f"{url}?lang=fr",
+        "x-default": url,
+    }
+    english = urlsplit(parser.meta["og:image"])
+    assert parse_qs(english.query)["lang"] == ["en-gb"]
+
+    response = client.get(f"/popup/{popup.slug}/?lang=fr")
+    asked = HeadParser()
+    asked.feed(response.content.decode())
+    assert asked.link("canonical")["href"] == f"{url}?lang=fr"  # an alternate is its own canonical
+    assert asked.meta["og:url"] == url
+
+    popup.language = "fr"
+    popup.save()
+    parser = page(client, popup)
+    assert (parser.meta["og:locale"], parser.meta["og:locale:alternate"]) == ("fr_FR", "en_GB")
+    assert parser.meta["og:url"] == url  # one address to share, whatever the language
+    french = urlsplit(parser.meta["og:image"])
+    assert parse_qs(french.query)["lang"] == ["fr"]
+    assert "40,00\u00a0€" in parser.meta["og:image:alt"]  # as the image draws it
+
+    images = {
+        language: client.get(f"{split.path}?{split.query}")
+        for language, split in (("en", english), ("fr", french))
+    }
+    assert images["en"]["ETag"] != images["fr"]["ETag"]  # "€40.00" and "40,00 €" are drawn
+    assert png(images["fr"]).size == png(images["en"]).size

@@ -14,16 +14,20 @@
   var base = "/popup/" + slug + "/basket/";
   var key = "popup-basket:" + slug;
   var memory = {};
+  var texts = JSON.parse((document.getElementById("popup-text") || {}).textContent || "{}");
   var store = {
     get: function () { try { return localStorage.getItem(key); } catch (e) { return memory[key]; } },
     set: function (value) { try { localStorage.setItem(key, value); } catch (e) { memory[key] = value; } },
     drop: function () { try { localStorage.removeItem(key); } catch (e) { delete memory[key]; } }
   };
   var basket = null, deadline = 0, busy = false;
+  var contested = false, extensionsLeft = 0;  // as the last answer that knew said
   var framed = window.parent !== window;
   var inApp = /FBAN|FBAV|Instagram|TikTok|musical_ly|Bytedance|Line\/|Snapchat|Pinterest/i.test(navigator.userAgent);
   var given = /[#&]basket=([\w-]+)/.exec(location.hash);
   if (given) store.set(given[1]);
+  var from = /[#&]from=([^&]+)/.exec(location.hash);  // the page embedding us, from the loader
+  try { from = from ? decodeURIComponent(from[1]) : ""; } catch (e) { from = ""; }
 
   // Tell the loader on the host page, which can keep it when this frame may not store anything.
   function handOver(value) {
@@ -32,7 +36,7 @@
   }
 
   function call(path, body) {
-    var headers = { "X-Popup-Basket": store.get() || "" };
+    var headers = { "X-Popup-Basket": store.get() || "", "Accept-Language": document.documentElement.lang };
     if (body) headers["Content-Type"] = "application/json";
     return fetch(base + path, {
       method: body ? "POST" : "GET", headers: headers, credentials: "omit",
@@ -75,6 +79,8 @@
   function render(data) {
     basket = data;
     deadline = Date.now() + data.seconds_left * 1000;
+    if (data.contested != null) contested = data.contested;
+    if (data.extensions_left != null) extensionsLeft = data.extensions_left;
     live.units(data.units_left);
     var cards = root.querySelectorAll("[data-product]");
     for (var i = 0; i < cards.length; i++) {
@@ -82,29 +88,87 @@
       var buy = el.querySelector("[data-buy]");
       if (!buy) continue;
       buy.hidden = false;
-      buy.querySelector("[data-add]").hidden = count > 0;
-      buy.querySelector("[data-qty]").hidden = count === 0;
+      var add = buy.querySelector("[data-add]"), qty = buy.querySelector("[data-qty]");
+      var focus = document.activeElement;
+      add.hidden = count > 0;
+      qty.hidden = count === 0;
+      // Add turns into − n +, and back: the focus moves with it, never falls to the page.
+      if (add.hidden && add === focus) qty.querySelector("[data-more]").focus();
+      else if (qty.hidden && qty.contains(focus)) add.focus();
       buy.querySelector("[data-count]").textContent = count;
     }
     bar.hidden = data.units === 0;
+    // What the keyboard focuses is scrolled clear of the bar, never under it (WCAG 2.4.11).
+    document.documentElement.style.scrollPaddingBottom = bar.hidden ? "" : bar.offsetHeight + 8 + "px";
     var checkout = bar.querySelector("[data-checkout]");
-    checkout.href = "/popup/checkout/" + data.token + "/";
+    checkout.href = "/popup/checkout/" + data.token + "/?lang=" + encodeURIComponent(document.documentElement.lang);
     // Checkout is a first-party page: a new tab from an iframe, the same tab inside in-app
     // browsers (they block new windows), and simply the next page on the full pop-up page.
     checkout.target = !framed ? "_self" : inApp ? "_top" : "_blank";
     bar.classList.remove("basketbar--expired");
-    bar.querySelector("[data-basket-units]").textContent = data.units + (data.units === 1 ? " item" : " items");
+    bar.querySelector("[data-basket-units]").textContent = bar.getAttribute(
+      live.one(data.units) ? "data-item-one" : "data-item-other").replace("__N__", data.units);
     bar.querySelector("[data-basket-total]").textContent = money.format(+data.total);
     tick();
     document.dispatchEvent(new Event("popup:changed"));
   }
+
+  // What a screen reader hears of the timer: each moment once per hold (WCAG 2.2.1, 4.1.3).
+  var alert = bar.querySelector("[data-basket-alert]"), said = {};
+  function say(moment, text) {
+    if (!alert || said[moment]) return;
+    said[moment] = true;
+    alert.textContent = text || alert.getAttribute("data-" + moment);
+  }
+
+  // "I need more time" from 2 minutes left, while it may be given; else the plain reason why not.
+  var more = bar.querySelector("[data-more-time]"), note = bar.querySelector("[data-time-note]");
+  function offerTime(left) {
+    if (!more || !note) return;
+    var soon = left > 0 && left <= 120;
+    more.hidden = !(soon && !contested && extensionsLeft > 0);
+    if (soon && contested) note.textContent = note.getAttribute("data-contested");
+    note.hidden = !(soon && contested) && !note.hasAttribute("data-told");
+  }
+  if (more) more.addEventListener("click", function () {
+    var focused = document.activeElement === more;  // before disabling it takes the focus away
+    more.disabled = true;
+    call("time/", {}).then(function (result) {
+      if (result.data.basket) render(result.data.basket);
+      if (result.status >= 300) {
+        if (result.data.code === "contested") contested = true;
+        if (result.data.code === "extensions_used") extensionsLeft = 0;
+        note.textContent = result.data.error || "";
+      } else {
+        note.textContent = note.getAttribute("data-more")
+          .replace("__N__", Math.round(result.data.basket.seconds_left / 60));
+      }
+      // Told until the next change of the basket; the alert says it to screen readers too.
+      note.setAttribute("data-told", "");
+      note.hidden = false;
+      alert.textContent = note.textContent;
+      offerTime(Math.round((deadline - Date.now()) / 1000));
+    }, function () {
+      note.textContent = note.getAttribute("data-offline");
+      note.hidden = false;
+    }).then(function () {
+      more.disabled = false;
+      // The focus stays in the bar, never falls to the page: on the button, or on Checkout.
+      if (focused) (more.hidden ? bar.querySelector("[data-checkout]") : more).focus();
+    });
+  });
 
   function tick() {
     if (!basket || !basket.units) return;
     var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
     bar.querySelector("[data-basket-timer]").textContent =
       Math.floor(left / 60) + ":" + (left % 60 < 10 ? "0" : "") + (left % 60);
+    offerTime(left);
+    if (left > 120) said = {};  // a new or restarted hold
+    else if (left > 30) say("two-minutes", more && !more.hidden && alert.getAttribute("data-two-minutes-more"));
+    else if (left > 0) say("thirty-seconds");
     if (left === 0) {
+      say("lapsed");
       bar.classList.add("basketbar--expired");
       basket.units = 0;
       live.refresh();  // the hold lapsed: the server says what is left now
@@ -115,8 +179,9 @@
   function send(productId, count, again) {
     var body = { product: productId, quantity: count };
     if (!store.get()) {
-      var from = arrival();
-      body.source = source(); body.placement = from.placement; body.unlock = from.unlock; body.utm = from.utm;
+      var came = arrival();
+      body.source = source(); body.placement = came.placement; body.unlock = came.unlock; body.utm = came.utm;
+      body.back = from;
     }
     return call("lines/", body)
       .then(function (result) {
@@ -127,7 +192,7 @@
           // The basket was checked out (or pledged) meanwhile: start a new one, once.
           store.drop(); handOver("");
           if (!again && count > 0) return send(productId, count, true);
-          return { status: 404, data: { error: "Your basket expired, please try again." } };
+          return { status: 404, data: { error: texts.expired } };
         }
         return result;
       });
@@ -138,14 +203,15 @@
     busy = true;
     var error = card(productId).querySelector("[data-error]");
     error.textContent = "";
+    if (note) note.removeAttribute("data-told");  // what more time was given is told no longer
     send(productId, count)
       .then(function (result) {
         if (result.data.basket) render(result.data.basket);
-        if (result.status >= 300) error.textContent = result.data.error || "Something went wrong, please try again.";
+        if (result.status >= 300) error.textContent = result.data.error || texts.failed;
       })
       .catch(function (failure) {
         error.textContent = (failure && failure.message && !(failure instanceof TypeError))
-          ? failure.message : "No connection, please try again.";
+          ? failure.message : texts.offline;
       })
       .then(function () { busy = false; });
   }
@@ -155,6 +221,8 @@
   live.token = store.get;
   live.on(function (figures) {
     if (busy && !first) return;  // an Add is on its way: its own answer is the newer
+    // Asked before the first Add made the basket: its answer knows nothing of it.
+    if (figures.asked_with !== (store.get() || "")) { first = false; return; }
     if (store.get() && !figures.basket) { store.drop(); handOver(""); }
     var came = live.arrival && (live.arrival.placement || live.arrival.unlocked || Object.keys(live.arrival.utm).length);
     if (first && came && figures.basket) {

@@ -7,12 +7,16 @@
   if (!page || !form || !window.PopupStripeCard) return;
   var button = form.querySelector("button[type=submit]");
   var problem = form.querySelector("[data-checkout-error]");
-  var GENERIC = "Payment is unavailable right now. Nothing was charged: please try again.";
+  var texts = JSON.parse((document.getElementById("popup-text") || {}).textContent || "{}");
+  var GENERIC = texts.unavailable;
 
   function post(url, body) {
     return fetch(url, {
       method: "POST", credentials: "omit",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      headers: {
+        "Content-Type": "application/json", Accept: "application/json",
+        "Accept-Language": document.documentElement.lang
+      },
       body: JSON.stringify(body)
     }).then(function (response) {
       return response.json().catch(function () { return { error: GENERIC }; }).then(function (answer) {
@@ -29,12 +33,20 @@
     return data;
   }
 
+  // Each error beside its field, the field marked invalid, and the first of them focused, so the
+  // shopper hears and sees what to fix (WCAG 3.3.1, 3.3.3); what was typed stays.
   function showErrors(errors) {
-    var slots = form.querySelectorAll("[data-error-for]");
+    var slots = form.querySelectorAll("[data-error-for]"), first = null;
     for (var i = 0; i < slots.length; i++) {
-      var list = errors && errors[slots[i].getAttribute("data-error-for")];
+      var name = slots[i].getAttribute("data-error-for"), list = errors && errors[name];
+      var field = form.querySelector('[name="' + name + '"]');
       slots[i].textContent = list ? list.join(" ") : "";
+      if (!field) continue;
+      if (list) field.setAttribute("aria-invalid", "true");
+      else field.removeAttribute("aria-invalid");
+      if (list && !first) first = field;
     }
+    if (first) first.focus();
   }
 
   var card = window.PopupStripeCard.mount({
@@ -63,7 +75,7 @@
       currency: page.getAttribute("data-currency").toLowerCase(),
       total: { label: page.getAttribute("data-label"), amount: +page.getAttribute("data-amount") },
       requestPayerName: true, requestPayerEmail: true, requestShipping: shipping,
-      shippingOptions: shipping ? [{ id: "standard", label: "Standard shipping", detail: "", amount: 0 }] : undefined
+      shippingOptions: shipping ? [{ id: "standard", label: texts.shipping, detail: "", amount: 0 }] : undefined
     });
     request.canMakePayment().then(function (can) {
       if (!can) return;

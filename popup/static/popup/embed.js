@@ -1,4 +1,4 @@
-/* django-oscar-popup loader: turns <script data-popup="slug" [data-placement="code"]> and <a data-popup-link> into pop-up iframes. */
+/* django-oscar-popup loader: turns <script data-popup="slug" [data-placement="code"] [data-lang="fr"]> and <a data-popup-link> into pop-up iframes. */
 (function (w, d) {
   "use strict";
   var me = d.currentScript || d.querySelector("script[src*='/popup/embed.js']");
@@ -23,7 +23,10 @@
     var f = d.createElement("iframe"), token = saved(key);
     f.__link = link;
     f.__slug = key;
-    f.src = origin + path + (query || "") + (token ? "#basket=" + encodeURIComponent(token) : "");
+    // This page (no query: it may hold tokens), the way back after paying: in-app browsers hide it.
+    var here = (location.origin + location.pathname).slice(0, 500);
+    f.src = origin + path + (query || "") + "#from=" + encodeURIComponent(here) +
+      (token ? "&basket=" + encodeURIComponent(token) : "");
     f.title = title || "Pop-up shop";
     f.setAttribute("allow", "payment; web-share; clipboard-write");
     f.style.cssText = "display:block;width:100%;max-width:40rem;height:0;border:0;margin:0 auto;visibility:hidden";
@@ -35,9 +38,10 @@
   if (slug && !me.__popup) {
     me.__popup = 1;
     var target = me.getAttribute("data-target") && d.querySelector(me.getAttribute("data-target"));
-    var placement = me.getAttribute("data-placement");
-    mount(slug, "/popup/" + encodeURIComponent(slug) + "/embed/",
-      placement ? "?pl=" + encodeURIComponent(placement) : "", me.getAttribute("data-title"), function (f) {
+    var placement = me.getAttribute("data-placement"), lang = me.getAttribute("data-lang");
+    mount(slug, "/popup/" + encodeURIComponent(slug) + "/embed/", "?" +
+      (placement ? "pl=" + encodeURIComponent(placement) + "&" : "") + (lang ? "lang=" + encodeURIComponent(lang) : ""),
+      me.getAttribute("data-title"), function (f) {
       if (target) target.appendChild(f);
       else me.parentNode.insertBefore(f, me.nextSibling);
     });
@@ -61,6 +65,20 @@
 
   if (w.__popupListening) return;
   w.__popupListening = 1;
+  // A frame is as tall as its page, so nothing in it can stick to the screen by itself: each frame
+  // learns which part of it is on screen, to keep its basket bar there.
+  var queued;
+  function views() {
+    queued = 0;
+    for (var i = 0; i < frames.length; i++) {
+      var f = frames[i];
+      if (f.contentWindow) f.contentWindow.postMessage({ type: "popup:view",
+        top: f.getBoundingClientRect().top, height: w.innerHeight }, new URL(f.src).origin);
+    }
+  }
+  function soon() { if (!queued) queued = requestAnimationFrame(views); }
+  w.addEventListener("scroll", soon, { passive: true });
+  w.addEventListener("resize", soon);
   w.addEventListener("message", function (e) {
     var m = e.data;
     if (!m) return;
@@ -73,7 +91,11 @@
         f.style.height = Math.min(Math.max(+m.height || 0, 120), 20000) + "px";
         f.style.visibility = "visible";
         if (f.__link) { f.__link.remove(); f.__link = null; }
+        soon();
       }
+      if (m.type === "popup:basket") soon();
+      // The frame's keyboard focus is under its basket bar: scroll it clear.
+      if (m.type === "popup:scroll") w.scrollBy(0, Math.min(Math.max(+m.by || 0, 0), 400));
     }
   });
 })(window, document);

@@ -12,17 +12,52 @@
   var slug = root.getAttribute("data-popup");
   var embedded = root.hasAttribute("data-embedded");
   var landing = new URLSearchParams(location.search);
+  // A page reached without ?lang= speaks its pop-up's default language, the same for everyone; it
+  // moves to the browser's if the store offers it (from then on the address says so), before the
+  // view is counted here. Matched as the server does: the same code, else the language without a
+  // region, else its first variant.
+  var switcher = document.querySelector("[data-languages]");
+  if (switcher && !landing.has("lang")) {
+    var offered = switcher.getAttribute("data-languages").split(" ");
+    var wanted = (navigator.languages || [navigator.language]).map(function (asked) {
+      asked = String(asked).toLowerCase().replace("_", "-");
+      var primary = asked.split("-")[0];
+      var same = offered.filter(function (code) { return code.split("-")[0] === primary; });
+      return offered.indexOf(asked) >= 0 ? asked : same.indexOf(primary) >= 0 ? primary : same[0];
+    }).filter(Boolean)[0];
+    if (wanted && wanted !== document.documentElement.lang) {
+      var moved = new URL(location.href);
+      moved.searchParams.set("lang", wanted);
+      location.replace(moved.href);
+      return;
+    }
+  }
   var texts = {
     soldOut: me.getAttribute("data-sold-out"), add: me.getAttribute("data-add"),
-    leftOne: me.getAttribute("data-left-one"), leftOther: me.getAttribute("data-left-other")
+    leftOne: me.getAttribute("data-left-one"), leftOther: me.getAttribute("data-left-other"),
+    held: me.getAttribute("data-held"), heldSoon: me.getAttribute("data-held-soon"),
+    heldShort: me.getAttribute("data-held-short"),
+    dropOne: me.getAttribute("data-drop-one"), dropOther: me.getAttribute("data-drop-other")
   };
+  // One or many as the page's language counts them (in French 0 is "one" too).
+  var rules = window.Intl && Intl.PluralRules ? new Intl.PluralRules(document.documentElement.lang || "en") : null;
+  function one(n) { return rules ? rules.select(n) === "one" : n === 1; }
+  // The drop's total, its words agreeing with the number: "1 unit left", "2 units left".
+  function dropTotal(n) {
+    var total = root.querySelector("[data-units-left]");
+    if (!total) return;
+    var text = one(n) ? texts.dropOne : texts.dropOther;
+    if (text) total.innerHTML = text.replace("__N__", "<strong>" + n + "</strong>");
+    else total.querySelector("strong").textContent = n;
+  }
   var listeners = [], first = true, etag = "", code = "", loading = null;
   var live = window.popupLive = {
     arrival: null,
     token: function () { return ""; },  // basket.js tells the basket's token
     on: function (listener) { listeners.push(listener); },
     refresh: function () { return load(); },
-    units: units
+    units: units,
+    one: one  // one or many, by the page language's plural rules
   };
 
   function each(selector, action) {
@@ -31,27 +66,50 @@
   }
 
   // Units left per product ({id: n or null}) onto the product cards; ids not given are left alone.
-  function units(lefts) {
+  // The pop-up's total follows: a hold tells only its product's figure, the total moves with it.
+  // `backIn` (from the live call): for a product with none left only because baskets hold them,
+  // the minutes until the first of those holds lapses, else null. A hold that takes the last units
+  // says none are left: they are in baskets (this one's at least), back in an unknown time (0).
+  var known = {}, backs = {}, answers = 0;
+  each("[data-product][data-left]", function (card) {  // as the page was rendered, with its total
+    known[card.getAttribute("data-product")] = +card.getAttribute("data-left");
+  });
+  function units(lefts, backIn) {
+    if (!backIn) answers++;  // a basket's answer: live figures asked before it are older
+    var total = root.querySelector("[data-units-left] strong"), shift = 0;
+    for (var id in lefts) {
+      if (known[id] != null && lefts[id] != null) shift += lefts[id] - known[id];
+      known[id] = lefts[id];
+      if (backIn) backs[id] = backIn[id];
+      else if (lefts[id] === 0) backs[id] = backs[id] || 0;
+    }
+    if (total && shift) dropTotal(Math.max(0, +total.textContent + shift));
     each("[data-product]", function (card) {
-      var left = lefts[card.getAttribute("data-product")];
+      var id = card.getAttribute("data-product"), left = lefts[id];
       if (left === undefined) return;
-      var out = left === 0;
+      var out = left === 0, held = out && backs[id] != null;
       card.classList.toggle("product--out", out);
+      card.classList.toggle("product--held", held);
       var stock = card.querySelector("[data-stock]");
       if (stock && left !== null) {
-        stock.innerHTML = out ? "" : (left === 1 ? texts.leftOne : texts.leftOther)
+        stock.innerHTML = out ? "" : (one(left) ? texts.leftOne : texts.leftOther)
           .replace("__N__", "<strong>" + left + "</strong>");
-        if (out) stock.textContent = texts.soldOut;
+        if (out) {
+          stock.textContent = !held ? texts.soldOut
+            : backs[id] ? texts.held.replace("__N__", backs[id]) : texts.heldSoon;
+        }
       }
       var add = card.querySelector("[data-add]");
       if (add) {
         add.disabled = out;
-        add.textContent = out ? texts.soldOut : texts.add;
+        (add.querySelector("[data-add-label]") || add).textContent =
+          !out ? texts.add : held ? texts.heldShort : texts.soldOut;
       }
       var more = card.querySelector("[data-more]");
       if (more) more.disabled = out;
       var notify = card.querySelector("[data-notify]");
-      if (notify) notify.hidden = !(out || notify.hasAttribute("data-notify-always"));
+      // A waiting list only when nothing will come back from baskets.
+      if (notify) notify.hidden = !((out && !held) || notify.hasAttribute("data-notify-always"));
     });
   }
 
@@ -61,14 +119,17 @@
       state.className = "state state--" + data.state;
       state.textContent = data.state_label;
     }
-    var total = root.querySelector("[data-units-left]");
-    if (total) {
-      total.hidden = data.units_left === null || data.state === "closed";
-      if (data.units_left !== null) total.querySelector("strong").textContent = data.units_left;
+    var lefts = {}, backIn = {};
+    for (var id in data.products) {
+      lefts[id] = data.products[id].units_left;
+      backIn[id] = data.products[id].back_in_minutes;
     }
-    var lefts = {};
-    for (var id in data.products) lefts[id] = data.products[id].units_left;
-    units(lefts);
+    units(lefts, backIn);
+    var total = root.querySelector("[data-units-left]");
+    if (total) {  // after units(): the server's total is the truth
+      total.hidden = data.units_left === null || data.state === "closed";
+      if (data.units_left !== null) dropTotal(data.units_left);
+    }
     var presale = root.querySelector(".presale");
     if (presale && data.presale_html) presale.outerHTML = data.presale_html;
   }
@@ -126,7 +187,9 @@
     } else if (code) {
       query.set("code", code);  // an event's right code opens its figures; it is never counted
     }
-    var headers = { "X-Popup-Basket": live.token() || "" };
+    query.set("lang", document.documentElement.lang);  // a shared answer is kept per language
+    var headers = { "X-Popup-Basket": live.token() || "", "Accept-Language": document.documentElement.lang };
+    var asked = answers, stale = false;
     if (!first && etag) headers["If-None-Match"] = etag;
     // Not from the browser's cache: a reload must see the basket made a second ago (the ETag above
     // spares the transfer when nothing changed).
@@ -145,12 +208,19 @@
           if (data.arrival.unlocked) code = landing.get("code") || "";
           arrived(data.arrival);
         }
+        // A basket answered while this call was on its way: these figures predate its hold and
+        // would undo it. Asked again at once instead.
+        if (answers !== asked) { stale = true; return; }
         figures(data);
+        data.asked_with = headers["X-Popup-Basket"];  // the basket token the call was made with
         listeners.forEach(function (listener) { listener(data); });
         document.dispatchEvent(new Event("popup:changed"));  // an embedding frame may resize
       })
       .catch(function () {})  // offline a moment: the next poll tries again
-      .then(function () { loading = null; });
+      .then(function () {
+        loading = null;
+        if (stale) load();
+      });
     return loading;
   }
 

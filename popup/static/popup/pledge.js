@@ -7,13 +7,17 @@
   if (!page || !form || !window.PopupStripeCard) return;
   var problem = page.querySelector("[data-pledge-error]");
   var paySaved = page.querySelector("[data-pay-saved]");
-  var buttons = page.querySelectorAll("button.pay");
-  var GENERIC = "Payment is unavailable right now. Nothing was charged: please try again.";
+  var buttons = page.querySelectorAll("[data-pay-saved], [data-card-form] button");
+  var texts = JSON.parse((document.getElementById("popup-text") || {}).textContent || "{}");
+  var GENERIC = texts.unavailable;
 
   function post(url, body) {
     return fetch(url, {
       method: "POST", credentials: "omit",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      headers: {
+        "Content-Type": "application/json", Accept: "application/json",
+        "Accept-Language": document.documentElement.lang
+      },
       body: JSON.stringify(body || {})
     }).then(function (response) {
       return response.json().catch(function () { return { error: GENERIC }; }).then(function (answer) {

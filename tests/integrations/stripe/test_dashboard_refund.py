@@ -107,7 +107,7 @@ def test_refunding_through_the_form_refunds_once_at_stripe(staff_client, localst
     for _ in range(2):  # a double click sends the same form twice
         response = staff_client.post(action, {**fields, "amount": "10.00"}, follow=True)
         assert response.status_code == 200
-    assert "Refunded 10.00 through Stripe." in response.content.decode()
+    assert "Refunded €10.00 through Stripe." in response.content.decode()
 
     source = paid_order.sources.get()
     assert refunds_at_stripe(localstripe, source.reference) == [1000]
@@ -115,6 +115,29 @@ def test_refunding_through_the_form_refunds_once_at_stripe(staff_client, localst
     # The page now offers what is left.
     _action, fields = refund_form(order_page(staff_client, paid_order))
     assert fields["amount"] == "14.00"
+
+
+def test_a_french_merchant_refunds_in_french(staff_client, paid_order):
+    """The refund page lives under the pop-ups' prefix, which the store's locale middleware leaves
+    alone: it still speaks the merchant's browser language, its amount as French writes it."""
+    french = {"HTTP_ACCEPT_LANGUAGE": "fr"}
+    action, fields = refund_form(order_page(staff_client, paid_order))
+
+    page = staff_client.get(action, **french).content.decode()
+    response = staff_client.post(action, {**fields, "amount": "10.00"}, follow=True, **french)
+
+    assert "Retour à la commande" in page and "Back to the order" not in page
+    assert "Remboursement de 10,00\u00a0€ effectué via Stripe." in response.content.decode()
+
+
+def test_a_refund_stripe_refuses_says_so_in_one_sentence(staff_client, paid_order):
+    action, fields = refund_form(order_page(staff_client, paid_order))
+
+    response = staff_client.post(action, {**fields, "amount": "99.00"}, follow=True)
+
+    page = response.content.decode()
+    assert "Refund failed: " in page and "Refunded" not in page
+    assert paid_order.sources.get().amount_refunded == Decimal("0.00")
 
 
 def test_a_nul_byte_in_the_order_number_is_a_404_for_staff_too(staff_client):

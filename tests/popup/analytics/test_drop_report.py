@@ -1,16 +1,18 @@
 """The drop report: the first-party funnel, sales, speed, sell-out, unmet demand and feedback of a
 pop-up; its CSVs, the comparison of two pop-ups, and the suggestions applied in one click."""
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 from oscar.core.loading import get_model
 
-from popup.analytics.drop_report import drop_report
+from popup.analytics.drop_report import drop_headline, drop_report
 from popup.checkout.services import checkout_pay
 from popup.core.holds import basket_create, hold_set, holds_delete_expired
 from popup.feedback.reviews import review_submit
@@ -27,6 +29,7 @@ from popup.models import (
 )
 from tests.factories import create_product, popup_with_products
 from tests.integrations.stripe.support import card_token
+from tests.popup.analytics.support import assert_svg_dot_decimal
 from tests.popup.checkout.support import SHOPPER, basket_holding
 
 Order = get_model("order", "Order")
@@ -71,11 +74,11 @@ def test_a_sold_out_drop_reports_its_funnel_speed_and_lost_sales(localstripe, ad
         "Paid orders</th> <td>2</td> <td>40.0%</td>",  # of the checkouts
         "3 / 3 (100.0% sell-through)",
         "7 add-to-basket attempts refused",
-        "1 waitlist sign-ups",
+        "1 waitlist sign-up<",
         "units: the rate before selling out",
     ):
         assert text in page, text
-    csv = b"".join(admin_client.get(url(popup, "drop.csv")).streaming_content).decode()
+    csv = b"".join(admin_client.get(url(popup, "drop.csv")).streaming_content).decode("utf-8-sig")
     assert csv.splitlines()[1].startswith("Indigo scarf,3,3,100.0,75.00,1")
 
 
@@ -203,9 +206,68 @@ def test_the_report_shows_ratings_polls_ideas_and_questions(drop_with_feedback, 
 )
 def test_every_table_downloads_as_csv(drop_with_feedback, admin_client, table, header, row):
     response = admin_client.get(url(drop_with_feedback, f"drop/{table}.csv"))
-    text = b"".join(response.streaming_content).decode()
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
     assert text.startswith(header)
     assert any(row in line for line in text.splitlines()[1:]), text
+
+
+def test_the_sold_out_time_reads_as_each_language_writes_a_short_date(
+    drop_with_feedback, admin_client
+):
+    sold_out = timezone.localtime(drop_report(popup=drop_with_feedback).sold_out_at)
+    months_fr = [
+        "jan.",
+        "fév.",
+        "mars",
+        "avr.",
+        "mai",
+        "juin",
+        "juil.",
+        "août",
+        "sept.",
+        "oct.",
+        "nov.",
+        "déc.",
+    ]
+    english = f"{sold_out.day} {sold_out:%b}, {sold_out:%H:%M}, "
+    french = f"{sold_out.day} {months_fr[sold_out.month - 1]} à {sold_out:%H:%M}, "
+
+    page = admin_client.get(url(drop_with_feedback)).content.decode()
+    with translation.override("fr"):
+        page_fr = admin_client.get(url(drop_with_feedback), HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert f"<td>{english}" in page
+    assert f"<td>{french}" in html.unescape(page_fr.content.decode())
+
+
+def test_csv_for_french_excel_and_for_machines(drop_with_feedback, admin_client):
+    """Both start with a byte order mark (French Excel reads UTF-8 as its old code page without
+    one); the one for Excel, asked for with its link, has semicolons and decimal commas and times
+    Excel reads; the plain one keeps commas and dot decimals for scripts, in French too."""
+    products = url(drop_with_feedback, "drop/products.csv")
+    questions = url(drop_with_feedback, "drop/questions.csv")
+    with translation.override("fr"):
+        page = admin_client.get(url(drop_with_feedback), HTTP_ACCEPT_LANGUAGE="fr")
+        plain, excel, asked = (
+            b"".join(admin_client.get(address, HTTP_ACCEPT_LANGUAGE="fr").streaming_content)
+            for address in (products, products + "?sep=semicolon", questions + "?sep=semicolon")
+        )
+
+    assert f'href="{products}?sep=semicolon"' in page.content.decode()
+    assert "CSV pour Excel (;)" in page.content.decode()
+    for content in (plain, excel, asked):
+        assert content.startswith(b"\xef\xbb\xbf")
+    plain, excel, asked = (
+        content.decode("utf-8-sig").splitlines() for content in (plain, excel, asked)
+    )
+    assert plain[0].startswith("Produit,Proposées,Vendues,Taux d'écoulement (%),")
+    assert plain[1] == "Indigo scarf,3,3,100.0,75.00,0"
+    assert excel[0].startswith("Produit;Proposées;Vendues;Taux d'écoulement (%);")
+    assert excel[1] == "Indigo scarf;3;3;100,0;75,00;0"
+    assert asked[0].startswith("Question;Produit;Statut;Date de la question;")
+    answered = next(line.split(";") for line in asked if line.startswith("Does it shrink?"))
+    assert answered[-1] == "2,0"  # hours
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", answered[3])  # Excel reads it as a time
 
 
 def test_an_unknown_table_is_not_found(drop_with_feedback, admin_client):
@@ -305,7 +367,7 @@ def test_a_slow_mover_is_repriced_in_one_click(admin_client):
     # Nothing sold with 60% of the time gone; 15% off the regular 40.00.
     assert f'name="price-{terms.product_id}" value="34.00"' in page
     assert (
-        "0 of 50 sold with 60% of the time gone: about 0 by closing at this pace; 15% off 40.00"
+        "0 of 50 sold with 60% of the time gone: about 0 by closing at this pace; 15% off €40.00"
         in page
     )
 
@@ -351,7 +413,9 @@ def test_two_drops_compare_side_by_side_and_as_csv(drop_with_feedback, admin_cli
     assert "Paid orders</th><td>1</td><td>0</td>" in page
     assert "Average rating</th><td>4.0</td><td>—</td>" in page
     assert 'id="compare_funnel_2"' in page
-    text = b"".join(admin_client.get(compare + "&format=csv").streaming_content).decode()
+    excel = f"?a={drop_with_feedback.pk}&amp;b={other.pk}&amp;format=csv&amp;sep=semicolon"
+    assert f'href="{excel}"' in page
+    text = b"".join(admin_client.get(compare + "&format=csv").streaming_content).decode("utf-8-sig")
     assert text.splitlines()[0] == f"figure,{drop_with_feedback.title},{other.title}"
     assert admin_client.get("/dashboard/popups/compare/?a=1").status_code == 404
 
@@ -411,3 +475,71 @@ def test_the_hourly_sales_chart_counts_the_spring_daylight_saving_hour_once(loca
     assert times == sorted(set(times))
     assert report.sales[-1][1] == 3
     assert [units for _moment, units in report.sales] == [0, 0, 1, 3, 3, 3, 3]
+
+
+def test_the_drop_report_reads_french_and_its_charts_stay_dot_decimal(localstripe, admin_client):
+    """In French the page's words and numbers are French ("10,0 %"), while the coordinates of its
+    SVG charts keep the decimal point: a decimal comma would break the drawing."""
+    basket = basket_holding(units=3, quantity=2, price=Decimal("25.00"))
+    popup = basket.popup
+    PopUp.objects.filter(pk=popup.pk).update(opens_at=timezone.now() - timedelta(hours=2))
+    checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+    PopUpDayStats.objects.create(
+        popup=popup, day=timezone.localdate(), views=80, embed_views=120, baskets=20, checkouts=3
+    )
+
+    with translation.override("fr"):
+        page = admin_client.get(url(popup), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    text = re.sub(r"[ \t\r\n]+", " ", page)  # str.split() would split at no-break spaces too
+    for french in (
+        f"Bilan du drop\u00a0: {popup.title}",
+        "Tunnel de conversion",
+        "Vues (page et intégrations)</th> <td>200</td>",
+        "Paniers</th> <td>20</td> <td>10,0\u00a0%</td>",  # of the views
+        "Unités vendues au fil du temps",
+        "Que faire ensuite",
+    ):
+        assert french in text, french
+    assert "Drop report" not in text and "Funnel" not in text
+    attributes = assert_svg_dot_decimal(page)
+    assert ("id", "drop_sales_chart") in attributes  # the line chart is drawn
+    assert {name for name, _value in attributes} >= {"cx", "cy", "points", "viewBox", "width"}
+
+
+def test_the_figures_are_keyed_by_code_and_read_in_the_page_language(
+    drop_with_feedback, admin_client
+):
+    """The comparison pairs two drops' figures by code, never by their English label: in French
+    every row still holds both drops' values, under a French label."""
+    other = popup_with_products(1)
+    report = drop_report(popup=drop_with_feedback)
+    english = drop_headline(report)
+    with translation.override("fr"):
+        french = drop_headline(report)
+        compare = f"/dashboard/popups/compare/?a={drop_with_feedback.pk}&b={other.pk}"
+        page = re.sub(
+            r"\s+",
+            " ",
+            admin_client.get(compare, HTTP_ACCEPT_LANGUAGE="fr").content.decode(),
+            flags=re.ASCII,
+        )
+        csv = b"".join(
+            admin_client.get(compare + "&format=csv", HTTP_ACCEPT_LANGUAGE="fr").streaming_content
+        ).decode("utf-8-sig")
+        funnel = b"".join(
+            admin_client.get(
+                url(drop_with_feedback, "drop/funnel.csv"), HTTP_ACCEPT_LANGUAGE="fr"
+            ).streaming_content
+        ).decode("utf-8-sig")
+
+    assert [figure.code for figure in french] == [figure.code for figure in english]
+    labels = {figure.code: figure.label for figure in french}
+    assert (labels["orders"], labels["average_rating"]) == ("Commandes payées", "Note moyenne")
+    assert "Commandes payées</th><td>1</td><td>0</td>" in page
+    assert "Note moyenne</th><td>4,0</td><td>—</td>" in page
+    assert "Tunnel de conversion\u00a0:" in page
+    assert csv.splitlines()[0] == f"Indicateur,{drop_with_feedback.title},{other.title}"
+    assert funnel.splitlines()[0] == "Étape,Nombre,% de l'étape précédente"
+    assert "Commandes payées,1," in funnel
+    assert [step.key for step in report.funnel] == ["views", "baskets", "checkouts", "orders"]

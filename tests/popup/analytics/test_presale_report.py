@@ -14,7 +14,7 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from oscar.core.loading import get_model
 from oscar.templatetags.currency_filters import currency
 from oscar.test import factories as oscar_factories
@@ -25,6 +25,7 @@ from popup.models import Pledge, PledgeEvent, PopUp, PopUpProduct
 from popup.presales.pledges import pledge_cancel, pledge_confirm, pledge_start
 from tests.factories import PopUpFactory, create_product
 from tests.integrations.stripe.support import DECLINED_ON_CHARGE, VISA, setup_intent_confirm
+from tests.popup.analytics.support import assert_svg_dot_decimal
 from tests.popup.checkout.support import SHOPPER
 from tests.popup.dashboard.support import CREATE_URL, edit_url, errors_of, form_data
 from tests.popup.presales.support import all_or_nothing, close, settle
@@ -282,7 +283,7 @@ class TestReport:
         ada = row_text(response, f"pledge_{pledges['ada'].pk}")
         assert "ada@example.com linktr.ee Paid" in ada
         assert pledges["ada"].order.number in ada
-        assert "3 events" in ada and "charging → paid" in ada
+        assert "3 events" in ada and "Charging → Paid" in ada  # statuses by their names
         cy = row_text(response, f"pledge_{pledges['cy'].pk}")
         assert "cy@example.com instagram Dropped" in cy
         assert "card_declined" in cy and "9 events" in cy
@@ -343,7 +344,9 @@ class TestCsv:
         assert response.streaming
         assert response["Content-Type"] == "text/csv; charset=utf-8"
         assert f'filename="{popup.slug}-pledges.csv"' in response["Content-Disposition"]
-        rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+        rows = list(
+            csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
+        )
         assert [row["email"] for row in rows] == [
             "ada@example.com",
             "bob@example.com",
@@ -370,11 +373,28 @@ class TestCsv:
         assert cy["next_retry_at"] and not cy["order_number"]
         assert rows[3]["status"] == "cancelled"
 
+    def test_for_excel_semicolons_and_decimal_commas(self, admin_client, localstripe):
+        popup, _candle, pledges = campaign(localstripe)
+        ada = Pledge.objects.get(pk=pledges["ada"].pk)
+
+        response = admin_client.get(csv_url(popup), {"sep": "semicolon"})
+
+        content = b"".join(response.streaming_content)
+        assert content.startswith(b"\xef\xbb\xbf")
+        rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+        assert rows[0]["email"] == "ada@example.com"
+        assert rows[0]["amount"] == f"{ada.amount:.2f}".replace(".", ",")
+        assert rows[0]["created_at"] == timezone.localtime(ada.created_at).strftime(
+            "%Y-%m-%d %H:%M:%S"
+        )
+
     def test_a_source_cannot_become_a_spreadsheet_formula(self, admin_client, localstripe):
         popup, candle = all_or_nothing()
         back(popup, candle, localstripe, email="eve@example.com", source='=HYPERLINK("x")')
         response = admin_client.get(csv_url(popup))
-        (row,) = csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))
+        (row,) = csv.DictReader(
+            io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))
+        )
         assert row["source"] == '\'=HYPERLINK("x")'
 
 
@@ -539,7 +559,7 @@ class TestGraduateAndNotify:
         assert "Every paid backer has already had the launch e-mail." in text_of(response)
         assert len(mail.outbox) == 2
         ada = row_text(response, f"pledge_{pledges['ada'].pk}")
-        assert "paid → paid — Launch e-mail sent" in ada
+        assert "Paid → Paid — Launch e-mail sent" in ada
 
 
 class TestPermissions:
@@ -577,3 +597,35 @@ class TestDjangoAdmin:
         assert "Card saved" in page  # its history
         assert 'name="_save"' not in page
         assert admin_client.get(reverse("admin:popup_pledge_add")).status_code == 403
+
+
+def test_the_report_reads_french_and_its_chart_stays_dot_decimal(admin_client, localstripe):
+    """In French: French words, "33,3 %", amounts as "12,00 €", each pledge's history by the French
+    names of its statuses; the pledge chart (with its goal line) keeps dot-decimal coordinates."""
+    popup, _candle, pledges = campaign(localstripe)
+    admin_client.post(action_url(popup, "settle"))
+    first_failure = Pledge.objects.get(pk=pledges["cy"].pk).first_failed_at
+    for days in (1, 3, 7):
+        settle(popup, now=first_failure + timedelta(days=days, seconds=1))
+    # A goal in money, for the chart to draw its goal line.
+    PopUp.objects.filter(pk=popup.pk).update(
+        presale_goal_units=None, presale_goal_amount=Decimal("333.33")
+    )
+
+    with translation.override("fr"):
+        response = admin_client.get(report_url(popup), HTTP_ACCEPT_LANGUAGE="fr")
+
+    page = response.content.decode()
+    assert "Bilan de la précommande" in page
+    assert "33,3\u00a0%" in page
+    assert row_text(response, "figure_drop_rate") == (
+        "Taux d'abandon 33,3 % 1 abandonnés sur 3 passés au débit"
+    )
+    ada = row_text(response, f"pledge_{pledges['ada'].pk}")
+    # The notes are the services' own (stored with the event), not the statuses.
+    assert "Engagé → Débit en cours" in ada and "Débit en cours → Payé" in ada
+    amount = fresh(pledges)["ada"].amount
+    assert f"{amount:.2f}".replace(".", ",") + "\u00a0€" in page
+    attributes = assert_svg_dot_decimal(page)
+    assert ("id", "pledge_chart") in attributes
+    assert ("stroke-dasharray", "6 4") in attributes  # the goal line is drawn

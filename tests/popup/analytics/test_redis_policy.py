@@ -18,10 +18,11 @@ from django.core.cache import caches
 from oscar.core.loading import get_model
 
 from integrations.stripe import client as stripe_client
-from popup.analytics import counters
+from popup.analytics import counters, stats
 from popup.analytics.stats import stat_count, stats_flush
 from popup.feedback.shopper_input import limit_reached, over_limit
 from popup.models import PopUpDayStats, RateCounter
+from tests.factories import PopUpFactory
 from tests.integrations.stripe.support import card_token
 from tests.plain_store.store import free_port
 from tests.popup.checkout.support import SHOPPER, basket_holding
@@ -96,6 +97,18 @@ def test_without_redis_counts_are_batched_then_written(settings):
         stat_count(popup_id=popup.pk, event="views")
     stats_flush()
     assert PopUpDayStats.objects.get(popup=popup).views == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_redis_the_last_counts_of_a_rush_are_written_with_no_count_after_them(settings):
+    """A burst of views then silence: the counts held back during the burst still reach the
+    database within FLUSH_SECONDS (they used to wait for the process's next count)."""
+    settings.CACHES = NO_REDIS
+    popup = PopUpFactory()
+    for _ in range(3):
+        stat_count(popup_id=popup.pk, event="views")
+    time.sleep(stats.FLUSH_SECONDS + 0.5)
+    assert PopUpDayStats.objects.get(popup=popup).views == 3
 
 
 def test_a_redis_from_the_setting_or_the_cache(settings, private_redis):

@@ -283,7 +283,7 @@ def test_the_dashboard_lists_ambassadors_with_their_csv_and_marks_them_paid(
     page = admin_client.get("/dashboard/popups/ambassadors/").content.decode()
     assert "Ana" in page and "5.00" in page  # 10% of 50.00, due
     csv = b"".join(admin_client.get("/dashboard/popups/ambassadors/?format=csv").streaming_content)
-    header, row = csv.decode().splitlines()
+    header, row = csv.decode("utf-8-sig").splitlines()  # a BOM first, for Excel
     assert header.startswith("ambassador,email,kind,code")
     assert row.split(",")[:4] == ["Ana", "ana@example.com", "fan", "ANA"]
     assert row.split(",")[10:16] == ["1", "2", "50.00", "5.00", "0.00", "5.00"]
@@ -295,6 +295,19 @@ def test_the_dashboard_lists_ambassadors_with_their_csv_and_marks_them_paid(
     assert Commission.objects.get().paid_reference == "TX1"
 
 
+def test_a_placement_may_say_where_it_sits_for_the_way_back_after_paying(admin_client):
+    popup = basket_holding().popup
+    url = f"/dashboard/popups/{popup.pk}/placements/"
+    admin_client.post(url, {"name": "Bio", "landing_url": "www.instagram.com/atelier.nord"})
+    assert Placement.objects.get().landing_url == "https://www.instagram.com/atelier.nord"
+    page = admin_client.get(f"/dashboard/popups/{popup.pk}/").content.decode()
+    assert 'href="https://www.instagram.com/atelier.nord"' in page
+
+    refused = admin_client.post(url, {"name": "Post", "landing_url": "not an address"}, follow=True)
+    assert "must be a whole web address" in refused.content.decode()
+    assert Placement.objects.count() == 1
+
+
 def test_the_dashboard_makes_placements_and_shows_their_figures(admin_client):
     popup = basket_holding().popup
     response = admin_client.post(f"/dashboard/popups/{popup.pk}/placements/", {"name": "Bio"})
@@ -304,7 +317,7 @@ def test_the_dashboard_makes_placements_and_shows_their_figures(admin_client):
     assert f'data-placement="{placement.code}"' in page
     assert f"http://testserver/popup/p/{placement.code}/" in page
     csv = admin_client.get(f"/dashboard/popups/{popup.pk}/placements.csv")
-    header, row = b"".join(csv.streaming_content).decode().splitlines()
+    header, row = b"".join(csv.streaming_content).decode("utf-8-sig").splitlines()
     assert header.startswith("placement,code,short_link,ambassador,active,clicks")
     assert row.startswith(f"Bio,{placement.code},http://testserver/popup/p/{placement.code}/,,yes,")
     admin_client.post(f"/dashboard/popups/{popup.pk}/placements/{placement.pk}/toggle/")

@@ -11,6 +11,7 @@ from oscar.core.loading import get_class, get_model
 
 from integrations.stripe import client as stripe_client
 from integrations.stripe.gateway import StripeGateway
+from popup.channels.placements import placement_create
 from popup.checkout.services import (
     ATTEMPT_KEY,
     CheckoutRefused,
@@ -71,6 +72,25 @@ def test_a_good_card_buys_the_held_units_as_one_paid_oscar_order(localstripe):
     assert PopUpBasket.objects.get(pk=basket.pk).status == PopUpBasket.Status.ORDERED
     assert [message.to for message in mail.outbox] == [["ada@example.com"]]
     assert str(order.number) in mail.outbox[0].subject + mail.outbox[0].body
+
+
+def test_the_done_page_leads_back_to_where_the_shopper_came_from(client, localstripe):
+    basket = basket_holding(quantity=1)
+    placement = placement_create(
+        popup=basket.popup, name="Bio", landing_url="https://www.instagram.com/atelier.nord"
+    )
+    PopUpBasket.objects.filter(pk=basket.pk).update(placement=placement)
+    checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+
+    done = client.get(f"/popup/checkout/{basket.token}/done/").content.decode()
+    assert '<a class="pay" href="https://www.instagram.com/atelier.nord"' in done
+    assert ">Back to instagram.com</a>" in done
+    # The page that embedded the pop-up, when the loader told it, comes first.
+    PopUpBasket.objects.filter(pk=basket.pk).update(
+        return_url="https://atelier-nord.fr/blog/winter"
+    )
+    done = client.get(f"/popup/checkout/{basket.token}/done/").content.decode()
+    assert ">Back to atelier-nord.fr</a>" in done
 
 
 def test_the_order_is_placed_once_however_often_completion_is_asked(localstripe):
@@ -458,7 +478,8 @@ def test_the_checkout_page_shows_what_will_be_charged_even_for_a_lapsed_line(cli
     Hold.objects.filter(basket=basket).update(reserved_until="2000-01-01T00:00:00Z")
     html = client.get(f"/popup/checkout/{basket.token}/").content.decode()
     assert "Pay €50.00" in html
-    assert "we will check the items are still free" in html
+    assert "Your hold has lapsed. Everything you typed is kept" in html
+    assert "data-hold-lapsed hidden" not in html  # shown at once, not after a timer
 
 
 def test_a_basket_gets_a_limited_number_of_payment_attempts(localstripe):
@@ -474,3 +495,23 @@ def test_a_basket_gets_a_limited_number_of_payment_attempts(localstripe):
         checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
     assert not Order.objects.exists()
     assert PopUpBasket.objects.get(pk=basket.pk).payment_attempts == 5
+
+
+def test_a_failed_3_d_secure_says_once_that_nothing_was_charged(client, localstripe):
+    basket = basket_holding(quantity=1)
+    step = checkout_pay(
+        basket=basket, details=SHOPPER, card_token=card_token(localstripe, THREE_D_SECURE)
+    )
+    authenticate(localstripe, step.payment_intent_id, step.client_secret, success=False)
+
+    response = client.post(
+        f"/popup/checkout/{basket.token}/complete/",
+        {"payment_intent": step.payment_intent_id},
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    assert response.status_code == 409, response.json()  # the units are released
+    assert response.json()["error"] == (
+        "Votre banque n'a pas pu confirmer ce paiement. Aucun montant n'a été débité\u00a0: "
+        "réessayez, ou utilisez une autre carte."
+    )

@@ -331,7 +331,9 @@ def test_changing_the_quantity_while_the_payment_completes_never_places_an_order
         order = Order.objects.filter(popup_basket=basket).first()
         (intent,) = intents_of(localstripe, basket)
         if order is not None:
-            assert (complete[0], more[0]) == (200, 409)
+            # Refused while the payment completed (409), or the basket was already ordered when the
+            # change came (404: the page's script starts a new basket)
+            assert complete[0] == 200 and more[0] in (404, 409)
             assert order.lines.get().quantity == 1 and order.total_incl_tax == 40
             assert intent["status"] == "succeeded"
         else:

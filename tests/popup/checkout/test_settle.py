@@ -91,6 +91,25 @@ def test_an_authorisation_whose_units_were_lost_is_cancelled(localstripe):
     assert not Order.objects.filter(popup_basket=basket).exists()
 
 
+def test_a_shopper_whose_units_were_lost_away_from_the_page_is_told_in_their_language(
+    localstripe,
+):
+    basket, step = authorised_then_gone(localstripe)
+    PopUpBasket.objects.filter(pk=basket.pk).update(language="fr")
+    basket.holds.update(reserved_until=timezone.now())
+    rival = basket_create(popup=basket.popup)
+    hold_set(basket=rival, product_id=basket.holds.get().terms.product_id, quantity=3)
+    checkout_pay(basket=rival, details=SHOPPER, card_token=card_token(localstripe))
+    mail.outbox.clear()
+
+    assert checkout_authorisations_settle(now=timezone.now() + LATER).released == 1
+
+    (email,) = mail.outbox
+    assert email.body.startswith("Bonjour,")
+    assert "Aucun montant n'a été débité." in email.body  # the reason, decided by the beat
+    assert "Nothing" not in email.body
+
+
 def test_a_challenge_never_passed_holds_no_money_and_is_left_to_expire(localstripe):
     basket = basket_holding()
     step = checkout_pay(

@@ -3,15 +3,20 @@ import threading
 import urllib.error
 import urllib.request
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db.models import Sum
 from django.utils import timezone
 
+from popup.channels.placements import ambassador_invite
+from popup.conf import popup_settings
 from popup.core.holds import HoldRefused, basket_create, hold_set, holds_delete_expired
 from popup.core.selectors import popup_storefront
 from popup.models import Hold, PopUp, PopUpBasket, PopUpProduct
 from tests.factories import PopUpFactory, create_product
+from tests.popup.checkout.support import live
 
 pytestmark = pytest.mark.django_db
 
@@ -41,10 +46,10 @@ class TestHoldRules:
             hold_set(basket=basket_create(popup=popup), product_id=scarf.pk, quantity=2)
         assert refusal.value.available == 1
 
-    def test_sold_out_says_so(self):
+    def test_the_last_unit_in_another_basket_is_not_sold_out(self):
         popup, scarf = popup_selling(units=1)
         hold_set(basket=basket_create(popup=popup), product_id=scarf.pk, quantity=1)
-        with pytest.raises(HoldRefused, match="Sold out"):
+        with pytest.raises(HoldRefused, match="All in other shoppers' baskets for now"):
             hold_set(basket=basket_create(popup=popup), product_id=scarf.pk, quantity=1)
 
     def test_an_expired_hold_frees_its_units_at_once_without_any_job(self):
@@ -153,6 +158,39 @@ class TestBasketApi:
         again = client.get(f"/popup/{popup.slug}/basket/", headers={"X-Popup-Basket": token})
         assert again.json()["basket"]["lines"][0]["quantity"] == 2
 
+    def test_a_hold_answers_with_what_changed_as_the_basket_itself_reads_it(
+        self, client, django_assert_max_num_queries
+    ):
+        """The answer comes out of the hold (nothing is read again after it): the same lines, prices
+        and timer as the basket's own call, and the units left of the product held."""
+        popup, scarf = popup_selling(units=5)
+        hat = create_product(title="Wool hat", stock=50)
+        popup.range.add_product(hat)
+        PopUpProduct.objects.create(popup=popup, product=hat, units_offered=4, price=Decimal("25"))
+        zoe = ambassador_invite(
+            popup=popup, name="Zoé", email="zoe@example.com", code="ZOE", discount_percent=10
+        )
+        new = post_json(client, f"/popup/{popup.slug}/basket/new/", {"placement": zoe.code})
+        token, url = new.json()["basket"]["token"], f"/popup/{popup.slug}/basket/lines/"
+        post_json(client, url, {"product": scarf.pk, "quantity": 2}, token)
+
+        with django_assert_max_num_queries(9):  # 7 statements, and a savepoint and its release
+            held = post_json(client, url, {"product": hat.pk, "quantity": 1}, token).json()
+        read = client.get(f"/popup/{popup.slug}/basket/", headers={"X-Popup-Basket": token})
+
+        held, read = held["basket"], read.json()["basket"]
+        assert held.pop("units_left") == {str(hat.pk): 3}
+        assert read.pop("units_left") == {str(scarf.pk): 3, str(hat.pk): 3}
+        assert [line["unit_price"] for line in held["lines"]] == ["36.00", "22.50"]
+        assert held["total"] == "94.50" and held["units"] == 3
+        assert held.pop("seconds_left") - read.pop("seconds_left") in (0, 1)
+        assert (held.pop("contested"), read.pop("contested")) == (None, False)  # see TestMoreTime
+        assert held == read  # the scarf's timer restarted with the hat's
+
+        let_go = post_json(client, url, {"product": scarf.pk, "quantity": 0}, token).json()
+        assert let_go["basket"]["units_left"] == {str(scarf.pk): 5, str(hat.pk): 3}
+        assert [line["product"] for line in let_go["basket"]["lines"]] == [hat.pk]
+
     def test_refusal_is_a_clear_409_with_what_is_left(self, client):
         popup, scarf = popup_selling(units=1)
         token = client.post(f"/popup/{popup.slug}/basket/new/").json()["basket"]["token"]
@@ -166,6 +204,31 @@ class TestBasketApi:
         assert response.json()["error"] == "Only 1 left."
         assert response.json()["available"] == 1
         assert response.json()["basket"]["units"] == 0
+
+    def test_units_only_in_baskets_are_not_called_sold_out(self, client):
+        """While other baskets hold the last units, the shopper is told they may come back (and
+        about when), not "sold out"; once they are sold, they are sold out."""
+        popup, scarf = popup_selling(units=2)
+        rival = basket_create(popup=popup)
+        hold_set(basket=rival, product_id=scarf.pk, quantity=2)
+        token = client.post(f"/popup/{popup.slug}/basket/new/").json()["basket"]["token"]
+        url = f"/popup/{popup.slug}/basket/lines/"
+
+        refused = post_json(client, url, {"product": scarf.pk, "quantity": 1}, token).json()
+        assert refused["error"] == (
+            "All in other shoppers' baskets for now: units they do not buy come back within "
+            "10 minutes."
+        )
+        figures = live(client, popup, view="").json()["products"][str(scarf.pk)]
+        assert figures["units_left"] == 0 and figures["back_in_minutes"] == 10
+
+        PopUpProduct.objects.filter(popup=popup).update(units_sold=2)
+        Hold.objects.all().delete()
+        cache.clear()  # the live figures are kept a second
+        refused = post_json(client, url, {"product": scarf.pk, "quantity": 1}, token).json()
+        assert refused["error"] == "Sold out: every unit is sold."
+        figures = live(client, popup, view="").json()["products"][str(scarf.pk)]
+        assert figures["units_left"] == 0 and figures["back_in_minutes"] is None
 
     @pytest.mark.parametrize(
         "body",
@@ -260,6 +323,119 @@ def test_many_shoppers_racing_for_few_units_never_get_more_than_there_are(live_s
     assert Hold.objects.aggregate(units=Sum("quantity"))["units"] == 3
     assert units_left(popup) == 0
     assert popup_storefront(popup=popup).state == PopUp.State.SOLD_OUT
+
+
+class TestWayBack:
+    """The page that embedded the pop-up, kept for the shopper's way back after paying."""
+
+    def test_a_page_on_an_allowed_origin_is_kept_without_its_query(self, client):
+        popup, scarf = popup_selling(allowed_embed_origins="https://*.atelier-nord.fr")
+        back = "https://Blog.atelier-nord.fr/winter?newsletter=ada@example.com#top"
+        body = {"product": scarf.pk, "quantity": 1, "back": back}
+        assert post_json(client, f"/popup/{popup.slug}/basket/lines/", body).status_code == 201
+        assert PopUpBasket.objects.get().return_url == "https://blog.atelier-nord.fr/winter"
+
+    @pytest.mark.parametrize(
+        "back",
+        [
+            "https://evil.example/atelier-nord.fr",
+            "javascript:alert(1)",
+            "https://atelier-nord.fr/",  # *.atelier-nord.fr is its subdomains only
+            "https://atelier-nord.fr.evil.example/",
+            # Python and browsers read these differently: browsers go to evil.example.
+            "https://evil.example\\@blog.atelier-nord.fr/",
+            "https://evil.example@blog.atelier-nord.fr/",
+            "https://blog.atelier-nord.fr /",
+            "http://[",  # not an address at all: never a 500
+            "https://blog.atelier-nord.fr/" + "a" * 500,
+        ],
+    )
+    def test_any_other_page_is_not(self, client, back):
+        popup, scarf = popup_selling(allowed_embed_origins="https://*.atelier-nord.fr")
+        body = {"product": scarf.pk, "quantity": 1, "back": back}
+        assert post_json(client, f"/popup/{popup.slug}/basket/lines/", body).status_code == 201
+        assert PopUpBasket.objects.get().return_url == ""
+
+
+class TestMoreTime:
+    """The shopper needs more time (WCAG 2.2.1): a whole hold period again, while no one else could have the
+    units, at most POPUP_HOLD_EXTENSIONS times."""
+
+    def basket_holding(self, client, popup, product, quantity):
+        token = client.post(f"/popup/{popup.slug}/basket/new/").json()["basket"]["token"]
+        url = f"/popup/{popup.slug}/basket/lines/"
+        post_json(client, url, {"product": product.pk, "quantity": quantity}, token)
+        return token
+
+    def more_time(self, client, popup, token):
+        return post_json(client, f"/popup/{popup.slug}/basket/time/", {}, token)
+
+    def test_the_hold_starts_again_when_others_can_still_buy(self, client):
+        popup, scarf = popup_selling(units=3, hold_minutes=10)
+        token = self.basket_holding(client, popup, scarf, 2)
+        Hold.objects.update(reserved_until=timezone.now() + timedelta(seconds=40))
+
+        answer = self.more_time(client, popup, token)
+        assert answer.status_code == 200, answer.content
+        basket = answer.json()["basket"]
+        assert 595 <= basket["seconds_left"] <= 600
+        assert (basket["contested"], basket["extensions_left"]) == (False, 9)
+        assert basket["units"] == 2 and basket["units_left"] == {str(scarf.pk): 1}
+        assert Hold.objects.get().reserved_until > timezone.now() + timedelta(minutes=9)
+
+    def test_no_more_time_while_others_wait_for_the_units(self, client):
+        popup, scarf = popup_selling(units=2)
+        token = self.basket_holding(client, popup, scarf, 2)  # none left for anyone else
+        read = client.get(f"/popup/{popup.slug}/basket/", headers={"X-Popup-Basket": token})
+        assert read.json()["basket"]["contested"] is True  # the page says so before it is asked
+        until = Hold.objects.get().reserved_until
+
+        answer = self.more_time(client, popup, token)
+        assert answer.status_code == 409
+        assert answer.json()["code"] == "contested"
+        assert answer.json()["error"].startswith("These are the last units, so the hold cannot")
+        assert Hold.objects.get().reserved_until == until
+        assert PopUpBasket.objects.get().hold_extensions == 0
+
+    def test_at_most_the_setting_s_number_of_times(self, client, settings):
+        settings.POPUP_HOLD_EXTENSIONS = 2
+        popup, scarf = popup_selling(units=3)
+        token = self.basket_holding(client, popup, scarf, 1)
+        answers = []
+        for _ in range(3):  # each asked once the timer ran a little
+            Hold.objects.update(reserved_until=timezone.now() + timedelta(minutes=1))
+            answers.append(self.more_time(client, popup, token))
+        assert [answer.status_code for answer in answers] == [200, 200, 409]
+        assert answers[1].json()["basket"]["extensions_left"] == 0
+        assert answers[2].json()["code"] == "extensions_used"
+        assert "2 times" in answers[2].json()["error"]
+
+    def test_the_default_gives_more_time_ten_times(self):
+        assert popup_settings.POPUP_HOLD_EXTENSIONS >= 10  # WCAG 2.2.1's "at least ten times"
+
+    def test_a_lapsed_hold_is_held_again_not_given_more_time(self, client):
+        popup, scarf = popup_selling(units=3)
+        token = self.basket_holding(client, popup, scarf, 1)
+        Hold.objects.update(reserved_until=timezone.now() - timedelta(seconds=1))
+        answer = self.more_time(client, popup, token)
+        assert (answer.status_code, answer.json()["code"]) == (409, "lapsed")
+        assert answer.json()["basket"]["lines"][0]["active"] is False
+
+    def test_a_payment_under_way_keeps_its_longer_hold(self, client):
+        popup, scarf = popup_selling(units=3, hold_minutes=10)
+        token = self.basket_holding(client, popup, scarf, 1)
+        later = timezone.now() + timedelta(minutes=30)
+        Hold.objects.update(reserved_until=later)
+        assert self.more_time(client, popup, token).status_code == 200
+        assert Hold.objects.get().reserved_until == later
+        assert PopUpBasket.objects.get().hold_extensions == 0  # no time given, none counted
+
+    def test_another_pop_up_s_basket_gets_nothing_here(self, client):
+        popup, scarf = popup_selling(units=3)
+        other, hat = popup_selling(units=3)
+        token = self.basket_holding(client, other, hat, 1)
+        assert self.more_time(client, popup, token).status_code == 404
+        assert self.more_time(client, popup, "not-a-token").status_code == 404
 
 
 class TestAddressCaps:

@@ -127,6 +127,22 @@ def test_coming_soon_turns_live_at_opens_at_without_any_write(client):
     assert "Opens in" not in page and "Ends in" in page and "data-add" in page
 
 
+def test_the_page_a_pop_up_opens_with_is_ready_before_the_first_fan_asks_for_it(app):
+    """Rendered ahead with the coming-soon page: at the opening second the crowd waits for no
+    render, and no database."""
+    popup = popup_with_products(2, opens_at=timezone.now() + timedelta(seconds=2))
+    path = f"/popup/{popup.slug}/"
+    soon = wsgi_get(app, path)
+    assert "Opens in" in soon[2].decode()
+    time.sleep((popup.opens_at - timezone.now()).total_seconds() + 0.1)
+
+    with CaptureQueriesContext(connection) as queries:
+        status, headers, body = wsgi_get(app, path)
+    assert status == "200 OK" and len(queries.captured_queries) == 0
+    assert "Opens in" not in body.decode() and "Ends in" in body.decode()
+    assert "data-add" in body.decode() and headers["etag"] != soon[1]["etag"]
+
+
 def test_event_prices_and_codes_stay_out_of_the_shared_page(client):
     popup = popup_with_products(1, unlock_code="GALA")
     popup.product_terms.update(price=Decimal("30.00"), event_price=Decimal("19.00"))

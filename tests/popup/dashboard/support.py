@@ -90,3 +90,26 @@ def terms_data(popup, rows):
             }
         )
     return data
+
+
+def rows_data(rows, *, blank: int = 0):
+    """The create form's product rows as posted, rows being (product, units_offered, price);
+    `blank` rows left empty after them, as the page shows."""
+    data = {
+        "rows-TOTAL_FORMS": str(len(rows) + blank),
+        "rows-INITIAL_FORMS": "0",
+        "rows-MIN_NUM_FORMS": "0",
+        "rows-MAX_NUM_FORMS": "50",
+    }
+    for index, (product, units, price) in enumerate(rows):
+        data.update(
+            {
+                f"rows-{index}-product": str(product.pk) if product is not None else "",
+                f"rows-{index}-units_offered": units,
+                f"rows-{index}-price": price,
+            }
+        )
+    for index in range(len(rows), len(rows) + blank):
+        data.update({f"rows-{index}-product": "", f"rows-{index}-units_offered": ""})
+        data[f"rows-{index}-price"] = ""
+    return data

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from oscar.core.loading import get_model
 from PIL import Image
 
@@ -23,6 +23,7 @@ from tests.popup.dashboard.support import (
     form_data,
     jpeg,
     local,
+    rows_data,
     terms_data,
 )
 
@@ -99,6 +100,29 @@ class TestList:
         response = admin_client.get(LIST_URL, {"state": state})
         assert [row.popup.title for row in response.context["rows"]] == expected
 
+    def test_the_list_reads_french_for_a_french_merchant(self, admin_client):
+        popup_with_products(1, title="Live drop", units_offered=5)
+        PopUpFactory(title="Draft drop", is_published=False)
+        with translation.override("fr"):
+            page = " ".join(
+                admin_client.get(LIST_URL, HTTP_ACCEPT_LANGUAGE="fr").content.decode().split()
+            )
+        for french in (
+            "Tableau de bord",  # Oscar's own French
+            "Créer un pop-up",
+            "Tous les pop-ups",
+            "Ouverture",
+            "Unités restantes",
+            ">En cours<",
+            ">Brouillon<",
+            "Série limitée",
+            "Tous les statuts",
+            "Produits, aperçu et intégration",
+        ):
+            assert french in page, french
+        for english in ("Create new pop-up", "All pop-ups", "Units left", "Limited series"):
+            assert english not in page, english
+
     def test_filter_by_kind_and_title(self, admin_client):
         PopUpFactory(title="Winter sale", kind=PopUp.Kind.CLEARANCE)
         PopUpFactory(title="Winter drop", kind=PopUp.Kind.LIMITED)
@@ -141,11 +165,13 @@ class TestCreate:
 
     def test_create_a_new_range_from_products(self, admin_client):
         scarf, tote = create_product(title="Scarf"), create_product(title="Tote")
-        admin_client.post(CREATE_URL, form_data(products=[scarf.pk, tote.pk], slug="scarves"))
+        data = form_data(slug="scarves", **rows_data([(scarf, "", ""), (tote, "", "")], blank=3))
+        admin_client.post(CREATE_URL, data)
         popup = PopUp.objects.get(slug="scarves")
         assert popup.range.name == "Pop-up: Indigo scarves"
         assert set(popup.range.all_products()) == {scarf, tote}
         assert popup.product_terms.count() == 2
+        assert popup.owns_range is True
 
     def test_the_form_shows_times_in_the_store_time_zone(self, admin_client):
         popup = PopUpFactory(opens_at=local(3, hour=9), closes_at=local(4, hour=18))
@@ -154,8 +180,8 @@ class TestCreate:
         assert f'value="{field(local(3, hour=9))}"' in page
         assert 'type="color"' in page
 
-    def test_form_page_uses_oscars_product_lookup(self, admin_client):
-        page = admin_client.get(CREATE_URL).content.decode()
+    def test_the_edit_page_uses_oscars_product_lookup(self, admin_client):
+        page = admin_client.get(edit_url(PopUpFactory())).content.decode()
         assert f'data-ajax-url="{reverse("dashboard:catalogue-product-lookup")}"' in page
         assert "Embedding and contact" in page
 
@@ -172,15 +198,19 @@ class TestCreate:
             ({"slug": "Not a slug!"}, "Enter a valid “slug”"),
             ({"accent_colour": "orange"}, "Use a colour like #c2410c."),
             (
-                {"allowed_embed_origins": "https://linktr.ee/me"},
-                "Not an origin: https://linktr.ee/me.",
+                {"allowed_embed_origins": "linktr.ee/me\nftp://files.example.com"},
+                "Not an origin: linktr.ee/me, ftp://files.example.com.",
+            ),
+            (
+                {"allowed_embed_origins": "https://linktr.ee:port"},
+                "Not an origin: https://linktr.ee:port.",
             ),
             ({"whatsapp_number": "06 12"}, "International format, e.g. +33612345678."),
             ({"instagram_username": "me!"}, "Letters, digits, dots, underscores."),
             ({"messenger_username": "my page"}, "Letters, digits and dots only."),
             ({"per_customer_limit": "-1"}, "Ensure this value is greater than or equal to 0."),
             ({"kind": "flash"}, "Select a valid choice."),
-            ({"range": ""}, "Choose a range, or pick products for a new one."),
+            ({"range": ""}, "Pick the pop-up's products here, or choose an existing range."),
         ],
     )
     def test_invalid_input_is_a_form_error(self, admin_client, overrides, error):
@@ -192,8 +222,16 @@ class TestCreate:
         assert error in errors_of(response)
         assert not PopUp.objects.exists()
 
+    def test_a_pasted_page_address_counts_as_its_origin(self, admin_client):
+        origins = "https://www.instagram.com/atelier.nord/\nhttps://*.myblog.com:8443/shop?x=1"
+        data = form_data(range=RangeFactory().pk, allowed_embed_origins=origins)
+        admin_client.post(CREATE_URL, data)
+        assert PopUp.objects.get().allowed_embed_origins == (
+            "https://www.instagram.com\nhttps://*.myblog.com:8443"
+        )
+
     def test_range_and_products_at_once_is_refused(self, admin_client):
-        data = form_data(range=RangeFactory().pk, products=[create_product().pk])
+        data = form_data(range=RangeFactory().pk, **rows_data([(create_product(), "5", "")]))
         response = admin_client.post(CREATE_URL, data)
         assert "Pick an existing range or products for a new range, not both." in errors_of(
             response
@@ -228,7 +266,7 @@ class TestOverlappingSchedules:
 
     def test_publishing_over_another_published_pop_up_is_refused(self, admin_client, scarf_drop):
         response = admin_client.post(
-            CREATE_URL, form_data(range=scarf_drop.range.pk, is_published="on", slug="again")
+            CREATE_URL, form_data(range=scarf_drop.range.pk, publishing="scheduled", slug="again")
         )
         text = errors_of(response)
         assert "“Silk scarf” is also in the published pop-up “Winter drop”" in text
@@ -236,9 +274,8 @@ class TestOverlappingSchedules:
 
     def test_also_for_a_new_range_of_the_same_product(self, admin_client, scarf_drop):
         scarf = scarf_drop.range.all_products().get()
-        response = admin_client.post(
-            CREATE_URL, form_data(products=[scarf.pk], is_published="on", slug="again")
-        )
+        data = form_data(publishing="scheduled", slug="again", **rows_data([(scarf, "5", "")]))
+        response = admin_client.post(CREATE_URL, data)
         assert "“Silk scarf” is also in the published pop-up “Winter drop”" in errors_of(response)
         assert not PopUp.objects.filter(slug="again").exists()
 
@@ -249,7 +286,7 @@ class TestOverlappingSchedules:
     def test_a_following_window_may_be_published(self, admin_client, scarf_drop):
         data = form_data(
             range=scarf_drop.range.pk,
-            is_published="on",
+            publishing="scheduled",
             slug="next",
             opens_at=field(local(6)),
             closes_at=field(local(9)),
@@ -363,6 +400,21 @@ class TestDetailPage:
         page = errors_of(admin_client.get(detail_url(popup)))
         assert "No allowed embed origins: no other site can frame this pop-up" in page
 
+    def test_the_page_reads_french_with_french_prices(self, admin_client):
+        popup = popup_with_products(1, units_offered=10)  # regular price 40.00
+        with translation.override("fr"):
+            page = admin_client.get(detail_url(popup), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+        for french in (
+            "Bilan du drop",
+            "Prix normal",
+            "40,00\u00a0€",
+            "<th>Ordre</th>",  # where the product shows, not an order
+            "Emplacements",
+            "Aperçu en direct",
+        ):
+            assert french in page, french
+        assert "Regular price" not in page and "40.00" not in page
+
     def test_lists_the_range_products_with_new_terms_rows(self, admin_client):
         popup = PopUpFactory()
         popup.range.add_product(create_product(title="Added in Ranges"))
@@ -386,6 +438,24 @@ class TestTermsFormset:
         assert (second.units_offered, second.price, second.display_order) == (None, None, 1)
         page = admin_client.get(detail_url(popup)).content.decode()
         assert page.index(second.product.title) < page.index(first.product.title)
+
+    def test_a_pop_up_price_above_the_regular_price_is_saved_with_a_warning(self, admin_client):
+        popup = popup_with_products(2, units_offered=10)  # regular price 40.00
+        first, second = popup.product_terms.order_by("display_order")
+        response = admin_client.post(
+            detail_url(popup),
+            terms_data(popup, [(first, "4", "45.00", "0"), (second, "4", "35.00", "1")]),
+            follow=True,
+        )
+        page = response.content.decode()
+        assert "Products&#x27; terms saved." in page
+        assert (
+            "Product 000: its pop-up price, €45.00, is above its regular price, €40.00. Shoppers "
+            "will pay more in the pop-up than in the shop: check it is meant."
+        ) in page.replace("&#x27;", "'")
+        assert "Product 001: its pop-up price" not in page
+        first.refresh_from_db()
+        assert str(first.price) == "45.00"
 
     def test_a_cap_below_units_sold_is_refused(self, admin_client):
         popup = popup_with_products(1, units_offered=10)

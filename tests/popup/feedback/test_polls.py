@@ -47,7 +47,9 @@ def test_a_vote_counts_once_confirmed_and_once_per_person(client, poll):
     assert "Which colour next?" in html and "data-poll-form" in html
 
     response, answer = vote(client, poll, sage)
-    assert response.status_code == 202 and "confirm your vote" in answer["message"]
+    assert response.status_code == 202 and answer["message"] == (
+        "Your vote counts after you confirm it: we sent a link to ada@example.com."
+    )
     assert PollOption.objects.get(pk=sage.pk).votes == 0  # not before it is confirmed
     path = confirmation_path()
     page = client.get(path).content.decode()
@@ -57,7 +59,60 @@ def test_a_vote_counts_once_confirmed_and_once_per_person(client, poll):
 
     response, answer = vote(client, poll, rust, email="ADA@example.com")
     assert response.status_code == 409 and "already voted" in answer["error"]
+    assert answer["field"] == "email" and "the link is in the e-mail we sent" in answer["error"]
     assert PollVote.objects.count() == 1
+
+
+def test_the_voters_device_asks_whether_its_vote_counts_yet_and_reads_the_results(client, poll):
+    sage, rust, sky = poll.options.all()
+    PollOption.objects.filter(pk=rust.pk).update(votes=2)
+    response, answer = vote(client, poll, sage)
+    vote_answer = answer["vote"]
+    assert (vote_answer["poll"], vote_answer["option"], vote_answer["confirmed"]) == (
+        poll.pk,
+        sage.pk,
+        False,
+    )
+    url = f"/popup/{poll.popup.slug}/polls/{poll.pk}/vote/"
+
+    def status():
+        response = client.get(url, {"receipt": vote_answer["receipt"]})
+        assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
+        return response.json()
+
+    before = status()
+    assert before["vote"]["confirmed"] is False
+    assert before["results"] == {
+        "total": 2,
+        "options": [
+            {"id": sage.pk, "votes": 0, "percent": 0},
+            {"id": rust.pk, "votes": 2, "percent": 100},
+            {"id": sky.pk, "votes": 0, "percent": 0},
+        ],
+    }
+    client.get(confirmation_path())
+    after = status()
+    assert after["vote"]["confirmed"] is True
+    assert [(row["votes"], row["percent"]) for row in after["results"]["options"]] == [
+        (1, 33),
+        (2, 67),
+        (0, 0),
+    ]
+    assert client.get(url, {"receipt": "forged"}).status_code == 404
+    assert client.get(url).status_code == 404
+
+
+def test_the_confirmation_page_shows_the_results_in_words_with_the_voters_choice(client, poll):
+    sage, rust, _sky = poll.options.all()
+    PollOption.objects.filter(pk=sage.pk).update(votes=3)
+    vote(client, poll, rust)
+    html = client.get(confirmation_path()).content.decode()
+    assert "Thank you: your vote counts" in html and "You chose <strong>Rust</strong>" in html
+    assert "4 confirmed votes" in html
+    assert "3 votes · 75%" in html and "1 vote · 25%" in html and "0 votes · 0%" in html
+    rust_row = html[html.index(f'data-option="{rust.pk}"') :].split("</li>")[0]
+    assert "data-poll-mine>" in rust_row  # the one choice marked, in words: "✓ Your choice"
+    assert html.count("data-poll-mine>") == 1 and html.count("data-poll-mine hidden") == 2
 
 
 @pytest.mark.parametrize(

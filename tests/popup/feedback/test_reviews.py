@@ -98,6 +98,27 @@ def test_bad_reviews_get_a_clear_error_and_store_nothing(localstripe, client, fo
     assert not ProductReview.objects.exists()
 
 
+def test_a_refused_review_keeps_what_was_typed_and_says_why_beside_the_field(localstripe, client):
+    popup, order = bought(localstripe, days_ago=8)
+    invite = ReviewInvite.objects.create(order=order, popup=popup)
+    form = {
+        "score": "4",
+        "title": "t" * 256,
+        "body": "Soft & warm",
+        "name": "Ada",
+        "aspect-quality": "5",
+    }
+    response = client.post(f"/popup/review/{invite.token}/{order.lines.get().product_id}/", form)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'value="4" required checked' in html and '<option value="5" selected>' in html
+    assert ">Soft &amp; warm</textarea>" in html and 'value="Ada"' in html
+    title = html[html.index('name="title"') :].split(">")[0]
+    assert 'aria-invalid="true"' in title and "autofocus" in title
+    error_id = re.search(r'aria-describedby="([^"]+)"', title).group(1)
+    assert f'id="{error_id}">Please shorten your review: up to 255 characters here.' in html
+
+
 def test_only_products_of_the_order_can_be_reviewed_and_links_cannot_be_guessed(
     localstripe, client
 ):

@@ -107,9 +107,7 @@ def backed(status=Pledge.Status.PLEDGED, **fields) -> Pledge:
 
 def pledge_sending(kind: str, status=Pledge.Status.PLEDGED) -> Sending:
     pledge = backed(status)
-    return Sending(
-        pledge.email, lambda: tasks.pledge_email_send.delay(pledge.pk, kind), "85.00 EUR"
-    )
+    return Sending(pledge.email, lambda: tasks.pledge_email_send.delay(pledge.pk, kind), "€85.00")
 
 
 def failed_pledge() -> Pledge:
@@ -172,7 +170,7 @@ def pledge_pledged() -> Sending:
     return Sending(
         pledge.email,
         lambda: tasks.pledge_email_send.delay(pledge.pk, "pledged"),
-        "You pledged:\n  2 × Product 000 at 40.00 EUR\n  Shipping: 5.00 EUR\n  Total: 85.00 EUR",
+        "You pledged:\n  2 × Product 000 at €40.00\n  Shipping: €5.00\n  Total: €85.00",
     )
 
 
@@ -459,7 +457,8 @@ class TestMerchantsText:
 
         belgian, canadian = mail.outbox
         assert belgian.subject == "Réponse (Belgique)"
-        assert canadian.subject == f"Your question about {question.popup.title} has an answer"
+        # No row for Canada: the plugin's own template, in its French.
+        assert canadian.subject == f"Votre question sur {question.popup.title} a reçu une réponse"
 
     def test_the_file_template_is_rendered_in_the_recipients_language(self):
         popup, alert = waitlisted(active=True)
@@ -480,8 +479,8 @@ class TestMerchantsText:
             )
 
         french, english = mail.outbox
-        assert "14 mars" in french.body  # no French .po yet: the words stay English, dates do not
-        assert "14 March" in english.body
+        assert "14 mars à 18:00" in french.body and "a ouvert ses portes" in french.body
+        assert "until 14 March at 18:00." in english.body
 
 
 class TestAFailingMailServer:

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
 from oscar.core.loading import get_model
 
 from popup.checkout.orders import ShopperDetails
@@ -91,6 +91,10 @@ def test_funded_at_the_deadline_every_pledge_becomes_a_paid_order_once(localstri
         assert order.sources.get().amount_debited == backer.amount
         assert "Pre-order from the pre-sale" in order.notes.get().message
         assert [e.status_to for e in backer.events.all()] == ["pledged", "charging", "paid"]
+        paid = backer.events.get(status_to="paid")  # its figures apart, for any reader's language
+        assert (paid.note, paid.note_args) == ("Paid: order %(number)s", {"number": order.number})
+        with translation.override("fr"):
+            assert paid.note_text == f"Payé\u00a0: commande {order.number}"
     charged = payment_intents(localstripe, popup)
     assert len(charged) == 3 and {pi["status"] for pi in charged} == {"succeeded"}
     assert Order.objects.count() == 3

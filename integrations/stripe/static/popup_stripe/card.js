@@ -31,10 +31,13 @@
 (function () {
   "use strict";
 
-  var AUTHENTICATION_FAILED =
+  // The page's words (popup's base page, #popup-text), English where a store's page has none.
+  var texts = JSON.parse((document.getElementById("popup-text") || {}).textContent || "{}");
+  var AUTHENTICATION_FAILED = texts["not-confirmed"] ||
     "Your bank could not confirm this payment. Nothing was charged: try again, or use another card.";
-  var DECLINED = "Your card was declined.";
-  var UNAVAILABLE = "Payment is unavailable right now. Nothing was charged: please try again.";
+  var DECLINED = texts.declined || "Your card was declined.";
+  var UNAVAILABLE = texts.unavailable ||
+    "Payment is unavailable right now. Nothing was charged: please try again.";
 
   function failure(message) {
     return { ok: false, message: message || DECLINED };
@@ -117,7 +120,7 @@
     // `start()` answers {client_secret} from the server, or {error}. 3-D Secure, if the bank asks
     // for it, happens inside confirmCardSetup. Result: {ok: true, setupIntentId} or {ok: false, message}.
     async function save(start) {
-      if (busy) return failure("Already under way.");
+      if (busy) return failure(texts["under-way"] || "Already under way.");
       busy = true;
       try {
         var answer;
