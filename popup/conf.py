@@ -18,6 +18,12 @@ DEFAULTS: dict[str, Any] = {
     # None decides by the partner strategy (Oscar's own Selector prices every request alike); set
     # True when your own Selector's prices do not depend on the request either, False to never share.
     "POPUP_SHARED_PAGES": None,
+    # Announced reductions (a struck-through price, feeds' sale_price, posters) compare with the
+    # lowest price the product was offered at in the POPUP_PRIOR_PRICE_DAYS before the reduction
+    # started, as the EU's Price Indication Directive (98/6/EC art. 6a) asks; False, for a store
+    # outside the EU: with the regular price as it stands.
+    "POPUP_PRIOR_PRICE_RULE": True,
+    "POPUP_PRIOR_PRICE_DAYS": 30,
     # Seconds a shared page shell is kept before it is rendered again (its feedback sections, and
     # changes made without Django's signals, are never older than this); figures come live.
     "POPUP_PAGE_SHELL_SECONDS": 60,
@@ -66,6 +72,26 @@ DEFAULTS: dict[str, Any] = {
     "POPUP_LANGUAGES": (),
     # Seconds after which a catalogue feed file is rewritten even if nothing changed.
     "POPUP_FEED_MAX_AGE": 900,
+    # What the EU's Consumer Rights Directive (2011/83/EU, art. 6 and 8) has the checkout and the
+    # order confirmation tell the shopper (popup.checkout.withdrawal). The merchant's terms of sale:
+    # a URL (a path is on the store's site), or one per language code, e.g.
+    # {"fr": "/cgv/", "en": "/terms/"}; empty: the checkout links no terms (a check warns).
+    "POPUP_TERMS_URL": "",
+    # Who the shopper writes to to withdraw from a purchase (the withdrawal information and its model
+    # form): the trader's legal name (empty: OSCAR_SHOP_NAME), postal address (lines separated by
+    # newlines), e-mail address and telephone number (optional). A check warns without the address
+    # or the e-mail address.
+    "POPUP_MERCHANT_NAME": "",
+    "POPUP_MERCHANT_ADDRESS": "",
+    "POPUP_MERCHANT_EMAIL": "",
+    "POPUP_MERCHANT_PHONE": "",
+    # Who pays for sending goods back after a withdrawal: "shopper" (the direct cost of returning
+    # them, as the withdrawal information then says) or "merchant".
+    "POPUP_RETURN_COSTS": "shopper",
+    # The code of a yes/no Oscar product attribute that marks a product made to the shopper's
+    # specifications or personalised, to which the right of withdrawal does not apply (art. 16(c)):
+    # the checkout and the confirmation name such products. A product class without it: none is.
+    "POPUP_MADE_TO_ORDER_ATTRIBUTE": "made_to_order",
 }
 
 

@@ -6,6 +6,7 @@ from django.dispatch import receiver
 from oscar.core.loading import get_model
 
 from popup.channels.placements import commission_refund_apply
+from popup.core.reductions import popup_prices_record, regular_prices_record
 from popup.core.shells import page_changed
 from popup.models import (
     Idea,
@@ -69,7 +70,23 @@ def outdate_shells_on_price(sender, instance, raw=False, **kwargs):
         else None
     )
     if before != (instance.price, instance.price_currency):
+        instance._popup_price_changed = True
         page_changed()
+
+
+@receiver(post_save, sender=StockRecord, dispatch_uid="popup-price-history-regular")
+def record_regular_price(sender, instance, raw=False, **kwargs):
+    # The strategy decides which stock record prices the product: ask it, not this record.
+    if not raw and getattr(instance, "_popup_price_changed", False):
+        instance._popup_price_changed = False
+        regular_prices_record(products=[instance.product])
+
+
+@receiver(post_save, sender=PopUpProduct, dispatch_uid="popup-price-history-popup")
+def record_popup_price(sender, instance, raw=False, **kwargs):
+    # One row saved (the admin, a shell); the services record their bulk changes themselves.
+    if not raw:
+        popup_prices_record(terms=[instance])
 
 
 @receiver(post_save, sender=StockRecord, dispatch_uid="popup-product-alerts")

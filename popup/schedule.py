@@ -12,6 +12,11 @@ MINUTE = 60
 POPUP_BEAT_SCHEDULE = {
     # Deletes long-expired hold rows (availability never waits for it: expiry is in the queries).
     "popup-holds-tidy": {"task": "popup.tasks.holds_tidy", "schedule": 15 * MINUTE},
+    # Records regular prices changed by bulk updates (no signal), for honest reductions.
+    "popup-price-history": {
+        "task": "popup.tasks.price_history_snapshot_run",
+        "schedule": 60 * MINUTE,
+    },
     # Orders or cancels card authorisations nobody came back for (no webhook, a killed worker).
     "popup-authorisations-settle": {
         "task": "popup.tasks.checkout_authorisations_settle_run",

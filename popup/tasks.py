@@ -7,7 +7,7 @@ pinned as "popup.tasks.<name>", so queued messages and beat schedules survive an
 from popup.analytics.tasks import stats_flush_run
 from popup.audit.tasks import popup_audit_run
 from popup.checkout.tasks import checkout_authorisations_settle_run
-from popup.core.tasks import holds_tidy, queued_tasks_send_run
+from popup.core.tasks import holds_tidy, price_history_snapshot_run, queued_tasks_send_run
 from popup.feedback.tasks import popup_openings_announce_run, review_invites_send
 from popup.notifications.tasks import (
     ambassador_invite_email_send,
@@ -43,6 +43,7 @@ __all__ = [
     "popup_audit_run",
     "popup_openings_announce_run",
     "presale_settle_run",
+    "price_history_snapshot_run",
     "presales_sweep",
     "question_answered_email_send",
     "queued_tasks_send_run",

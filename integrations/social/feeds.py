@@ -13,8 +13,11 @@ Its id, "popup<pop-up id>-<product id>", never changes when something is renamed
 groups an Oscar parent's variants within a pop-up.
 
 Per field (Google's spelling; Meta's in brackets where it differs):
-- price: the regular price from the store's strategy; sale_price: the pop-up price when it is lower,
-  with sale_price_effective_date = the pop-up's opening/closing (time zone offset included).
+- price: the price the page shows; where the page shows a reduction (popup.core.reductions: the
+  pop-up price below the lowest price of the 30 days before its promotion started), price is that
+  prior price and sale_price the pop-up price, with sale_price_effective_date = the promotion's
+  start/the pop-up's closing (time zone offset included). Never a reduction against a regular price
+  raised just before the drop.
 - availability: in_stock [in stock] while live with units left; out_of_stock [out of stock] when
   sold out, and while coming soon: nobody can order yet, which is Google's definition of
   out_of_stock (preorder would promise an order the page refuses); in a live pre-sale, preorder
@@ -52,6 +55,7 @@ from oscar.core.loading import get_class, get_model
 
 from integrations.social.previews import popup_description
 from popup.conf import popup_settings, site_url
+from popup.core.reductions import popup_reductions
 from popup.core.selectors import popup_products, storefront_item
 from popup.models import PopUp
 
@@ -347,8 +351,11 @@ class XmlFeedWriter:
 def _popup_items(*, popup: PopUp, now: datetime, strategy, site: str) -> Iterator[FeedItem]:
     url = f"{site}{popup.get_absolute_url()}"
     fallback = _plain(popup_description(popup=popup, shop_name=settings.OSCAR_SHOP_NAME))
+    reductions = popup_reductions(popup=popup)  # one read of the history for the whole pop-up
     for product in _feed_products(popup=popup, now=now).iterator(chunk_size=CHUNK_SIZE):
-        shown = storefront_item(popup=popup, product=product, strategy=strategy)
+        shown = storefront_item(
+            popup=popup, product=product, strategy=strategy, reduction=reductions.get(product.pk)
+        )
         item = _feed_item(
             popup=popup,
             product=product,
@@ -375,8 +382,11 @@ def _feed_item(
         availability, available_at = PREORDER, _ships_at(popup=popup, now=now)
     else:
         availability, available_at = IN_STOCK, None
-    regular = shown.regular_price
-    on_sale = regular is not None and shown.price < regular
+    # A sale only where the page shows a reduction: against the prior price (popup.core.reductions)
+    on_sale = shown.is_discounted
+    sale_starts = popup.opens_at
+    if on_sale and shown.reduction is not None:
+        sale_starts = shown.reduction.started_at
     attributes = _attributes(product)
     description = product.description or (product.parent.description if product.parent else "")
     condition = attributes.get("condition", "").lower()
@@ -389,9 +399,9 @@ def _feed_item(
         image_url=_absolute(shown.image.original.url, site=site),
         availability=availability,
         available_at=available_at,
-        price=regular if on_sale else shown.price,
+        price=shown.prior_price if on_sale else shown.price,
         sale_price=shown.price if on_sale else None,
-        sale_starts=popup.opens_at if on_sale else None,
+        sale_starts=sale_starts if on_sale else None,
         sale_ends=popup.closes_at if on_sale else None,
         currency=shown.currency,
         brand=_clip(_plain(attributes.get("brand", "")) or settings.OSCAR_SHOP_NAME, BRAND_CHARS),

@@ -119,7 +119,7 @@ class PosterContent:
     title: str
     tagline: str
     price_text: str  # "€25.00", "from €25.00", or "" when nothing has a price yet
-    regular_price_text: str  # struck through beside the price when the pop-up price is lower
+    regular_price_text: str  # struck through beside the price: the reduction's prior price
     note: str  # a pre-sale's goal and ship date
     opens_text: str
     closes_text: str
@@ -162,7 +162,7 @@ def poster_content_build(
     lowest = storefront.lowest_price
     regular = ""
     if lowest is not None and lowest.is_discounted:
-        regular = currency(lowest.regular_price, lowest.currency)
+        regular = currency(lowest.prior_price, lowest.currency)
     return PosterContent(
         title=popup.title,
         tagline=popup.tagline,

@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from oscar.core.loading import get_model
 
 from popup.core.popups import popup_product_terms_sync, popup_slug_suggest
+from popup.core.reductions import popup_prices_record
 from popup.locking import rows_locked, stock_records_locked
 from popup.models import PopUp, PopUpProduct
 from popup.presales.selectors import presale_outcome_now, presale_progress
@@ -104,6 +105,7 @@ def popup_reprice(
     for product_id, price in prices.items():
         terms[product_id].price = price
     PopUpProduct.objects.bulk_update(terms.values(), ["price"])
+    popup_prices_record(terms=terms.values())
     return list(terms.values())
 
 
@@ -164,6 +166,7 @@ def popup_relaunch(
             term.display_order = original.display_order
             term.units_offered = units.get(term.product_id, original.units_offered)
     PopUpProduct.objects.bulk_update(terms, ["price", "display_order", "units_offered"])
+    popup_prices_record(terms=terms)
     return copy
 
 

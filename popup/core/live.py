@@ -59,7 +59,7 @@ def popup_figures(*, popup: PopUp, strategy=None) -> tuple[dict, float]:
             age < 2 * LIVE_SECONDS and not cache_add(f"{key}:after:{kept['at']}", 1, 5)
         ):
             return kept["figures"], kept["at"]
-    storefront = popup_storefront(popup=popup, strategy=strategy)
+    storefront = popup_storefront(popup=popup, strategy=strategy, priced=False)
     figures = {
         "state": storefront.state.value,
         "state_label": str(storefront.state.label),
@@ -147,9 +147,13 @@ def arrival_figures(
     titles = {pk: product["title"] for pk, product in figures["products"].items()}
     prices = {}
     if arrival.unlocked:
-        for item in popup_storefront(popup=popup, strategy=strategy, unlocked=True).items:
-            if item.terms is not None and item.terms.event_price is not None:
-                prices[str(item.product.pk)] = {"price": currency(item.price, item.currency)}
+        storefront = popup_storefront(popup=popup, strategy=strategy, unlocked=True, priced=False)
+        for item in storefront.items:
+            if item.is_personal:  # given to this shopper, not announced: no struck-through price
+                prices[str(item.product.pk)] = {
+                    "price": currency(item.price, item.currency),
+                    "label": _("Event price"),
+                }
     return {
         "placement": arrival.placement_code,
         "unlocked": arrival.unlocked,

@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from oscar.core.loading import get_model
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from popup.core.reductions import popup_prices_record
 from popup.locking import rows_locked
 from popup.models import Pledge, PopUp, PopUpBasket, PopUpProduct
 from popup.models.core import reserved_slugs
@@ -235,6 +236,7 @@ def popup_create(*, popup: PopUp, products: Sequence[ProductTerms] = ()) -> PopU
             for offset, product in enumerate(offered)
         )
     PopUpProduct.objects.bulk_create(rows)
+    popup_prices_record(terms=rows)
     popup_product_terms_sync(popup=popup)
     return popup
 
@@ -301,6 +303,7 @@ def popup_product_terms_update(*, popup: PopUp, terms: Sequence[PopUpProduct]) -
     if errors:
         raise ValidationError(errors)
     PopUpProduct.objects.bulk_update(terms, ["units_offered", "price", "display_order"])
+    popup_prices_record(terms=terms)
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Min, Prefetch, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from oscar.core.loading import get_class, get_model
 
+from popup.conf import popup_settings
 from popup.core.pricing import ambassador_discount, price_discounted
+from popup.core.reductions import (
+    Reduction,
+    popup_reductions,
+    regular_price,
+    regular_prices_observe,
+)
 from popup.core.shells import catalogue_kept
 from popup.models import (
     PopUp,
@@ -39,18 +45,40 @@ class StorefrontItem:
     stockrecord: object = None  # the one the strategy chose
     # None left, but only because shoppers' baskets hold them: when the first of those holds lapses.
     back_at: datetime | None = None
+    # The pop-up price as a promotion (popup.core.reductions); None without a pop-up price, or
+    # where the storefront was read without it.
+    reduction: Reduction | None = None
+    # The event price of a shopper who entered the unlock code: given, not announced.
+    is_personal: bool = False
+    # Whether the price includes tax: a pop-up price always does (popup.core.pricing); a regular
+    # price when the store's strategy knows the tax.
+    tax_known: bool = True
 
     @property
     def title(self) -> str:
         return self.product.get_title()
 
     @property
+    def prior_price(self) -> Decimal | None:
+        """The price a reduction is shown against: the lowest of the days before it started, by
+        the EU's rule (POPUP_PRIOR_PRICE_RULE), else the regular price; None: no reduction shown."""
+        if self.is_personal:
+            return None
+        if not popup_settings.POPUP_PRIOR_PRICE_RULE:
+            return self.regular_price
+        return self.reduction.prior_price if self.reduction is not None else None
+
+    @property
     def is_discounted(self) -> bool:
-        return (
-            self.price is not None
-            and self.regular_price is not None
-            and self.price < self.regular_price
-        )
+        prior = self.prior_price
+        return self.price is not None and prior is not None and self.price < prior
+
+    @property
+    def percent_off(self) -> int:
+        """Whole per cent off the prior price, rounded down (never more than it is)."""
+        if not self.is_discounted:
+            return 0
+        return int((self.prior_price - self.price) * 100 // self.prior_price)
 
     @property
     def is_available(self) -> bool:
@@ -84,6 +112,20 @@ class Storefront:
     @property
     def is_open(self) -> bool:
         return self.state == PopUp.State.LIVE
+
+    @property
+    def has_reductions(self) -> bool:
+        return any(item.is_discounted for item in self.items)
+
+    @property
+    def prior_price_days(self) -> int:
+        """The days a struck-through price looks back over; 0: it is the regular price."""
+        rule = popup_settings.POPUP_PRIOR_PRICE_RULE
+        return popup_settings.POPUP_PRIOR_PRICE_DAYS if rule else 0
+
+    @property
+    def tax_included(self) -> bool:
+        return all(item.tax_known for item in self.items if item.price is not None)
 
     @property
     def lowest_price(self) -> StorefrontItem | None:
@@ -208,21 +250,26 @@ def product_units_left(
     return max(0, min(caps) - held)
 
 
-def storefront_item(*, popup: PopUp, product, strategy, unlocked: bool = False) -> StorefrontItem:
+def storefront_item(
+    *,
+    popup: PopUp,
+    product,
+    strategy,
+    unlocked: bool = False,
+    reduction: Reduction | None = None,
+) -> StorefrontItem:
     """One product as the pop-up sells it; `product` comes from popup_products (prefetched).
 
-    `unlocked`: the shopper entered the pop-up's unlock code, so event prices apply.
+    `unlocked`: the shopper entered the pop-up's unlock code, so event prices apply. `reduction`:
+    the pop-up price's, from popup_reductions (a struck-through price needs it).
     """
     terms = product.popup_terms_here[0] if product.popup_terms_here else None
     info = strategy.fetch_for_product(product)
-    if info.price.exists:
-        policy = info.price
-        regular = policy.incl_tax if policy.is_tax_known else policy.excl_tax
-        currency = policy.currency
-    else:
-        regular, currency = None, settings.OSCAR_DEFAULT_CURRENCY
-    price = terms.price if terms is not None and terms.price is not None else regular
-    if unlocked and terms is not None and terms.event_price is not None:
+    regular, currency = regular_price(info)
+    popup_priced = terms is not None and terms.price is not None
+    price = terms.price if popup_priced else regular
+    personal = unlocked and terms is not None and terms.event_price is not None
+    if personal:
         price = terms.event_price
     images = getattr(product, "ordered_images", [])
     if not images and product.parent_id:
@@ -242,7 +289,29 @@ def storefront_item(*, popup: PopUp, product, strategy, unlocked: bool = False) 
         image=images[0] if images else None,
         stockrecord=info.stockrecord,
         back_at=back_at,
+        reduction=reduction if popup_priced else None,
+        is_personal=personal,
+        tax_known=popup_priced or personal or not info.price.exists or info.price.is_tax_known,
     )
+
+
+def storefront_items_reduced(*, popup: PopUp, items: list[StorefrontItem]) -> list[StorefrontItem]:
+    """`items` with their pop-up prices' reductions, the regular prices they show recorded first
+    where the history has another (a change no signal told: a bulk update, a new tax rate)."""
+    regular_prices_observe(
+        seen={
+            item.product.pk: (item.regular_price, item.currency)
+            for item in items
+            if item.terms is not None and item.terms.price is not None
+        }
+    )
+    reductions = popup_reductions(popup=popup)
+    return [
+        replace(item, reduction=reductions[item.product.pk])
+        if item.product.pk in reductions and item.terms is not None and item.terms.price is not None
+        else item
+        for item in items
+    ]
 
 
 def popup_storefront(
@@ -252,11 +321,14 @@ def popup_storefront(
     now: datetime | None = None,
     unlocked: bool = False,
     by_clock: bool = False,
+    priced: bool = True,
 ) -> Storefront:
     """The pop-up as a shopper sees it now: items in display order with honest prices and units left.
 
     `by_clock`: the state by the clock alone, as a shared page shell has it (sold out is a live
-    figure, not part of the page).
+    figure, not part of the page). `priced`: with each pop-up price's reduction (see
+    popup.core.reductions), and the regular prices seen recorded where they changed; figures
+    that show no price leave it out.
     """
     now = now or timezone.now()
     strategy = strategy or Selector().strategy()
@@ -265,6 +337,8 @@ def popup_storefront(
         storefront_item(popup=popup, product=product, strategy=strategy, unlocked=unlocked)
         for product in products
     ]
+    if priced:
+        items = storefront_items_reduced(popup=popup, items=items)
     items.sort(key=lambda item: (item.terms.display_order if item.terms else 1000, item.title))
     units = (
         None

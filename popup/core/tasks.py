@@ -15,3 +15,11 @@ def queued_tasks_send_run() -> int:
     from popup.queueing import queued_tasks_send
 
     return queued_tasks_send()
+
+
+@shared_task(name="popup.tasks.price_history_snapshot_run")
+def price_history_snapshot_run() -> int:
+    """Record regular prices changed without a signal (hourly): see popup.core.reductions."""
+    from popup.core.reductions import price_history_snapshot
+
+    return price_history_snapshot()

@@ -23,6 +23,7 @@ from popup.analytics.suggestions import drop_suggestions
 from popup.core.selectors import popup_storefront
 from popup.dashboard.csv_export import csv_response, csv_semicolons
 from popup.dashboard.forms import PresaleGraduateForm
+from popup.dashboard.selectors import price_notes
 from popup.dashboard.views import graduate_from_form
 from popup.models import Idea, PopUp, Question
 
@@ -305,6 +306,10 @@ class DropActionView(generic.View):
                 messages.success(
                     request, _("New prices apply at once, to every basket not yet at payment.")
                 )
+                for note in price_notes(
+                    popup=popup, strategy=request.strategy, product_ids=prices, young=True
+                ):
+                    messages.warning(request, note)
             elif action == "relaunch":
                 copy = popup_relaunch(popup=popup, units=_numbers(request.POST, "units", _units))
                 messages.success(

@@ -23,8 +23,12 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Lower, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from oscar.core.loading import get_model
+from oscar.templatetags.currency_filters import currency
 
+from popup.conf import popup_settings
 from popup.core.selectors import popup_storefront
 from popup.models import Pledge, PledgeEvent, PledgeLine, PopUp, PopUpProduct
 from popup.presales.selectors import PresaleProgress, presale_outcome_now, presale_progress
@@ -416,3 +420,80 @@ def presale_report_rows(*, popup: PopUp) -> Iterator[tuple]:
         )
         .iterator(chunk_size=2000)
     )
+
+
+def price_notes(
+    *, popup: PopUp, strategy, product_ids: Iterable[int] | None = None, young: bool = False
+) -> list[str]:
+    """What the merchant should know of the pop-up prices (of `product_ids`, else all): a price
+    above the regular price, a reduction the page cannot show as one, and with `young`, one shown
+    against a history shorter than the rule's days (popup.core.reductions)."""
+    wanted = None if product_ids is None else set(product_ids)
+    rule = popup_settings.POPUP_PRIOR_PRICE_RULE
+    notes = []
+    for item in popup_storefront(popup=popup, strategy=strategy).items:
+        if item.terms is None or item.terms.price is None or item.price is None:
+            continue
+        if wanted is not None and item.product.pk not in wanted:
+            continue
+        words = {
+            "product": item.title,
+            "price": currency(item.price, item.currency),
+            "regular": currency(item.regular_price, item.currency),
+        }
+        if item.regular_price is not None and item.terms.price > item.regular_price:
+            notes.append(
+                _(
+                    "%(product)s: its pop-up price, %(price)s, is above its regular price, "
+                    "%(regular)s. Shoppers will pay more in the pop-up than in the shop: check it "
+                    "is meant."
+                )
+                % words
+            )
+            continue
+        reduction = item.reduction
+        if not rule or reduction is None or item.regular_price is None:
+            continue
+        if item.price >= item.regular_price:
+            continue
+        if reduction.prior_price is None:
+            notes.append(
+                _(
+                    "%(product)s: no price of it is recorded from before this offer started, so "
+                    "%(price)s is shown as a plain price, not as a reduction."
+                )
+                % words
+            )
+        elif not item.is_discounted:
+            notes.append(
+                ngettext(
+                    "%(product)s: %(price)s is not below %(prior)s, its lowest price in the "
+                    "%(days)d day before this offer started, so it is shown as a plain price, not "
+                    "as a reduction.",
+                    "%(product)s: %(price)s is not below %(prior)s, its lowest price in the "
+                    "%(days)d days before this offer started, so it is shown as a plain price, not "
+                    "as a reduction.",
+                    popup_settings.POPUP_PRIOR_PRICE_DAYS,
+                )
+                % {
+                    **words,
+                    "prior": currency(reduction.prior_price, item.currency),
+                    "days": popup_settings.POPUP_PRIOR_PRICE_DAYS,
+                }
+            )
+        elif young and reduction.is_young:
+            notes.append(
+                ngettext(
+                    "%(product)s: its price history covers %(days)d day before this offer "
+                    "started; the struck-through price, %(prior)s, is the lowest of that day.",
+                    "%(product)s: its price history covers %(days)d days before this offer "
+                    "started; the struck-through price, %(prior)s, is the lowest of those days.",
+                    reduction.history_days,
+                )
+                % {
+                    **words,
+                    "prior": currency(reduction.prior_price, item.currency),
+                    "days": reduction.history_days,
+                }
+            )
+    return notes

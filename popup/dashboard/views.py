@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 from django.views import generic
 from oscar.core.loading import get_model
-from oscar.templatetags.currency_filters import currency
 
 from popup.analytics.charts import cumulative_chart
 from popup.analytics.merchandising import popup_graduate
@@ -57,6 +56,7 @@ from popup.dashboard.selectors import (
     presale_report,
     presale_report_pledges,
     presale_report_rows,
+    price_notes,
 )
 from popup.feedback.ideas import idea_status_set
 from popup.feedback.polls import poll_create
@@ -163,7 +163,7 @@ class PopUpCreateView(PopUpFormMixin, generic.CreateView):
         else:
             message = _("Pop-up “%(title)s” created as a draft: publish it when it is ready.")
         messages.success(self.request, message % {"title": popup.title})
-        for warning in _prices_above_regular(self.request, popup):
+        for warning in price_notes(popup=popup, strategy=self.request.strategy):
             messages.warning(self.request, warning)
         if self.request.POST.get("action") == "continue":
             return redirect("popup-dashboard:popup-update", pk=popup.pk)
@@ -212,7 +212,7 @@ class PopUpDetailView(generic.DetailView):
                 terms_errors = error.messages
             else:
                 messages.success(request, _("Products' terms saved."))
-                for warning in _prices_above_regular(request, self.object):
+                for warning in price_notes(popup=self.object, strategy=request.strategy):
                     messages.warning(request, warning)
                 return HttpResponseRedirect(
                     reverse("popup-dashboard:popup-detail", kwargs={"pk": self.object.pk})
@@ -250,27 +250,6 @@ class PopUpDetailView(generic.DetailView):
         context["placements"] = placement_rows(self.request, popup)
         context["invite_form"] = AmbassadorInviteForm(auto_id="id_invite_%s")
         return context
-
-
-def _prices_above_regular(request, popup: PopUp) -> list[str]:
-    """A warning for each product whose pop-up price is above its regular price: allowed (a
-    special edition may cost more), but more often a typo, and shoppers would pay more here."""
-    return [
-        _(
-            "%(product)s: its pop-up price, %(price)s, is above its regular price, %(regular)s. "
-            "Shoppers will pay more in the pop-up than in the shop: check it is meant."
-        )
-        % {
-            "product": item.title,
-            "price": currency(item.price, item.currency),
-            "regular": currency(item.regular_price, item.currency),
-        }
-        for item in popup_storefront(popup=popup, strategy=request.strategy).items
-        if item.terms is not None
-        and item.terms.price is not None
-        and item.regular_price is not None
-        and item.terms.price > item.regular_price
-    ]
 
 
 class PopUpPublishView(generic.View):

@@ -38,6 +38,7 @@ from popup.models.feedback import (
 )
 from popup.models.notifications import OutgoingEmail, QueuedTask
 from popup.models.presales import Pledge, PledgeEvent, PledgeLine, new_pledge_token
+from popup.models.prices import PriceRecord
 
 __all__ = [
     "RESERVED_SLUGS",
@@ -60,6 +61,7 @@ __all__ = [
     "PopUpBasket",
     "PopUpDayStats",
     "PopUpProduct",
+    "PriceRecord",
     "Question",
     "QueuedTask",
     "RateCounter",

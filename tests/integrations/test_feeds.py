@@ -30,7 +30,7 @@ from integrations.social.feed_files import (
 )
 from integrations.social.feeds import feed_links, feed_token
 from popup.core.shells import shells_outdate
-from popup.models import PopUp, PopUpProduct
+from popup.models import PopUp, PopUpProduct, PriceRecord
 from tests.factories import PopUpFactory, create_product, popup_with_products
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +87,12 @@ def _no_feeds_left_over():
 def add(popup, product, **terms):
     popup.range.add_product(product)
     return PopUpProduct.objects.create(popup=popup, product=product, **terms)
+
+
+def priced_before_opening(popup) -> None:
+    """Every price recorded so far was set the day before the pop-up opened: its reductions start
+    at the opening (popup.core.reductions)."""
+    PriceRecord.objects.update(since=popup.opens_at - timedelta(days=1))
 
 
 def url_of(popup=None, platform="google", fmt="xml") -> str:
@@ -252,6 +258,7 @@ class TestPricesAndSchedule:
         mug = create_product(title="Mug", price=Decimal("18"), image=True)
         add(popup, scarf, price=Decimal("25"))
         add(popup, mug)  # the regular price
+        priced_before_opening(popup)
 
         for fmt in ("xml", "csv"):
             items = by_id(feed(client, popup, platform, fmt))
@@ -268,6 +275,7 @@ class TestPricesAndSchedule:
         opens = datetime(2026, 1, 10, 9, 30, tzinfo=store)
         popup = PopUpFactory(opens_at=opens, closes_at=timezone.now() + timedelta(days=3))
         add(popup, create_product(price=Decimal("40"), image=True), price=Decimal("30"))
+        priced_before_opening(popup)
         (google,) = feed(client, popup, "google")
         (meta,) = feed(client, popup, "meta")
         assert google["sale_price_effective_date"].startswith("2026-01-10T09:30+0100/")

@@ -158,9 +158,14 @@
     var share = document.querySelector("[data-share]");
     if (share && arrival.links.share) share.setAttribute("data-share-url", arrival.links.share);
     each("[data-landing]", function (link) { link.href = link.pathname + arrival.landing_query; });
+    // An event price is given to this shopper, not announced: said as what it is, nothing struck.
     for (var id in arrival.prices) {
-      var price = root.querySelector('[data-product="' + id + '"] [data-price]');
-      if (price) price.textContent = arrival.prices[id].price;
+      var card = root.querySelector('[data-product="' + id + '"]');
+      if (!card) continue;
+      card.querySelector("[data-price]").textContent = arrival.prices[id].price;
+      card.querySelectorAll("[data-price-was]").forEach(function (el) { el.remove(); });
+      var label = card.querySelector("[data-price-label]");
+      if (label) { label.textContent = arrival.prices[id].label; label.hidden = false; }
     }
     // A code typed in keeps the campaign the shopper came by.
     var form = root.querySelector("[data-code-form]");

@@ -151,7 +151,9 @@ def test_event_prices_and_codes_stay_out_of_the_shared_page(client):
     page = client.get(f"/popup/{popup.slug}/?code=gala").content.decode()
     assert "€30.00" in page and "19.00" not in page and "GALA" not in page
     arrival = live(client, popup, "code=gala").json()["arrival"]
-    assert arrival["unlocked"] and arrival["prices"] == {str(product_id): {"price": "€19.00"}}
+    assert arrival["unlocked"] and arrival["prices"] == {
+        str(product_id): {"price": "€19.00", "label": "Event price"}
+    }
     assert live(client, popup).json()["arrival"]["prices"] == {}
 
 
