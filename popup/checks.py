@@ -152,3 +152,39 @@ def shared_pages_check(app_configs, **kwargs) -> list:
             id="popup.W060",
         )
     ]
+
+
+@register(Tags.compatibility)
+def consumer_rights_check(app_configs, **kwargs) -> list:
+    """What the EU has a checkout link and a confirmation say (Directive 2011/83/EU): the terms
+    of sale, and where a shopper sends their withdrawal."""
+    if settings.DEBUG:
+        return []
+    problems = []
+    if not popup_settings.POPUP_TERMS_URL:
+        problems.append(
+            Warning(
+                "POPUP_TERMS_URL is not set: the checkout links no terms of sale before the "
+                "shopper pays, and the order confirmation carries none.",
+                hint='Set POPUP_TERMS_URL to your terms of sale page, e.g. "/terms/", or one per '
+                'language: {"fr": "/cgv/", "en": "/terms/"}.',
+                id="popup.W070",
+            )
+        )
+    missing = [
+        name
+        for name in ("POPUP_MERCHANT_ADDRESS", "POPUP_MERCHANT_EMAIL")
+        if not getattr(popup_settings, name)
+    ]
+    if missing:
+        problems.append(
+            Warning(
+                f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set: the "
+                "withdrawal information and its model form "
+                "do not say where shoppers send their withdrawal.",
+                hint="Set POPUP_MERCHANT_ADDRESS (your postal address, one line per line) and "
+                "POPUP_MERCHANT_EMAIL (where withdrawals are read).",
+                id="popup.W071",
+            )
+        )
+    return problems

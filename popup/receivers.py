@@ -21,6 +21,7 @@ from popup.models import (
 )
 from popup.notifications.tasks import send_product_alerts
 from popup.payments import DISPUTE_LOST, REFUNDED
+from popup.privacy.consent import consent_confirm_for, consent_withdraw_for
 from popup.queueing import task_queue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,18 @@ def queue_product_alerts(sender, instance, raw=False, **kwargs):
     )
     if waiting.exists():
         task_queue_on_commit(send_product_alerts, instance.product_id)
+
+
+@receiver(post_save, sender=ProductAlert, dispatch_uid="popup-waitlist-consent")
+def follow_waitlist_consent(sender, instance, raw=False, **kwargs):
+    # Oscar's own confirm and cancel pages (and its dashboard) change the alert: its consent follows.
+    if raw:
+        return
+    reference = f"productalert:{instance.pk}"
+    if instance.status == ProductAlert.CANCELLED:
+        consent_withdraw_for(reference=reference)
+    elif instance.status in (ProductAlert.ACTIVE, ProductAlert.CLOSED) and instance.date_confirmed:
+        consent_confirm_for(reference=reference)
 
 
 @receiver(post_save, sender=PaymentEvent, dispatch_uid="popup-commission-refund")

@@ -7,6 +7,7 @@ from popup.feedback import api as feedback_api
 from popup.feedback import views as review_views
 from popup.http.converters import TokenConverter
 from popup.presales import views as pledge_views
+from popup.privacy import views as privacy_views
 
 app_name = "popup"
 
@@ -24,6 +25,11 @@ urlpatterns = [
         name="short-link-embed",
     ),
     path("checkout/<popup_token:token>/", shopper(checkout_views.checkout_page), name="checkout"),
+    path(
+        "checkout/<popup_token:token>/figures/",
+        shopper(checkout_views.checkout_figures_view),
+        name="checkout-figures",
+    ),
     path(
         "checkout/<popup_token:token>/pay/",
         shopper(checkout_views.checkout_pay_view),
@@ -52,6 +58,16 @@ urlpatterns = [
     path("review/<popup_token:token>/", shopper(review_views.review_page), name="review"),
     path(
         "vote/<popup_token:token>/", shopper(views.poll_vote_confirm_view), name="poll-vote-confirm"
+    ),
+    path(
+        "consent/<popup_token:token>/",
+        shopper(privacy_views.consent_confirm_view),
+        name="consent-confirm",
+    ),
+    path(
+        "consent/<popup_token:token>/stop/",
+        shopper(privacy_views.consent_stop_view),
+        name="consent-stop",
     ),
     path(
         "review/<popup_token:token>/<int:product_id>/",
@@ -87,6 +103,8 @@ urlpatterns = [
         shopper(pledge_views.pledge_pay_complete_view),
         name="pledge-pay-complete",
     ),
+    # Before the pop-ups' slugs: a fixed path, so "withdrawal" is a reserved slug (reserved_slugs).
+    path("withdrawal/", shopper(checkout_views.withdrawal_page), name="withdrawal"),
     path("<slug:slug>/", shopper(views.popup_detail), name="detail"),
     path("<slug:slug>/embed/", shopper(views.popup_embed), name="embed"),
     path("<slug:slug>/live/", shopper(api.popup_live), name="live"),

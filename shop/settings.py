@@ -231,6 +231,16 @@ POPUP_FEED_SECRET = env("POPUP_FEED_SECRET", "")
 # The country of the Stripe account, which Apple Pay and Google Pay sheets need.
 POPUP_WALLET_COUNTRY = env("POPUP_WALLET_COUNTRY", "FR")
 
+# The terms of sale and who shoppers write to to withdraw from a purchase (EU Directive 2011/83/EU);
+# the postal address's lines separated by "|".
+POPUP_TERMS_URL = env("POPUP_TERMS_URL", "")
+POPUP_MERCHANT_NAME = env("POPUP_MERCHANT_NAME", "")
+POPUP_MERCHANT_ADDRESS = "\n".join(
+    line.strip() for line in env("POPUP_MERCHANT_ADDRESS", "").split("|") if line.strip()
+)
+POPUP_MERCHANT_EMAIL = env("POPUP_MERCHANT_EMAIL", "")
+POPUP_MERCHANT_PHONE = env("POPUP_MERCHANT_PHONE", "")
+
 # Stripe: real Stripe when STRIPE_SECRET_KEY is set; otherwise localstripe on 127.0.0.1 (test/demo
 # stand-in, run it with `python -m shop.localstripe_run`) with its fake Stripe.js and demo keys.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "")

@@ -271,12 +271,59 @@ def no_longer_available(titles: list[str]) -> str:
     return _("No longer available: %(titles)s.") % {"titles": ", ".join(titles)}
 
 
-def checkout_total(*, basket: PopUpBasket, strategy=None) -> tuple[Decimal, str]:
-    """What paying for the basket now would cost, shipping included, and in which currency."""
-    details = ShopperDetails("", "", "", "", "", "", "", "")
+@dataclass(frozen=True)
+class CheckoutFigures:
+    """What the checkout shows before the shopper pays: the amount charged is `total`."""
+
+    subtotal: Decimal  # the items, at the prices the pop-up charges this basket
+    delivery: Decimal | None  # None: nothing to deliver
+    total: Decimal
+    currency: str
+    # Whether the store's own strategy knows the tax in these prices (Oscar's Price.is_tax_known),
+    # so that the pop-up's prices, charged as they are, are prices tax included.
+    tax_known: bool
+
+
+def _shipping_country(basket: PopUpBasket, country: str) -> str:
+    """`country` if the basket's pop-up may ship there, else "" (no address: the default method)."""
+    code = (country or "").upper()
+    allowed = basket.popup.shipping_countries
+    if not code or (allowed and code not in allowed):
+        return ""
+    shipped = Country.objects.filter(iso_3166_1_a2=code, is_shipping_country=True).exists()
+    return code if shipped else ""
+
+
+def _tax_known(quote: Quote) -> bool:
+    """Whether the store's strategy (beneath PopUpPricing) knows the tax of every product it prices
+    in the quote, and the shipping charge its tax too."""
+    store = quote.basket.strategy.strategy
+    prices = [
+        store.fetch_for_product(line.product, line.stockrecord).price
+        for line in quote.basket.all_lines()
+    ]
+    known = [price.is_tax_known for price in prices if price.exists]
+    return bool(known) and all(known) and quote.shipping_charge.is_tax_known
+
+
+def checkout_figures(*, basket: PopUpBasket, strategy=None, country: str = "") -> CheckoutFigures:
+    """What paying for the basket now costs, delivered to `country` (ISO code; "" or a country the
+    pop-up does not ship to: the default shipping method's charge): the same quote checkout_pay
+    charges, so the figures shown are the figures paid."""
+    details = ShopperDetails("", "", "", "", "", "", "", _shipping_country(basket, country))
     quote = basket_quote(basket, details, strategy=strategy or Selector().strategy())
-    quote.basket.delete()
-    return quote.amount, quote.currency
+    try:
+        charge = quote.shipping_charge
+        delivery = charge.incl_tax if charge.is_tax_known else charge.excl_tax
+        return CheckoutFigures(
+            subtotal=quote.basket.total_incl_tax,
+            delivery=delivery if quote.basket.is_shipping_required() else None,
+            total=quote.amount,
+            currency=quote.currency,
+            tax_known=_tax_known(quote),
+        )
+    finally:
+        quote.basket.delete()
 
 
 def _details(basket: PopUpBasket) -> ShopperDetails:

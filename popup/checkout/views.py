@@ -8,22 +8,27 @@ from urllib.parse import urlsplit
 
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
+from oscar.templatetags.currency_filters import currency as currency_text
 
 from popup.channels.placements import basket_checkout_mark
 from popup.checkout.forms import CheckoutForm
 from popup.checkout.services import (
+    CheckoutFigures,
     ShopperDetails,
     checkout_complete,
+    checkout_figures,
     checkout_pay,
-    checkout_total,
 )
+from popup.checkout.withdrawal import products_made_to_order, withdrawal_info
 from popup.conf import payments_configured, popup_settings
 from popup.core.holds import basket_contested
-from popup.core.languages import language_of_record
+from popup.core.languages import language_now, language_of_record
 from popup.core.selectors import basket_summary
 from popup.http.busy import BUSY_PAYING, busy_page
 from popup.http.headers import private_page
@@ -83,18 +88,27 @@ def checkout_page(request, token: str):
     storefront, summary = basket_summary(basket=basket, strategy=request.strategy)
     basket_checkout_mark(basket=basket)  # counted once per basket, however often it reloads
     stripe_js = urlsplit(popup_settings.STRIPE_JS_URL)
-    amount, currency, amount_minor = None, "", 0  # an empty basket: the page says so
+    requires_shipping = _requires_shipping(summary.lines)
+    form = CheckoutForm(
+        requires_shipping=requires_shipping, countries=basket.popup.shipping_countries
+    )
+    figures = None  # an empty basket: the page says so
     if summary.lines:
-        amount, currency = checkout_total(basket=basket, strategy=request.strategy)
-        amount_minor = payment_gateway().minor_units(amount=amount, currency=currency)
+        # Priced for the country the form preselects: the page shows what paying would charge.
+        figures = checkout_figures(
+            basket=basket, strategy=request.strategy, country=form.fields["country"].initial
+        )
+    total = currency_text(figures.total, figures.currency) if figures else ""
     pledging = basket.popup.takes_pledges
     context = {
         "payments_configured": payments_configured(),
         "pledging": pledging,
         "wallets": _wallets_offered() and not pledging,
-        "amount": amount,
-        "amount_minor": amount_minor,
-        "currency": currency,
+        "figures": figures,
+        # In a sentence of its own translation, yet rewritten when the country changes.
+        "total_html": format_html("<span data-total-text>{}</span>", total),
+        "amount_minor": _minor_units(figures) if figures else 0,
+        "currency": figures.currency if figures else "",
         "country": popup_settings.POPUP_WALLET_COUNTRY,
         "popup": basket.popup,
         "basket": basket,
@@ -103,16 +117,55 @@ def checkout_page(request, token: str):
         # "I need more time" (popup.core.holds.hold_extend_in), or why the hold cannot be longer.
         "contested": basket_contested(summary=summary),
         "extensions_left": popup_settings.POPUP_HOLD_EXTENSIONS - basket.hold_extensions,
-        "form": CheckoutForm(
-            requires_shipping=_requires_shipping(summary.lines),
-            countries=basket.popup.shipping_countries,
-        ),
-        "requires_shipping": _requires_shipping(summary.lines),
+        "form": form,
+        "requires_shipping": requires_shipping,
         "stripe_js_url": popup_settings.STRIPE_JS_URL,
         "stripe_publishable_key": popup_settings.STRIPE_PUBLISHABLE_KEY,
+        # The terms and the withdrawal information, linked before paying (Directive 2011/83/EU).
+        "withdrawal": withdrawal_info(language=language_now()),
+        "made_to_order": [
+            product.get_title()
+            for product in products_made_to_order(
+                products=[line.item.product for line in summary.lines]
+            )
+        ],
     }
     response = render(request, "popup/checkout.html", context)
     return private_page(response, scripts=f"{stripe_js.scheme}://{stripe_js.netloc}")
+
+
+@json_view("GET")  # the credential is the basket token in the URL
+def checkout_figures_view(request, token: str) -> JsonResponse:
+    """The checkout's figures for a delivery country (`?country=`), as the page shows them."""
+    basket = _basket(token)
+    if basket.order_id or _pledge_of(basket):
+        raise Http404("This basket is paid for.")
+    figures = checkout_figures(
+        basket=basket, strategy=request.strategy, country=request.GET.get("country", "")
+    )
+    html = render_to_string("popup/partials/checkout_figures.html", {"figures": figures})
+    response = JsonResponse(
+        {
+            "html": html,
+            "total": currency_text(figures.total, figures.currency),
+            "amount": _minor_units(figures),
+        }
+    )
+    response["Cache-Control"] = "no-store"  # one basket's, behind its token
+    return response
+
+
+def _minor_units(figures: CheckoutFigures) -> int:
+    """The total as wallets' payment sheets take it (cents)."""
+    return payment_gateway().minor_units(amount=figures.total, currency=figures.currency)
+
+
+@require_GET
+def withdrawal_page(request):
+    """The 14-day withdrawal information and its model form (Directive 2011/83/EU, Annex I), in the
+    shopper's language: the same for every pop-up of the store."""
+    context = {"withdrawal": withdrawal_info(language=language_now()), "popup": None}
+    return render(request, "popup/withdrawal.html", context)
 
 
 def _answer(basket: PopUpBasket, step=None, *, order=None) -> JsonResponse:

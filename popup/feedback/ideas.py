@@ -19,6 +19,7 @@ from popup.feedback.shopper_input import (
 )
 from popup.models import Idea, IdeaVote, PopUp
 from popup.notifications.tasks import idea_shipped_email_send
+from popup.privacy.consent import idea_updates_ask
 from popup.queueing import task_queue_on_commit
 
 IDEAS_PER_IP = 5
@@ -29,6 +30,11 @@ MAX_NAME = 60
 VOTABLE = (Idea.Status.OPEN, Idea.Status.UNDER_REVIEW, Idea.Status.PLANNED)
 # Statuses the merchant gave an idea on the board, shown to everyone beside it.
 PUBLISHED = tuple(status for status in Idea.SHOWN if status != Idea.Status.OPEN)
+
+
+def _voter_wording() -> str:
+    """The words next to the address field, as the voter read them (popup/partials/ideas.html)."""
+    return _("Your e-mail, to vote (one vote each) and hear when an idea ships")
 
 
 def _email(value: str) -> str:
@@ -131,6 +137,8 @@ def idea_post(
             votes=1,
         )
         IdeaVote.objects.create(idea=idea, email=email)
+        if not spam:
+            idea_updates_ask(email=email, popup=popup, wording=_voter_wording())
     return idea
 
 
@@ -153,6 +161,7 @@ def idea_vote(*, idea: Idea, email: str, client_ip: str) -> tuple[Idea, bool]:
         counted = False  # this address has voted already
     else:
         counted = True
+        idea_updates_ask(email=email, popup=idea.popup, wording=_voter_wording())
     idea.refresh_from_db(fields=["votes"])
     return idea, counted
 

@@ -8,8 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from popup.feedback.shopper_input import Refused, email_or_none, over_limit
-from popup.models import Poll, PollOption, PollVote
+from popup.models import Consent, Poll, PollOption, PollVote
 from popup.notifications.tasks import poll_vote_confirmation_send
+from popup.privacy.consent import consent_confirm_for, consent_record
 from popup.queueing import task_queue_on_commit
 
 VOTES_PER_IP = 30
@@ -38,6 +39,13 @@ def poll_vote(*, poll: Poll, option_id: int, email: str, client_ip: str) -> Poll
     try:
         with transaction.atomic():
             vote = PollVote.objects.create(poll=poll, option=option, email=email)
+            consent_record(
+                email=email,
+                purpose=Consent.Purpose.POLL_VOTE,
+                popup=poll.popup,
+                wording=_("Your e-mail (to confirm your vote, one per person)"),
+                reference=f"pollvote:{vote.pk}",
+            )
     except IntegrityError as error:
         raise Refused(
             _(
@@ -60,6 +68,7 @@ def poll_vote_confirm(*, token: str) -> PollVote | None:
             return vote
         vote.confirmed_at = timezone.now()
         vote.save(update_fields=["confirmed_at"])
+        consent_confirm_for(reference=f"pollvote:{vote.pk}")
         PollOption.objects.filter(pk=vote.option_id).update(votes=F("votes") + 1)
     return vote
 

@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from popup.feedback.shopper_input import Refused, email_or_none, looks_like_spam, over_limit
-from popup.models import PopUp, PopUpProduct, Question
+from popup.models import Consent, PopUp, PopUpProduct, Question
 from popup.notifications.tasks import question_answered_email_send
+from popup.privacy.consent import consent_record
 from popup.queueing import task_queue_on_commit
 
 QUESTIONS_PER_IP = 5
@@ -58,9 +59,18 @@ def question_ask(
             status=429,
         )
     status = Question.Status.SPAM if looks_like_spam(body) else Question.Status.PENDING
-    return Question.objects.create(
-        popup=popup, product_id=product_id, name=name, email=email, body=body, status=status
-    )
+    with transaction.atomic():
+        question = Question.objects.create(
+            popup=popup, product_id=product_id, name=name, email=email, body=body, status=status
+        )
+        consent_record(
+            email=email,
+            purpose=Consent.Purpose.QUESTION,
+            popup=popup,
+            wording=_("E-mail (for the answer, never shown)"),
+            reference=f"question:{question.pk}",
+        )
+    return question
 
 
 def question_answer(*, question: Question, answer: str, by) -> Question:

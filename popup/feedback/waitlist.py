@@ -15,8 +15,9 @@ from oscar.core.loading import get_model
 
 from popup.core.selectors import popup_storefront
 from popup.feedback.shopper_input import Refused, email_or_none, over_limit
-from popup.models import AlertLanguage, PopUp, PopUpProduct
+from popup.models import AlertLanguage, Consent, PopUp, PopUpProduct
 from popup.notifications.tasks import waitlist_confirmation_email_send, waitlist_opening_email_send
+from popup.privacy.consent import consent_record
 from popup.queueing import task_queue_on_commit
 
 ProductAlert = get_model("customer", "ProductAlert")
@@ -76,6 +77,13 @@ def waitlist_join(
             product_id=product_id, email=email, status=ProductAlert.UNCONFIRMED
         )
         AlertLanguage.objects.create(alert=alert)  # the one this sign-up is answered in
+        consent_record(
+            email=email,
+            purpose=Consent.Purpose.WAITLIST,
+            popup=popup,
+            wording=_("E-mail me when it's available"),
+            reference=f"productalert:{alert.pk}",
+        )
         task_queue_on_commit(waitlist_confirmation_email_send, alert.pk)
     return alert
 

@@ -39,6 +39,7 @@ from popup.models.feedback import (
 from popup.models.notifications import OutgoingEmail, QueuedTask
 from popup.models.presales import Pledge, PledgeEvent, PledgeLine, new_pledge_token
 from popup.models.prices import PriceRecord
+from popup.models.privacy import Consent, new_consent_token
 
 __all__ = [
     "RESERVED_SLUGS",
@@ -46,6 +47,7 @@ __all__ = [
     "Ambassador",
     "AuditRun",
     "Commission",
+    "Consent",
     "Hold",
     "Idea",
     "IdeaVote",
@@ -70,6 +72,7 @@ __all__ = [
     "holds_active_q",
     "new_ambassador_token",
     "new_basket_token",
+    "new_consent_token",
     "page_on_origins",
     "new_placement_code",
     "new_pledge_token",

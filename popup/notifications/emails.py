@@ -10,11 +10,13 @@ the recipient's language.
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from oscar.core.loading import get_class, get_model
 
 from popup.core.languages import language_match
 from popup.models import OutgoingEmail
+from popup.privacy.addresses import is_erased_address
 
 CommunicationEventType = get_model("communication", "CommunicationEventType")
 Dispatcher = get_class("communication.utils", "Dispatcher")
@@ -33,8 +35,11 @@ def email_codes(*, code: str, language: str) -> list[str]:
     return [f"{code}_{'_'.join(parts[:n])}" for n in range(len(parts), 0, -1)] + [code]
 
 
-def email_messages(*, code: str, context: dict, language: str) -> dict[str, str]:
-    """The e-mail `code` rendered for a recipient speaking `language`: subject, body, html, sms."""
+def email_messages(
+    *, code: str, context: dict, language: str, appendix: str = ""
+) -> dict[str, str]:
+    """The e-mail `code` rendered for a recipient speaking `language`: subject, body, html, sms;
+    with the templates `appendix`.txt and `appendix`.html after its text and HTML bodies."""
     codes = email_codes(code=code, language=language)
     rows = {row.code: row for row in CommunicationEventType.objects.filter(code__in=codes)}
     row = next((rows[candidate] for candidate in codes if candidate in rows), None)
@@ -44,19 +49,45 @@ def email_messages(*, code: str, context: dict, language: str) -> dict[str, str]
         code=code, **{field: getattr(row, field, None) for field in TEMPLATE_FIELDS}
     )
     with translation.override(language):
-        return event_type.get_messages(Dispatcher().get_base_context(**context))
+        base = Dispatcher().get_base_context(**context)
+        messages = event_type.get_messages(base)
+        return _appended(messages, appendix, base) if appendix else messages
+
+
+def _appended(messages: dict[str, str], appendix: str, context: dict) -> dict[str, str]:
+    """`messages` with `appendix` rendered after the text body and at the end of the HTML one:
+    what the recipient must get however the merchant worded the e-mail (an empty body stays empty,
+    so that the merchant can still turn the e-mail off)."""
+    if messages.get("body"):
+        text = render_to_string(f"{appendix}.txt", context).strip()
+        messages["body"] = f"{messages['body'].rstrip()}\n\n{text}\n"
+    if messages.get("html"):
+        html, end = messages["html"], messages["html"].lower().rfind("</body>")
+        end = len(html) if end < 0 else end
+        messages["html"] = html[:end] + render_to_string(f"{appendix}.html", context) + html[end:]
+    return messages
 
 
 def email_send_once(
-    *, key: str, code: str, to: str, context: dict, language: str | None = None
+    *,
+    key: str,
+    code: str,
+    to: str,
+    context: dict,
+    language: str | None = None,
+    appendix: str = "",
 ) -> bool:
-    """Send e-mail `code` to `to` once for `key`: True if sent now, False if already sent (or empty).
+    """Send e-mail `code` to `to` once for `key`: True if sent now, False if already sent (or empty,
+    or `to` is no address or an erased person's).
+    `appendix`: templates to add to its bodies (email_messages).
 
     The message is recorded before the mail server sees it (committed, as tasks call this outside
     a transaction), then sent and marked sent under its row lock, so a second run, at once or after
     a crash, sends nothing more. A failure is counted on the record and raised, for the task to
     retry.
     """
+    if is_erased_address(to):
+        return False  # nobody: the person was erased (popup.privacy), or never gave an address
     # The recipient's (as precise as recorded: a merchant may have worded fr-BE apart) while the
     # store still offers that language; else the store's.
     language = language if language_match(language or "") else settings.LANGUAGE_CODE
@@ -68,7 +99,9 @@ def email_send_once(
             email = OutgoingEmail.objects.select_for_update().get(pk=email.pk)
             if email.sent_at is not None:
                 return False
-            messages = email_messages(code=code, context=context, language=language)
+            messages = email_messages(
+                code=code, context=context, language=language, appendix=appendix
+            )
             if Dispatcher().dispatch_direct_messages(to, messages) is None:
                 # The merchant emptied its subject or body: nothing to send, nothing to retry.
                 _attempt_record(email, "Not sent: the subject or the body is empty.")

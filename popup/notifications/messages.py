@@ -12,9 +12,11 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from oscar.core.loading import get_class, get_model
 
+from popup.checkout.withdrawal import products_made_to_order, withdrawal_info
 from popup.conf import site_url
 from popup.models import (
     AlertLanguage,
+    Consent,
     Idea,
     IdeaVote,
     Placement,
@@ -58,13 +60,31 @@ def order_placed_email(*, order_id: int) -> None:
     order = Order.objects.filter(pk=order_id).first()
     if order is None or not order.email:
         return
-    basket = PopUpBasket.objects.filter(order=order).only("language").first()
+    basket = PopUpBasket.objects.select_related("popup").filter(order=order).first()
+    pledge = None if basket else Pledge.objects.select_related("popup").filter(order=order).first()
+    record = basket or pledge
+    language = record.language if record is not None else ""
+    context = {"order": order, "lines": order.lines.all()}
+    if record is not None:
+        # The confirmation on a durable medium the EU asks for (Directive 2011/83/EU, art. 8(7)):
+        # the terms, the withdrawal information and its form, and for a pre-order its ship date.
+        context |= {
+            "popup": record.popup,
+            "withdrawal": withdrawal_info(language=language, absolute=True),
+            "made_to_order": [
+                product.get_title()
+                for product in products_made_to_order(
+                    products=[line.product for line in order.lines.all() if line.product_id]
+                )
+            ],
+        }
     email_send_once(
         key=f"order_placed:{order.pk}",
         code="ORDER_PLACED",
         to=order.email,
-        context={"order": order, "lines": order.lines.all()},
-        language=basket.language if basket is not None else None,
+        context=context,
+        language=language or None,
+        appendix="popup/withdrawal/confirmation" if record is not None else "",
     )
 
 
@@ -217,11 +237,26 @@ def idea_shipped_emails(*, idea_id: int) -> int:
     if idea is None:
         return 0
     sent = 0
+    # Only to those who confirmed they want to hear (double opt-in), and have not said stop.
+    listening = {
+        consent.email.lower(): consent
+        for consent in Consent.objects.filter(
+            purpose=Consent.Purpose.IDEA_UPDATES,
+            popup=idea.popup,
+            confirmed_at__isnull=False,
+            withdrawn_at__isnull=True,
+        )
+    }
     for vote in idea.idea_votes.filter(notified_at__isnull=True).order_by("pk"):
+        consent = listening.get(vote.email.lower())
+        if consent is None:
+            continue
+        stop = reverse("popup:consent-stop", kwargs={"token": consent.token})
         context = {
             "idea": idea,
             "popup": idea.popup,
             "popup_url": _link(idea.popup.get_absolute_url(), vote.language),
+            "stop_url": _link(stop, vote.language),
             "shop_name": settings.OSCAR_SHOP_NAME,
         }
         sent += email_send_once(
@@ -235,6 +270,25 @@ def idea_shipped_emails(*, idea_id: int) -> int:
             notified_at=timezone.now()
         )
     return sent
+
+
+def idea_updates_confirmation_email(*, consent_id: int) -> None:
+    """Ask a voter, once, to confirm they want to hear when the pop-up's ideas are done."""
+    consent = Consent.objects.select_related("popup").filter(pk=consent_id).first()
+    if consent is None or consent.popup is None or consent.confirmed_at or consent.withdrawn_at:
+        return
+    path = reverse("popup:consent-confirm", kwargs={"token": consent.token})
+    email_send_once(
+        key=f"idea_updates_confirm:{consent.pk}",
+        code="POPUP_IDEA_UPDATES_CONFIRM",
+        to=consent.email,
+        context={
+            "popup": consent.popup,
+            "confirm_url": _link(path, consent.language),
+            "shop_name": settings.OSCAR_SHOP_NAME,
+        },
+        language=consent.language,
+    )
 
 
 def review_invite_email(*, invite_id: int) -> None:

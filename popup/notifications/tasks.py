@@ -69,6 +69,13 @@ def idea_shipped_email_send(idea_id: int) -> int:
     return idea_shipped_emails(idea_id=idea_id)
 
 
+@shared_task(name="popup.tasks.idea_updates_confirmation_send", acks_late=True, **EMAIL_RETRY)
+def idea_updates_confirmation_send(consent_id: int) -> None:
+    from popup.notifications.messages import idea_updates_confirmation_email
+
+    idea_updates_confirmation_email(consent_id=consent_id)
+
+
 @shared_task(name="popup.tasks.review_invite_email_send", acks_late=True, **EMAIL_RETRY)
 def review_invite_email_send(invite_id: int) -> None:
     from popup.notifications.messages import review_invite_email

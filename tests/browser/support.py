@@ -130,7 +130,7 @@ def to_checkout(page: Page, frame) -> Page:
 def pay(checkout: Page, number: str) -> None:
     shopper_details_fill(checkout)
     card_fill(checkout, number)
-    checkout.get_by_role("button", name=re.compile(r"^Pay €80\.00$")).click()
+    checkout.get_by_role("button", name=re.compile(r"^Order and pay €80\.00$")).click()
 
 
 def wait_for(condition, timeout=10.0):

@@ -102,7 +102,7 @@ def test_a_guest_at_the_event_unlocks_the_pop_up_and_pays_the_event_price(
     page.get_by_role("link", name="Checkout").click()
     shopper_details_fill(page)
     card_fill(page, "4242424242424242")
-    page.get_by_role("button", name=re.compile(r"^Pay €30\.00$")).click()
+    page.get_by_role("button", name=re.compile(r"^Order and pay €30\.00$")).click()
 
     expect(page.get_by_role("heading", name="Thank you!")).to_be_visible()
     assert Order.objects.get().total_incl_tax == 30

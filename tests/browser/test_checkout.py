@@ -19,6 +19,7 @@ from tests.browser.support import (
     violations,
     wait_for,
 )
+from tests.popup.checkout.support import shipping_by_country  # noqa: F401
 
 from .support import live_popup
 
@@ -66,6 +67,32 @@ def test_a_shopper_buys_from_the_embed_with_a_good_card(shop):
     expect(checkout.locator("[data-product]").first.locator("[data-stock]")).to_have_text("3 left")
 
 
+@pytest.mark.usefixtures("shipping_by_country")
+def test_the_button_orders_and_pays_what_the_page_shows_for_the_country_chosen(shop, settings):
+    """The EU's checkout: the button's name says the order obliges to pay (and how much), the terms
+    and the withdrawal information open beside the form, and the delivery follows the country."""
+    settings.POPUP_TERMS_URL = "/terms/"
+    _popup, page, frame = shop
+    checkout = to_checkout(page, frame)
+    expect(checkout.get_by_role("button", name="Order and pay €80.00", exact=True)).to_be_visible()
+    for name in ("terms of sale", "withdrawal information"):
+        expect(checkout.get_by_role("link", name=name)).to_have_attribute("target", "_blank")
+    expect(checkout.locator("[data-delivery]")).to_have_text("Free delivery")
+
+    shopper_details_fill(checkout)
+    checkout.get_by_label("Country").select_option("DE")
+
+    pay = checkout.get_by_role("button", name="Order and pay €85.00", exact=True)
+    expect(pay).to_be_enabled()
+    expect(checkout.locator("[data-delivery]")).to_have_text("€5.00")
+    expect(checkout.locator("[data-total]")).to_have_text("€85.00")
+    assert violations(checkout) == []
+    card_fill(checkout, "4242424242424242")
+    pay.click()
+    expect(checkout.get_by_role("heading", name="Thank you!")).to_be_visible()
+    assert Order.objects.get().total_incl_tax == 85
+
+
 def test_a_declined_card_says_so_and_keeps_the_hold(shop):
     _popup, page, frame = shop
     checkout = to_checkout(page, frame)
@@ -75,14 +102,14 @@ def test_a_declined_card_says_so_and_keeps_the_hold(shop):
     expect(checkout.locator("[data-checkout-error]")).to_contain_text(
         "Nothing was charged: check the card's details, or try another card."
     )
-    expect(checkout.get_by_role("button", name=re.compile("^Pay"))).to_be_enabled()
+    expect(checkout.get_by_role("button", name=re.compile("^Order and pay"))).to_be_enabled()
     assert violations(checkout) == []
     assert not Order.objects.exists()
     assert Hold.objects.get().quantity == 2
 
     # Another card on the same page works.
     checkout.locator("#card").get_by_placeholder("number", exact=True).fill("4242424242424242")
-    checkout.get_by_role("button", name=re.compile("^Pay")).click()
+    checkout.get_by_role("button", name=re.compile("^Order and pay")).click()
     expect(checkout.get_by_role("heading", name="Thank you!")).to_be_visible()
     assert Order.objects.count() == 1
 
@@ -145,7 +172,7 @@ def test_a_hold_that_lapses_during_checkout_keeps_every_field_and_can_be_held_ag
     )
     expect(lapsed).to_be_hidden()
     assert Hold.objects.get().reserved_until > timezone.now() + timedelta(minutes=9)
-    checkout.get_by_role("button", name=re.compile("^Pay")).click()
+    checkout.get_by_role("button", name=re.compile("^Order and pay")).click()
     expect(checkout.get_by_role("heading", name="Thank you!")).to_be_visible()
     assert Order.objects.count() == 1
 
@@ -180,7 +207,7 @@ def test_inside_instagram_s_browser_the_shopper_pays_and_goes_back_to_the_post(
     expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
     shopper_details_fill(page)
     card_fill(page, "4242424242424242")
-    page.get_by_role("button", name=re.compile("^Pay")).click()
+    page.get_by_role("button", name=re.compile("^Order and pay")).click()
     expect(page.get_by_role("heading", name="Thank you!")).to_be_visible()
     assert violations(page) == []
 
@@ -196,7 +223,7 @@ def test_a_field_left_wrong_is_said_beside_it_and_focused_with_everything_kept(s
     shopper_details_fill(checkout)
     checkout.get_by_label("Email").fill("ada@example")
     card_fill(checkout, "4242424242424242")
-    checkout.get_by_role("button", name=re.compile("^Pay")).click()
+    checkout.get_by_role("button", name=re.compile("^Order and pay")).click()
 
     email = checkout.get_by_label("Email")
     expect(checkout.locator('[data-error-for="email"]')).to_have_text(
@@ -209,5 +236,5 @@ def test_a_field_left_wrong_is_said_beside_it_and_focused_with_everything_kept(s
     assert not Order.objects.exists()
 
     email.fill("ada@example.com")
-    checkout.get_by_role("button", name=re.compile("^Pay")).click()
+    checkout.get_by_role("button", name=re.compile("^Order and pay")).click()
     expect(checkout.get_by_role("heading", name="Thank you!")).to_be_visible()

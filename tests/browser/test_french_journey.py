@@ -76,7 +76,7 @@ def test_a_french_shopper_buys_in_the_embed_asks_and_reads_french_e_mails(browse
     card_fill(checkout, "4242424242424242")
     assert checkout.evaluate(SIDEWAYS) == [0, []]
     shot(checkout, "french-checkout-390")
-    checkout.get_by_role("button", name=f"Payer 59,00{EURO}").click()
+    checkout.get_by_role("button", name=f"Commander et payer 59,00{EURO}").click()
 
     expect(checkout.get_by_role("heading", name="Merci !")).to_be_visible()
     expect(checkout.locator(".summary__total")).to_contain_text(f"Payé 59,00{EURO}")

@@ -79,7 +79,7 @@ def test_a_keyboard_alone_buys_from_the_pop_up_page(browser, store_url, localstr
     ]:
         tab_to(page, card.get_by_placeholder(placeholder, exact=True))
         page.keyboard.type(text)
-    tab_to(page, page.get_by_role("button", name=re.compile("^Pay")))
+    tab_to(page, page.get_by_role("button", name=re.compile("^Order and pay")))
     page.keyboard.press("Enter")
 
     expect(page.get_by_role("heading", name="Thank you!")).to_be_visible()

@@ -70,3 +70,15 @@ def test_the_checks_name_the_missing_settings(bare_settings):
     bare_settings.STRIPE_PUBLISHABLE_KEY = "pk_test_x"
     found = {message.id for message in run_checks()}
     assert "popup.W001" not in found and "popup.W002" in found
+
+
+def test_a_production_store_is_told_to_set_its_terms_and_where_withdrawals_go(bare_settings):
+    bare_settings.DEBUG = False
+    found = {message.id: message for message in run_checks()}
+    assert "POPUP_TERMS_URL" in found["popup.W070"].msg
+    assert "POPUP_MERCHANT_ADDRESS and POPUP_MERCHANT_EMAIL are" in found["popup.W071"].msg
+    bare_settings.POPUP_TERMS_URL = {"fr": "/cgv/"}
+    bare_settings.POPUP_MERCHANT_ADDRESS = "12 rue des Lilas\n69001 Lyon"
+    found = {message.id: message for message in run_checks()}
+    assert "popup.W070" not in found
+    assert found["popup.W071"].msg.startswith("POPUP_MERCHANT_EMAIL is not set")

@@ -910,6 +910,7 @@ def test_no_api_refusal_escapes_translation(family, client):
 # --- Every e-mail --------------------------------------------------------------------------------
 
 EMAIL_TYPES = importlib.import_module("popup.migrations.0017_email_types")
+CONSENT_EMAIL_TYPES = importlib.import_module("popup.migrations.0030_consent")
 SITE = "http://shop.example"
 
 
@@ -955,6 +956,15 @@ def idea_shipped_context() -> dict:
         "idea": idea,
         "popup": popup,
         "popup_url": f"{SITE}{popup.get_absolute_url()}",
+        "stop_url": f"{SITE}/popup/consent/abc/stop/",
+        "shop_name": settings.OSCAR_SHOP_NAME,
+    }
+
+
+def idea_updates_confirm_context() -> dict:
+    return {
+        "popup": a_drop(),
+        "confirm_url": f"{SITE}/popup/consent/abc/",
         "shop_name": settings.OSCAR_SHOP_NAME,
     }
 
@@ -1017,6 +1027,7 @@ EMAIL_CONTEXTS: dict[str, Callable[[], dict]] = {
     "POPUP_AMBASSADOR_INVITE": ambassador_invite_context,
     "POPUP_CHECKOUT_LOST": checkout_lost_context,
     "POPUP_IDEA_SHIPPED": idea_shipped_context,
+    "POPUP_IDEA_UPDATES_CONFIRM": idea_updates_confirm_context,
     "POPUP_PLEDGE_CANCELLED": lambda: pledge_context(Pledge.Status.CANCELLED),
     "POPUP_PLEDGE_DROPPED": lambda: pledge_context(Pledge.Status.DROPPED),
     "POPUP_PLEDGE_FAILED": lambda: pledge_context(
@@ -1043,6 +1054,7 @@ def test_the_pseudo_locale_wraps_messages_of_the_plugin_and_of_django():
 
 def test_every_email_of_the_plugin_is_rendered_here():
     declared = {code for code, _name, _category in EMAIL_TYPES.EMAILS} | {"ORDER_PLACED"}
+    declared |= {code for code, _name, _category in CONSENT_EMAIL_TYPES.EMAILS}
     assert set(EMAIL_CONTEXTS) == declared
 
 

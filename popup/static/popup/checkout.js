@@ -107,6 +107,39 @@
   }
   offerWallets();
 
+  // The delivery charge may depend on the country (the store's shipping methods): the figures and
+  // the button follow the country chosen, from the same quote the payment will charge. Paying
+  // waits for them, so nobody pays a total they were not shown.
+  var figures = page.querySelector("[data-figures]");
+  var country = form.querySelector("select[name=country]");
+  var quoted = country ? country.value : "";
+  function show(selector, text) {
+    var places = page.querySelectorAll(selector);
+    for (var i = 0; i < places.length; i++) places[i].textContent = text;
+  }
+  function requote() {
+    if (!figures || country.value === quoted) return;
+    var asked = country.value, url = figures.getAttribute("data-figures-url");
+    button.disabled = true;
+    fetch(url + "?" + new URLSearchParams({ country: asked }), {
+      credentials: "omit",
+      headers: { Accept: "application/json", "Accept-Language": document.documentElement.lang }
+    }).then(function (response) {
+      if (!response.ok) throw new Error(GENERIC);
+      return response.json();
+    }).then(function (answer) {
+      if (country.value !== asked) return;  // changed again meanwhile: that answer decides
+      quoted = asked;
+      figures.innerHTML = answer.html;  // the server's own rendering of the figures
+      show("[data-total-text]", answer.total);
+      button.textContent = button.getAttribute("data-pay-label").replace("__TOTAL__", answer.total);
+      page.setAttribute("data-amount", answer.amount);
+    }).catch(function () {
+      problem.textContent = texts.offline;
+    }).then(function () { button.disabled = false; });
+  }
+  if (country && figures) country.addEventListener("change", requote);
+
   // All-or-nothing pre-sale: the details are checked and the units secured, then the card is saved
   // (3-D Secure there if the bank wants it) and nothing is charged; the server makes the pledge.
   function pledge() {
@@ -132,6 +165,7 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     problem.textContent = "";
+    if (figures && country && country.value !== quoted) return requote();  // the figures first
     button.disabled = true;
     (page.hasAttribute("data-pledge-url") ? pledge() : pay())
       .then(function (answer) {

@@ -1,9 +1,13 @@
 from decimal import Decimal
 
+import pytest
 import requests
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from oscar.apps.shipping.methods import FixedPrice, Free
+from oscar.apps.shipping.repository import Repository
+from oscar.core.loading import get_model
 
 from popup.checkout.services import ShopperDetails, checkout_pay
 from popup.core.holds import basket_create, hold_set
@@ -92,3 +96,33 @@ def page_queries(client, path: str) -> int:
     with CaptureQueriesContext(connection) as context:
         assert client.get(path).status_code == 200
     return len(context.captured_queries)
+
+
+ABROAD = Decimal("5.00")
+
+
+class ShippingByCountry(Repository):
+    """A store whose delivery charge depends on the country, as its own fork of Oscar's shipping
+    app would have it: free in France, €5.00 anywhere else."""
+
+    def get_available_shipping_methods(self, basket, shipping_addr=None, **kwargs):
+        if shipping_addr is not None and shipping_addr.country.iso_3166_1_a2 != "FR":
+            return [FixedPrice(ABROAD, ABROAD)]
+        return [Free()]
+
+
+@pytest.fixture
+def shipping_by_country(monkeypatch):
+    """The store's shipping repository is ShippingByCountry (Oscar's get_class loads a fork's; the
+    checkout looked it up once, at import), and Germany is a country it ships to."""
+    monkeypatch.setattr("popup.checkout.services.Repository", ShippingByCountry)
+    get_model("address", "Country").objects.update_or_create(
+        iso_3166_1_a2="DE",
+        defaults={
+            "iso_3166_1_a3": "DEU",
+            "iso_3166_1_numeric": "276",
+            "name": "Federal Republic of Germany",
+            "printable_name": "Germany",
+            "is_shipping_country": True,
+        },
+    )

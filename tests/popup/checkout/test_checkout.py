@@ -477,7 +477,7 @@ def test_the_checkout_page_shows_what_will_be_charged_even_for_a_lapsed_line(cli
     basket = basket_holding(units=5, quantity=2)
     Hold.objects.filter(basket=basket).update(reserved_until="2000-01-01T00:00:00Z")
     html = client.get(f"/popup/checkout/{basket.token}/").content.decode()
-    assert "Pay €50.00" in html
+    assert "Order and pay €50.00" in html
     assert "Your hold has lapsed. Everything you typed is kept" in html
     assert "data-hold-lapsed hidden" not in html  # shown at once, not after a timer
 

@@ -2,6 +2,7 @@
 load, statuses set by the merchant, and voters told once when an idea ships."""
 
 import json
+import re
 import threading
 
 import pytest
@@ -310,17 +311,26 @@ def test_ideas_are_escaped_on_the_page_and_in_the_dashboard(client, admin_client
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_when_an_idea_ships_its_voters_are_told_once(client, admin_client):
+def test_when_an_idea_ships_the_voters_who_said_yes_are_told_once(client, admin_client):
     popup = popup_with_products(1)
     suggest(client, popup)
     idea = Idea.objects.get()
     vote(client, popup, idea, "grace@example.com")
+    vote(client, popup, idea, "linus@example.com")
+    # Each was asked once whether to hear about ideas; Ada and Grace said yes, Linus did nothing.
+    asked = {message.to[0]: message.body for message in mail.outbox}
+    assert sorted(asked) == ["ada@example.com", "grace@example.com", "linus@example.com"]
+    for email in ("ada@example.com", "grace@example.com"):
+        path = re.search(r"https?://[^/\s]+(/popup/consent/\S+/)", asked[email]).group(1)
+        client.post(path)
+    mail.outbox.clear()
 
     for status in ("planned", "done", "planned", "done"):  # back and forth: told once
         response = admin_client.post(f"{IDEAS_URL}{idea.pk}/", {"status": status}, follow=True)
         assert response.status_code == 200
     assert sorted(m.to[0] for m in mail.outbox) == ["ada@example.com", "grace@example.com"]
     assert "is done" in mail.outbox[0].subject
+    assert "/stop/" in mail.outbox[0].body
     _response, answer = vote(client, popup, idea, "late@example.com")
     assert "closed" in answer["error"]
     # An off-site "next" never leads the merchant away from the dashboard.

@@ -19,6 +19,7 @@ from oscar.test import factories as oscar_factories
 from popup import tasks
 from popup.models import (
     Ambassador,
+    Consent,
     Idea,
     IdeaVote,
     OutgoingEmail,
@@ -53,6 +54,7 @@ CODES = [
     "POPUP_AMBASSADOR_INVITE",
     "POPUP_CHECKOUT_LOST",
     "POPUP_IDEA_SHIPPED",
+    "POPUP_IDEA_UPDATES_CONFIRM",
     "POPUP_PLEDGE_CANCELLED",
     "POPUP_PLEDGE_DROPPED",
     "POPUP_PLEDGE_FAILED",
@@ -148,10 +150,31 @@ def idea_shipped() -> Sending:
         popup=drop(), title="A sage-green scarf", email="ada@example.com", status="done"
     )
     IdeaVote.objects.create(idea=idea, email="grace@example.com")
+    Consent.objects.create(
+        email="Grace@example.com",
+        purpose=Consent.Purpose.IDEA_UPDATES,
+        basis=Consent.Basis.CONSENT,
+        popup=idea.popup,
+        confirmed_at=timezone.now(),
+    )
     return Sending(
         "grace@example.com",
         lambda: tasks.idea_shipped_email_send.delay(idea.pk),
         "“A sage-green scarf”",
+    )
+
+
+def idea_updates_confirm() -> Sending:
+    consent = Consent.objects.create(
+        email="grace@example.com",
+        purpose=Consent.Purpose.IDEA_UPDATES,
+        basis=Consent.Basis.CONSENT,
+        popup=drop(),
+    )
+    return Sending(
+        consent.email,
+        lambda: tasks.idea_updates_confirmation_send.delay(consent.pk),
+        f"{settings.POPUP_SITE_URL}/popup/consent/{consent.token}/",
     )
 
 
@@ -257,6 +280,7 @@ SENDINGS = {
     "POPUP_AMBASSADOR_INVITE": ambassador_invite,
     "POPUP_CHECKOUT_LOST": checkout_lost,
     "POPUP_IDEA_SHIPPED": idea_shipped,
+    "POPUP_IDEA_UPDATES_CONFIRM": idea_updates_confirm,
     "POPUP_PLEDGE_CANCELLED": lambda: pledge_sending("cancelled", Pledge.Status.CANCELLED),
     "POPUP_PLEDGE_DROPPED": lambda: pledge_sending("dropped", Pledge.Status.DROPPED),
     "POPUP_PLEDGE_FAILED": pledge_failed,
@@ -302,15 +326,20 @@ class TestTheEventTypes:
     def test_the_migration_can_run_again_and_be_reversed(self):
         edit("POPUP_POLL_VOTE", subject="Vote", body="Confirm")
         email_types.email_types_create(apps, None)  # again: nothing doubled, no edit undone
-        assert CommunicationEventType.objects.filter(code__startswith="POPUP_").count() == 28
+        assert CommunicationEventType.objects.filter(code__startswith="POPUP_").count() == 30
         assert CommunicationEventType.objects.get(code="POPUP_POLL_VOTE").email_body_template
 
         email_types.email_types_delete(apps, None)
-        assert not CommunicationEventType.objects.filter(code__startswith="POPUP_").exists()
+        left = CommunicationEventType.objects.filter(code__startswith="POPUP_")
+        # Only the e-mail a later migration (0030) made is left.
+        assert sorted(left.values_list("code", flat=True)) == [
+            "POPUP_IDEA_UPDATES_CONFIRM",
+            "POPUP_IDEA_UPDATES_CONFIRM_FR",
+        ]
         assert CommunicationEventType.objects.filter(code="ORDER_PLACED").count() <= 1  # Oscar's
 
         email_types.email_types_create(apps, None)
-        assert CommunicationEventType.objects.filter(code__startswith="POPUP_").count() == 28
+        assert CommunicationEventType.objects.filter(code__startswith="POPUP_").count() == 30
 
     def test_merchants_find_them_in_the_dashboard(self, admin_client):
         page = admin_client.get("/dashboard/comms/").content.decode()

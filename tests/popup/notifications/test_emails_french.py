@@ -31,6 +31,10 @@ FRENCH = {
         f"Vous l'avez demandé, c'est fait{NBSP}: «{NBSP}A sage-green scarf{NBSP}»",
         f"Vous avez voté pour «{NBSP}A sage-green scarf{NBSP}» dans la boîte à idées de Winter drop.",
     ),
+    "POPUP_IDEA_UPDATES_CONFIRM": (
+        f"Recevoir un e-mail quand les idées de Winter drop sont réalisées{NNBSP}?",
+        "Votre vote dans la boîte à idées de Winter drop est bien compté.",
+    ),
     "POPUP_PLEDGE_CANCELLED": (
         "Votre engagement pour Winter drop est annulé",
         f"Votre engagement de 85,00{NBSP}€ pour Winter drop est annulé, comme vous l'avez demandé.",

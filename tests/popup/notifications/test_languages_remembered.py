@@ -5,6 +5,7 @@ links that open the pop-up's pages in it."""
 import json
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
@@ -85,6 +86,12 @@ def test_a_waitlist_sign_up_an_idea_and_a_poll_vote_remember_their_language(clie
         f"/popup/{popup.slug}/ideas/",
         {"title": "Mittens to match", "email": "ada@example.com"},
     )
+    # Each author is asked, in their language, whether to hear when ideas are done; both say yes.
+    asked = {email.to[0]: email for email in mail.outbox[1:]}
+    assert asked["lea@example.com"].body.startswith("Bonjour")
+    assert asked["ada@example.com"].body.startswith("Hello")
+    for email in asked.values():
+        client.post(urlsplit(link_in(email)).path)
     mail.outbox.clear()
     for idea in Idea.objects.all():
         idea_status_set(idea=idea, status=Idea.Status.DONE)  # shipped: its voters are told

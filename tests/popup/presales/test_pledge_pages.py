@@ -46,7 +46,7 @@ def test_pledging_from_the_checkout_page_saves_the_card_and_charges_nothing(loca
     assert "Back this pre-sale" in page
     assert "Nothing is charged today." in page
     assert "only if it reaches its goal" in page
-    assert "Pledge €" in page and "Pay €" not in page
+    assert "Pledge €" in page and "Order and pay" not in page
 
     response, answer = post_json(
         client, f"/popup/checkout/{basket.token}/pledge/", SHOPPER.__dict__
