@@ -24,6 +24,9 @@ DEFAULTS: dict[str, Any] = {
     # outside the EU: with the regular price as it stands.
     "POPUP_PRIOR_PRICE_RULE": True,
     "POPUP_PRIOR_PRICE_DAYS": 30,
+    # Days shoppers' personal data is kept, per kind (popup.privacy.retention says what each
+    # covers); a store sets only the kinds it changes, None keeps that kind. The beat enforces it.
+    "POPUP_RETENTION_DAYS": {},
     # Seconds a shared page shell is kept before it is rendered again (its feedback sections, and
     # changes made without Django's signals, are never older than this); figures come live.
     "POPUP_PAGE_SHELL_SECONDS": 60,

@@ -17,6 +17,11 @@ POPUP_BEAT_SCHEDULE = {
         "task": "popup.tasks.price_history_snapshot_run",
         "schedule": 60 * MINUTE,
     },
+    # Deletes or anonymises shoppers' data past POPUP_RETENTION_DAYS (popup.privacy.retention).
+    "popup-privacy-retention": {
+        "task": "popup.tasks.personal_data_expire_run",
+        "schedule": 60 * MINUTE,
+    },
     # Orders or cancels card authorisations nobody came back for (no webhook, a killed worker).
     "popup-authorisations-settle": {
         "task": "popup.tasks.checkout_authorisations_settle_run",

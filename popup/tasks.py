@@ -29,6 +29,7 @@ from popup.presales.tasks import (
     presale_settle_run,
     presales_sweep,
 )
+from popup.privacy.tasks import personal_data_expire_run
 
 __all__ = [
     "ambassador_invite_email_send",
@@ -38,6 +39,7 @@ __all__ = [
     "idea_shipped_email_send",
     "idea_updates_confirmation_send",
     "order_placed_email_send",
+    "personal_data_expire_run",
     "pledge_charge_run",
     "pledge_email_send",
     "pledges_settle_run",

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from oscar.core.loading import get_class
 
 from popup.analytics.stats import placement_count, stat_count
-from popup.feedback.shopper_input import Refused, email_or_none, limit_reached, over_limit
+from popup.feedback.shopper_input import Refused, email_or_none, ip_key, limit_reached, over_limit
 from popup.models import Ambassador, Commission, Placement, PopUp, PopUpBasket
 from popup.notifications.tasks import ambassador_invite_email_send
 from popup.payments import DISPUTE_LOST
@@ -106,7 +106,7 @@ WRONG_CODES_PER_HOUR = 30
 
 
 def _code_key(client_ip: str) -> str:
-    return f"popup-code:{client_ip}"
+    return f"popup-code:{ip_key(client_ip)}"
 
 
 def _codes_exhausted(client_ip: str) -> bool:

@@ -12,6 +12,7 @@ from popup.feedback.receipts import receipts_read
 from popup.feedback.shopper_input import (
     Refused,
     email_or_none,
+    ip_key,
     link_count,
     looks_like_spam,
     over_limit,
@@ -115,7 +116,7 @@ def idea_post(
             field="body" if len(body) > MAX_BODY else "title",
         )
     email = _email(email)
-    if over_limit(f"popup-ideas:ip:{client_ip}", IDEAS_PER_IP):
+    if over_limit(f"popup-ideas:ip:{ip_key(client_ip)}", IDEAS_PER_IP):
         raise Refused(
             _("Too many ideas from here. Please try again in an hour."),
             code="rate_limited",
@@ -147,7 +148,7 @@ def idea_vote(*, idea: Idea, email: str, client_ip: str) -> tuple[Idea, bool]:
     email = _email(email)
     if idea.status not in VOTABLE:
         raise Refused(_("Voting on this idea is closed."), code="closed", status=409)
-    if over_limit(f"popup-idea-votes:ip:{client_ip}", VOTES_PER_IP):
+    if over_limit(f"popup-idea-votes:ip:{ip_key(client_ip)}", VOTES_PER_IP):
         raise Refused(
             _("Too many votes from here. Please try again in an hour."),
             code="rate_limited",

@@ -7,7 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from popup.feedback.shopper_input import Refused, email_or_none, over_limit
+from popup.feedback.shopper_input import Refused, email_or_none, ip_key, over_limit
 from popup.models import Consent, Poll, PollOption, PollVote
 from popup.notifications.tasks import poll_vote_confirmation_send
 from popup.privacy.consent import consent_confirm_for, consent_record
@@ -30,7 +30,7 @@ def poll_vote(*, poll: Poll, option_id: int, email: str, client_ip: str) -> Poll
     option = PollOption.objects.filter(poll=poll, pk=option_id).first()
     if option is None:
         raise Refused(_("No such choice in this poll."), code="option", status=404, field="option")
-    if over_limit(f"popup-poll-votes:ip:{client_ip}", VOTES_PER_IP):
+    if over_limit(f"popup-poll-votes:ip:{ip_key(client_ip)}", VOTES_PER_IP):
         raise Refused(
             _("Too many votes from here. Please try again in an hour."),
             code="rate_limited",

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from popup.feedback.shopper_input import Refused, email_or_none, looks_like_spam, over_limit
+from popup.feedback.shopper_input import Refused, email_or_none, ip_key, looks_like_spam, over_limit
 from popup.models import Consent, PopUp, PopUpProduct, Question
 from popup.notifications.tasks import question_answered_email_send
 from popup.privacy.consent import consent_record
@@ -50,7 +50,7 @@ def question_ask(
         and not PopUpProduct.objects.filter(popup=popup, product_id=product_id).exists()
     ):
         raise Refused(_("This product is not in this pop-up."), code="product", status=404)
-    if over_limit(f"popup-questions:ip:{client_ip}", QUESTIONS_PER_IP) or over_limit(
+    if over_limit(f"popup-questions:ip:{ip_key(client_ip)}", QUESTIONS_PER_IP) or over_limit(
         f"popup-questions:email:{email.lower()}", QUESTIONS_PER_EMAIL
     ):
         raise Refused(

@@ -10,6 +10,7 @@ from django.core.validators import validate_email
 
 from popup.analytics.counters import rate_count, rate_used
 from popup.errors import Refusal
+from popup.http.client_ip import address_key
 
 WINDOW_SECONDS = 3600
 # A real question or idea rarely carries more than one link; spam nearly always does.
@@ -48,6 +49,12 @@ def link_count(text: str) -> int:
 
 def looks_like_spam(text: str) -> bool:
     return link_count(text) >= SPAM_LINKS
+
+
+def ip_key(client_ip: str) -> str:
+    """A client address as rate limits count it: its keyed hash (see address_key), never the
+    address itself, so neither Redis nor the database holds shoppers' IP addresses."""
+    return address_key(client_ip) or "unknown"
 
 
 def over_limit(key: str, limit: int, *, window: int = WINDOW_SECONDS) -> bool:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
 from popup.core.selectors import popup_storefront
-from popup.feedback.shopper_input import Refused, email_or_none, over_limit
+from popup.feedback.shopper_input import Refused, email_or_none, ip_key, over_limit
 from popup.models import AlertLanguage, Consent, PopUp, PopUpProduct
 from popup.notifications.tasks import waitlist_confirmation_email_send, waitlist_opening_email_send
 from popup.privacy.consent import consent_record
@@ -53,7 +53,7 @@ def waitlist_join(
         raise Refused(
             _("This product can be bought now: no need to wait for it."), code="available"
         )
-    if over_limit(f"popup-waitlist:ip:{client_ip}", SIGNUPS_PER_IP) or over_limit(
+    if over_limit(f"popup-waitlist:ip:{ip_key(client_ip)}", SIGNUPS_PER_IP) or over_limit(
         f"popup-waitlist:email:{email.lower()}", SIGNUPS_PER_EMAIL
     ):
         raise Refused(

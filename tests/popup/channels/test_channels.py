@@ -359,7 +359,9 @@ def test_an_event_only_pop_up_opens_with_its_code_and_sells_at_event_prices(clie
     assert live(client, popup).status_code == 404  # the figures too are for code holders
     arrival = live(client, popup, "code=gala2026").json()["arrival"]
     assert arrival["notices"] == ["Event prices unlocked."]
-    assert arrival["prices"] == {str(held.holds.get().terms.product_id): {"price": "€19.00"}}
+    assert arrival["prices"] == {
+        str(held.holds.get().terms.product_id): {"price": "€19.00", "label": "Event price"}
+    }
     basket = new_basket(client, popup, unlock="gala2026")
     assert basket.unlocked
     hold_set(basket=basket, product_id=held.holds.get().terms.product_id, quantity=2)

@@ -1,0 +1,148 @@
+"""How long shoppers' personal data is kept (POPUP_RETENTION_DAYS), enforced by the beat.
+
+Each kind has a period in days (None keeps it); past it, the data is deleted, or anonymised where
+the row still counts in a figure (a basket in the funnel and the placements' figures):
+
+- open_baskets: a basket never ordered nor pledged, from its last change: its address, customer
+  key, shipping details and client hash are cleared (the row stays for the figures).
+- closed_baskets: an ordered or pledged basket, from its pop-up's closing (the limit per customer
+  needs its address until then): the same; the order and the pledge keep their own copy.
+- unconfirmed: waiting-list sign-ups, poll votes and requests for news of ideas nobody confirmed,
+  from when they were made: deleted, with their consent rows.
+- questions: an answered question's address, from the answer (it was only for sending it), and a
+  hidden or spam one's, from when it was asked: cleared, with its consent row.
+- sent_emails: the recipient of the plugin's record of each e-mail sent, from its sending (the
+  record itself stays: it is what stops an e-mail going twice).
+
+Expired holds (popup.core.holds.holds_delete_expired) and rate-limit counters (an hour in Redis,
+a day in the database: popup.analytics.counters) have their own, shorter, clocks.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from oscar.core.loading import get_model
+
+from popup.conf import popup_settings
+from popup.models import Consent, OutgoingEmail, PollVote, PopUpBasket, Question
+
+ProductAlert = get_model("customer", "ProductAlert")
+
+RETENTION_DAYS: dict[str, int | None] = {
+    "open_baskets": 30,
+    "closed_baskets": 30,
+    "unconfirmed": 7,
+    "questions": 90,
+    "sent_emails": 90,
+}
+BATCH = 500
+ERASED_BASKET = {"email": "", "email_key": "", "shipping": {}, "address_key": ""}
+
+
+def retention_days() -> dict[str, int | None]:
+    """Each kind's period in days: the store's POPUP_RETENTION_DAYS over the defaults."""
+    return {**RETENTION_DAYS, **(popup_settings.POPUP_RETENTION_DAYS or {})}
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    open_baskets: int = 0
+    closed_baskets: int = 0
+    unconfirmed: int = 0
+    questions: int = 0
+    sent_emails: int = 0
+
+
+def _before(now: datetime, days: int | None) -> datetime | None:
+    return None if days is None else now - timedelta(days=days)
+
+
+def _in_batches(queryset, update: dict) -> int:
+    """Update the rows in batches (no long lock over a big table); how many were changed."""
+    changed = 0
+    while True:
+        pks = list(queryset.values_list("pk", flat=True)[:BATCH])
+        if not pks:
+            return changed
+        changed += queryset.model._default_manager.filter(pk__in=pks).update(**update)
+
+
+def _baskets(*, open_before: datetime | None, closed_before: datetime | None) -> tuple[int, int]:
+    personal = Q(email__gt="") | Q(email_key__gt="") | Q(address_key__gt="") | ~Q(shipping={})
+    opened = closed = 0
+    if open_before is not None:
+        # A basket under payment has a recent change: its payment is settled within the hour.
+        stale = PopUpBasket.objects.filter(
+            personal, status=PopUpBasket.Status.OPEN, updated_at__lt=open_before
+        )
+        opened = _in_batches(stale, ERASED_BASKET)
+    if closed_before is not None:
+        done = PopUpBasket.objects.filter(personal, popup__closes_at__lt=closed_before).exclude(
+            status=PopUpBasket.Status.OPEN
+        )
+        closed = _in_batches(done, ERASED_BASKET)
+    return opened, closed
+
+
+def _unconfirmed(before: datetime) -> int:
+    with transaction.atomic():
+        alerts = ProductAlert.objects.filter(
+            status=ProductAlert.UNCONFIRMED, date_created__lt=before
+        )
+        alert_refs = [f"productalert:{pk}" for pk in alerts.values_list("pk", flat=True)]
+        votes = PollVote.objects.filter(confirmed_at__isnull=True, created_at__lt=before)
+        vote_refs = [f"pollvote:{pk}" for pk in votes.values_list("pk", flat=True)]
+        deleted = len(alert_refs) + len(vote_refs)
+        alerts.delete()  # its AlertLanguage row goes with it
+        votes.delete()
+        Consent.objects.filter(reference__in=alert_refs + vote_refs).delete()
+        news, _kinds = Consent.objects.filter(
+            purpose=Consent.Purpose.IDEA_UPDATES,
+            confirmed_at__isnull=True,
+            withdrawn_at__isnull=True,
+            asked_at__lt=before,
+        ).delete()
+    return deleted + news
+
+
+def _questions(before: datetime) -> int:
+    done = Question.objects.exclude(email="").filter(
+        Q(answered_at__lt=before)
+        | Q(status__in=(Question.Status.HIDDEN, Question.Status.SPAM), created_at__lt=before)
+    )
+    with transaction.atomic():
+        refs = [f"question:{pk}" for pk in done.values_list("pk", flat=True)]
+        cleared = _in_batches(done, {"email": ""})
+        Consent.objects.filter(reference__in=refs).delete()
+    return cleared
+
+
+def personal_data_expire(*, now: datetime | None = None) -> RetentionReport:
+    """Delete or anonymise what is past its period (see the module); how many rows of each kind.
+    Idempotent: what was cleared is not found again."""
+    now = now or timezone.now()
+    days = retention_days()
+    opened, closed = _baskets(
+        open_before=_before(now, days["open_baskets"]),
+        closed_before=_before(now, days["closed_baskets"]),
+    )
+    unconfirmed = 0
+    if days["unconfirmed"] is not None:
+        unconfirmed = _unconfirmed(_before(now, days["unconfirmed"]))
+    questions = _questions(_before(now, days["questions"])) if days["questions"] is not None else 0
+    sent = 0
+    if days["sent_emails"] is not None:
+        old = OutgoingEmail.objects.exclude(to="").filter(
+            sent_at__lt=_before(now, days["sent_emails"])
+        )
+        sent = _in_batches(old, {"to": ""})
+    return RetentionReport(
+        open_baskets=opened,
+        closed_baskets=closed,
+        unconfirmed=unconfirmed,
+        questions=questions,
+        sent_emails=sent,
+    )
