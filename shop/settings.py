@@ -200,6 +200,7 @@ OSCAR_DASHBOARD_NAVIGATION = [
             {"label": _("Ideas"), "url_name": "popup-dashboard:idea-list"},
             {"label": _("Polls"), "url_name": "popup-dashboard:poll-list"},
             {"label": _("Ambassadors"), "url_name": "popup-dashboard:ambassador-list"},
+            {"label": _("Shoppers' data"), "url_name": "popup-dashboard:shopper-data"},
         ],
     },
 ]

@@ -34,6 +34,7 @@ URL_NAMES = (
     "poll-toggle",
     "question-action",
     "popup-poster",
+    "shopper-data",
 )
 
 
@@ -93,6 +94,7 @@ class PopUpDashboardConfig(OscarDashboardConfig):
         self.ambassador_toggle_view = get_class(
             "popup_dashboard.channel_views", "AmbassadorToggleView"
         )
+        self.shopper_data_view = get_class("popup_dashboard.privacy_views", "ShopperDataView")
 
     def get_urls(self):
         urls = [
@@ -157,5 +159,6 @@ class PopUpDashboardConfig(OscarDashboardConfig):
                 self.question_action_view.as_view(),
                 name="question-action",
             ),
+            path("shoppers-data/", self.shopper_data_view.as_view(), name="shopper-data"),
         ]
         return self.post_process_urls(urls + self.extra_urls)

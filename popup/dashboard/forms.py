@@ -1,4 +1,5 @@
-"""Dashboard forms: the pop-up, its per-product terms, graduating a pre-sale, the list filters."""
+"""Dashboard forms: the pop-up, its per-product terms, graduating a pre-sale, the list filters,
+a shopper's address for their data."""
 
 from decimal import Decimal
 
@@ -25,6 +26,7 @@ from popup.core.popups import (
 from popup.dashboard.selectors import ARCHIVED
 from popup.models import Ambassador, Pledge, PopUp, PopUpProduct
 from popup.models.core import origin_cut, parse_origins
+from popup.privacy.addresses import mailbox_key
 
 Product = get_model("catalogue", "Product")
 Range = get_model("offer", "Range")
@@ -806,3 +808,45 @@ class CommissionPaidForm(forms.Form):
         required=False,
         help_text=_("e.g. the bank transfer's reference."),
     )
+
+
+class ShopperDataForm(forms.Form):
+    """The address whose data the "Shoppers' data" page exports or erases."""
+
+    email = forms.EmailField(
+        label=_("Shopper's e-mail address"),
+        max_length=254,
+        error_messages={"invalid": _("Enter a valid e-mail address.")},  # the glossary's word
+        help_text=_(
+            "Found as its mailbox receives it: whatever the letter case, with or without a +tag "
+            "at the providers that ignore them, with or without dots at Gmail."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].widget.attrs.update(
+            {"class": "form-control", "autocomplete": "off", "spellcheck": "false"}
+        )
+
+
+class ErasureConfirmForm(forms.Form):
+    """The address typed again: an erasure cannot be undone."""
+
+    confirmation = forms.CharField(label=_("To confirm, type the address again"), max_length=254)
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+        self.fields["confirmation"].widget.attrs.update(
+            {"class": "form-control", "autocomplete": "off", "spellcheck": "false"}
+        )
+
+    def clean_confirmation(self) -> str:
+        confirmation = self.cleaned_data["confirmation"]
+        # The same mailbox, as the erasure reads it: another spelling of it erases the same rows.
+        if mailbox_key(confirmation) != mailbox_key(self.email):
+            raise forms.ValidationError(
+                _("This is not the address above: nothing was erased."), code="mismatch"
+            )
+        return confirmation

@@ -90,6 +90,7 @@ def pages(shop) -> list[str]:
         "ideas/",
         "polls/",
         "ambassadors/",
+        "shoppers-data/",
     ]
 
 
@@ -137,3 +138,29 @@ def test_the_create_form_with_its_errors_shown(merchant: Page, store_url, shop, 
     expect(merchant.locator("#popup_sharing")).to_have_attribute("open", "")
     assert dashboard_violations(merchant) == []
     merchant.screenshot(path=f"/tmp/dash/errors{width}.png", full_page=True)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_shoppers_data_by_keyboard_with_what_is_held_and_a_wrong_confirmation(
+    merchant: Page, store_url, shop, width
+):
+    merchant.set_viewport_size({"width": width, "height": 900})
+    merchant.goto(f"{store_url}/dashboard/popups/shoppers-data/")
+    merchant.get_by_label("Shopper's e-mail address").fill("sophie@example.com")
+    merchant.keyboard.press("Enter")  # the form's first button: show what is held
+
+    expect(merchant.locator("#shopper_data_held")).to_contain_text("Ambassador")
+    assert dashboard_violations(merchant) == []
+    with merchant.expect_download() as download:
+        merchant.get_by_role("button", name="Download the JSON").press("Enter")
+    assert download.value.suggested_filename.startswith("shopper-data-")
+
+    merchant.get_by_role("button", name="Erase…").press("Enter")
+    merchant.get_by_label("To confirm, type the address again").fill("ada@example.com")
+    merchant.keyboard.press("Enter")
+
+    expect(
+        merchant.get_by_text("This is not the address above: nothing was erased.")
+    ).to_be_visible()
+    assert dashboard_violations(merchant) == []
+    assert Ambassador.objects.get().is_active  # nothing was erased

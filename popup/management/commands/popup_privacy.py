@@ -8,30 +8,9 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from popup.privacy.labels import KEPT_LABELS, KIND_LABELS
 from popup.privacy.selectors import personal_data_export
 from popup.privacy.services import ErasureRefused, personal_data_erase
-
-# What each kind is called in the erasure's report, for the person reading it.
-KIND_LABELS = {
-    "baskets": gettext_lazy("Baskets"),
-    "orders": gettext_lazy("Orders kept, personal data removed"),
-    "pledges": gettext_lazy("Pledges"),
-    "pledges_cancelled": gettext_lazy("Pledges cancelled (nothing will be charged)"),
-    "waitlists": gettext_lazy("Waiting list sign-ups"),
-    "questions": gettext_lazy("Questions"),
-    "ideas": gettext_lazy("Ideas"),
-    "idea_votes": gettext_lazy("Votes for ideas"),
-    "poll_votes": gettext_lazy("Votes in polls"),
-    "reviews": gettext_lazy("Reviews"),
-    "ambassador": gettext_lazy("Ambassador"),
-    "consents": gettext_lazy("Consents recorded"),
-    "emails_sent": gettext_lazy("Records of e-mails sent"),
-    "rate_limits": gettext_lazy("Rate-limit counters"),
-    "payment_messages": gettext_lazy("Payment provider messages"),
-}
-KEPT_LABELS = {
-    "ambassador": gettext_lazy("Ambassador kept and switched off: their commissions are accounts"),
-}
 
 
 def _address(value: str) -> str:

@@ -100,7 +100,7 @@ def test_the_checkout_in_french(client, settings):
     assert (
         f'En commandant, vous acceptez nos <a href="/cgv/" {NEW_TAB}>conditions générales de '
         f'vente</a> et confirmez avoir lu les <a href="/popup/withdrawal/?lang=fr" {NEW_TAB}>'
-        "informations sur la rétractation</a>."
+        "informations concernant l'exercice du droit de rétractation</a>."
     ) in html
     assert "Les liens s'ouvrent dans un nouvel onglet" in html
     assert f">Commander et payer 50,00{NBSP}€</button>" in html
@@ -249,13 +249,13 @@ def test_the_withdrawal_page_in_french(client, merchant):
     assert '<h2 id="withdrawal-right">Droit de rétractation</h2>' in html
     assert (
         "Vous avez le droit de vous rétracter du présent contrat sans donner de motif dans un "
-        f"délai de 14{NBSP}jours."
+        "délai de quatorze jours."
     ) in html
     assert f"vous devez nous notifier ({CONTACT}) votre décision" in html
     assert (
         f"Pour une précommande, les 14{NBSP}jours courent à partir du jour où vous recevez le bien"
     ) in html
-    assert f"<li>À l'attention de{NBSP}: {CONTACT}</li>" in html
+    assert f"<li>À l'attention de {CONTACT}{NBSP}:</li>" in html
     assert '<a href="/cgv/">Nos conditions générales de vente</a>' in html
 
 

@@ -272,7 +272,7 @@ class TestWhereReductionsAreShown:
         page = client.get(f"/popup/{popup.slug}/?lang=fr").content.decode()
         assert "Avant\u00a0: </span>40,00\u00a0€</del>" in page and "−15\u00a0%" in page
         assert "Prix TTC." in page
-        assert "le prix le plus bas des 30\u00a0jours précédant" in page
+        assert "le prix le plus bas pratiqué au cours des 30\u00a0derniers jours précédant" in page
 
     @override_settings(POPUP_PRIOR_PRICE_RULE=False)
     def test_outside_the_eu_the_regular_price_is_struck(self, client, raised):

@@ -88,7 +88,7 @@ def test_a_pre_order_confirmed_in_french_says_when_it_ships(store):
     assert "Droit de rétractation" in body
     assert (
         "Vous avez le droit de vous rétracter du présent contrat sans donner de motif dans un "
-        f"délai de 14{NBSP}jours."
+        "délai de quatorze jours."
     ) in body
     assert "Modèle de formulaire de rétractation" in body
     assert "Right of withdrawal" not in body
