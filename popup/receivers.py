@@ -1,8 +1,9 @@
 import logging
 
 from django.conf import settings
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
+from django.utils import timezone
 from oscar.core.loading import get_model
 
 from popup.channels.placements import commission_refund_apply
@@ -16,6 +17,7 @@ from popup.models import (
     PollVote,
     PopUp,
     PopUpProduct,
+    PriceRecord,
     Question,
     VerifiedReview,
 )
@@ -84,10 +86,34 @@ def record_regular_price(sender, instance, raw=False, **kwargs):
 
 
 @receiver(post_save, sender=PopUpProduct, dispatch_uid="popup-price-history-popup")
-def record_popup_price(sender, instance, raw=False, **kwargs):
-    # One row saved (the admin, a shell); the services record their bulk changes themselves.
-    if not raw:
+def record_popup_price(sender, instance, created=False, raw=False, **kwargs):
+    # One row saved (the admin, a shell); the services record their bulk changes themselves. A new
+    # row at the regular price (a hold makes the terms it lacks) has nothing to record.
+    if not raw and not (created and instance.price is None):
         popup_prices_record(terms=[instance])
+
+
+@receiver(post_save, sender=PopUp, dispatch_uid="popup-first-published")
+def note_first_publication(sender, instance, raw=False, **kwargs):
+    # From its first publication its prices were offered to the public, whatever comes after.
+    if raw or not instance.is_published or instance.first_published_at is not None:
+        return
+    now = timezone.now()
+    PopUp.objects.filter(pk=instance.pk, first_published_at__isnull=True).update(
+        first_published_at=now
+    )
+    instance.first_published_at = now
+
+
+@receiver(pre_delete, sender=PopUp, dispatch_uid="popup-price-history-deleted")
+def keep_deleted_popups_prices(sender, instance, **kwargs):
+    # A deleted pop-up's prices stay in the history with the window they were public in; one never
+    # published offered them to nobody.
+    records = PriceRecord.objects.filter(popup=instance)
+    if instance.first_published_at is None or instance.event_only:
+        records.delete()
+    else:
+        records.update(public_from=instance.opens_at, public_until=instance.closes_at)
 
 
 @receiver(post_save, sender=StockRecord, dispatch_uid="popup-product-alerts")

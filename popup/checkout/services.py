@@ -12,6 +12,7 @@ Pledges (popup.presales.pledges) secure a basket the same way (basket_secure) be
 """
 
 import logging
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -271,6 +272,10 @@ def no_longer_available(titles: list[str]) -> str:
     return _("No longer available: %(titles)s.") % {"titles": ", ".join(titles)}
 
 
+# A country as the shopper's browser names it: ISO 3166-1 alpha-2, in either case.
+COUNTRY_CODE = re.compile(r"[A-Za-z]{2}")
+
+
 @dataclass(frozen=True)
 class CheckoutFigures:
     """What the checkout shows before the shopper pays: the amount charged is `total`."""
@@ -284,9 +289,17 @@ class CheckoutFigures:
     tax_known: bool
 
 
+def country_code(value: str) -> str | None:
+    """`value` as an ISO 3166-1 alpha-2 code (upper case), "" for none, None when it is not one:
+    what a shopper sends is read here before any query sees it (PostgreSQL refuses a NUL)."""
+    if not value:
+        return ""
+    return value.upper() if COUNTRY_CODE.fullmatch(value) else None
+
+
 def _shipping_country(basket: PopUpBasket, country: str) -> str:
     """`country` if the basket's pop-up may ship there, else "" (no address: the default method)."""
-    code = (country or "").upper()
+    code = country_code(country or "")
     allowed = basket.popup.shipping_countries
     if not code or (allowed and code not in allowed):
         return ""

@@ -4,6 +4,7 @@ It runs outside the iframe because third-party frames lose cookies and cannot ru
 reliably; the basket token in the URL carries the hold across. Views parse, call one service, answer.
 """
 
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from django.http import Http404, JsonResponse
@@ -24,12 +25,14 @@ from popup.checkout.services import (
     checkout_complete,
     checkout_figures,
     checkout_pay,
+    country_code,
 )
 from popup.checkout.withdrawal import products_made_to_order, withdrawal_info
 from popup.conf import payments_configured, popup_settings
 from popup.core.holds import basket_contested
 from popup.core.languages import language_now, language_of_record
 from popup.core.selectors import basket_summary
+from popup.errors import BadRequest
 from popup.http.busy import BUSY_PAYING, busy_page
 from popup.http.headers import private_page
 from popup.http.json import json_body_or_empty, json_text_required, json_view
@@ -108,6 +111,7 @@ def checkout_page(request, token: str):
         # In a sentence of its own translation, yet rewritten when the country changes.
         "total_html": format_html("<span data-total-text>{}</span>", total),
         "amount_minor": _minor_units(figures) if figures else 0,
+        "delivery_minor": _minor_units(figures, figures.delivery or Decimal(0)) if figures else 0,
         "currency": figures.currency if figures else "",
         "country": popup_settings.POPUP_WALLET_COUNTRY,
         "popup": basket.popup,
@@ -140,24 +144,28 @@ def checkout_figures_view(request, token: str) -> JsonResponse:
     basket = _basket(token)
     if basket.order_id or _pledge_of(basket):
         raise Http404("This basket is paid for.")
-    figures = checkout_figures(
-        basket=basket, strategy=request.strategy, country=request.GET.get("country", "")
-    )
+    country = country_code(request.GET.get("country", ""))
+    if country is None:
+        raise BadRequest(gettext("Please choose a country from the list."), code="country")
+    figures = checkout_figures(basket=basket, strategy=request.strategy, country=country)
     html = render_to_string("popup/partials/checkout_figures.html", {"figures": figures})
     response = JsonResponse(
         {
             "html": html,
             "total": currency_text(figures.total, figures.currency),
             "amount": _minor_units(figures),
+            # What the wallets' sheet lists as the delivery (cents; 0 when nothing is delivered).
+            "delivery_amount": _minor_units(figures, figures.delivery or Decimal(0)),
         }
     )
     response["Cache-Control"] = "no-store"  # one basket's, behind its token
     return response
 
 
-def _minor_units(figures: CheckoutFigures) -> int:
-    """The total as wallets' payment sheets take it (cents)."""
-    return payment_gateway().minor_units(amount=figures.total, currency=figures.currency)
+def _minor_units(figures: CheckoutFigures, amount: Decimal | None = None) -> int:
+    """The total (or `amount`) as wallets' payment sheets take it (cents)."""
+    amount = figures.total if amount is None else amount
+    return payment_gateway().minor_units(amount=amount, currency=figures.currency)
 
 
 @require_GET

@@ -2,16 +2,17 @@
 against (the EU's Price Indication Directive 98/6/EC, art. 6a, as the Omnibus Directive wrote it).
 
 - Every price a product is offered at is recorded (PriceRecord): the regular price as the store's
-  strategy gives it, whenever a stock record's price is saved, a pop-up page's figures see it
-  changed, or the hourly snapshot finds it changed (a bulk `update()` sends no signal: such a change
-  is in the history within the hour); and each pop-up price as it is set, bulk changes included.
+  default strategy gives it (never a visitor's: a strategy may price per request), whenever a stock
+  record's price is saved, a pop-up price is set for the product, or the hourly snapshot of every
+  product finds it changed (a bulk `update()` sends no signal: such a change is in the history
+  within the hour); and each pop-up price as it is set, bulk changes included.
 - A pop-up's reduction of a product starts when its pop-up price starts to apply: when the pop-up
   opens, or when a pop-up price is set in an open pop-up that had none. Changing the pop-up price
   during the promotion starts nothing new: the prior price stays frozen for the promotion.
 - The prior price is the lowest price the product was offered at to the public in the
-  POPUP_PRIOR_PRICE_DAYS before that start: its regular prices, and the prices of the published
-  pop-ups open to all (not event-only) while they were open. A deleted pop-up's prices count at the
-  moment they were set (its opening and closing are gone with it).
+  POPUP_PRIOR_PRICE_DAYS before that start: its regular prices, and the prices of every pop-up
+  ever published and open to all (not event-only) while it was open, whether it was unpublished,
+  archived or deleted since (a deleted one keeps its window on its records).
 - With less history than that (a new product, or a store that installed the plugin recently), the
   lowest price of the history there is before the start counts; with none at all, no reduction is
   shown, only the price.
@@ -33,6 +34,7 @@ from popup.conf import popup_settings
 from popup.models import PopUp, PopUpProduct, PriceRecord
 
 Product = get_model("catalogue", "Product")
+PurchaseInfo = get_class("partner.strategy", "PurchaseInfo")
 Selector = get_class("partner.strategy", "Selector")
 
 REGULAR = PriceRecord.Offer.REGULAR
@@ -53,7 +55,7 @@ class Reduction:
         return self.history_days < popup_settings.POPUP_PRIOR_PRICE_DAYS
 
 
-def regular_price(info) -> tuple[Decimal | None, str]:
+def regular_price(info: "PurchaseInfo") -> tuple[Decimal | None, str]:
     """The regular price and currency of a product from the strategy's PurchaseInfo (tax included
     when the strategy knows it); (None, the store's currency) when it has no price."""
     if not info.price.exists:
@@ -97,8 +99,8 @@ def regular_prices_record(*, products: Iterable, strategy=None, now: datetime | 
 def popup_prices_record(
     *, terms: Iterable[PopUpProduct], now: datetime | None = None, strategy=None
 ) -> int:
-    """Record each pop-up price in `terms` (one pop-up's) where it changed, with the products'
-    regular prices first when the history has none (so a reduction has a price before it)."""
+    """Record each pop-up price in `terms` (one pop-up's) where it changed, with those products'
+    regular prices first where they changed (so a reduction has the price before it)."""
     terms = list(terms)
     if not terms:
         return 0
@@ -112,14 +114,11 @@ def popup_prices_record(
     ]
     if not changed:
         return 0
-    unknown = {term.product_id for term in changed} - set(
-        PriceRecord.objects.filter(
-            product_id__in=[term.product_id for term in changed], offer=REGULAR
-        ).values_list("product_id", flat=True)
+    # The regular price as it stands, first: a promotion starting now compares with it.
+    products = Product.objects.filter(pk__in={term.product_id for term in changed})
+    regular_prices_record(
+        products=products.prefetch_related("stockrecords"), strategy=strategy, now=now
     )
-    if unknown:
-        products = Product.objects.filter(pk__in=unknown)
-        regular_prices_record(products=products, strategy=strategy, now=now)
     PriceRecord.objects.bulk_create(
         PriceRecord(
             product_id=term.product_id, offer=POPUP, popup_id=popup_id, price=term.price, since=now
@@ -162,14 +161,18 @@ INSTANT = timedelta(microseconds=1)
 def _offer_spans(
     offer: list[PriceRecord], *, popup: PopUp, own_start: datetime
 ) -> list[tuple[datetime, datetime | None, Decimal | None]]:
-    """When one pop-up's prices applied to the public, as spans: while it was open, published and
-    not event-only; of `popup` itself, only before `own_start` (its promotion). A deleted pop-up's
-    prices: at the moment each was set."""
+    """When one pop-up's prices applied to the public, as spans: while it was open, if it was ever
+    published and not event-only; of `popup` itself, only before `own_start` (its promotion). A
+    deleted pop-up's: within the window kept on its records (else at the moment each was set)."""
     first = offer[0]
     if first.popup_id is None:
-        return [(record.since, record.since + INSTANT, record.price) for record in offer]
-    if not first.popup.is_published or first.popup.event_only:
+        if first.public_from is None:
+            return [(record.since, record.since + INSTANT, record.price) for record in offer]
+        opens, closes = first.public_from, first.public_until
+    elif first.popup.first_published_at is None or first.popup.event_only:
         return []
+    else:
+        opens, closes = first.popup.opens_at, first.popup.closes_at
     spans = _spans(offer)
     if first.popup_id == popup.pk:
         spans = [
@@ -177,7 +180,6 @@ def _offer_spans(
             for since, until, price in spans
             if since < own_start
         ]
-    opens, closes = first.popup.opens_at, first.popup.closes_at
     clipped = []
     for since, until, price in spans:
         since, until = max(since, opens), closes if until is None else min(until, closes)
@@ -233,9 +235,11 @@ def popup_reductions(*, popup: PopUp) -> dict[int, Reduction]:
             "price",
             "currency",
             "since",
+            "public_from",
+            "public_until",
             "popup__opens_at",
             "popup__closes_at",
-            "popup__is_published",
+            "popup__first_published_at",
             "popup__event_only",
         )
         .order_by("since", "pk")
@@ -250,17 +254,13 @@ def popup_reductions(*, popup: PopUp) -> dict[int, Reduction]:
     return reductions
 
 
-def price_history_snapshot(*, now: datetime | None = None, chunk: int = 500) -> int:
-    """Record the regular price of every product of a pop-up not yet closed where it changed
-    (hourly: a bulk update of prices sends no signal); how many were recorded."""
-    now = now or timezone.now()
+def price_history_snapshot(*, chunk: int = 500) -> int:
+    """Record the regular price of every product with a stock record where it changed (hourly: a
+    bulk update of prices sends no signal, and any product may join a pop-up later); how many were
+    recorded."""
     strategy = Selector().strategy()
-    ids = list(
-        PopUpProduct.objects.filter(popup__closes_at__gt=now)
-        .values_list("product_id", flat=True)
-        .distinct()
-        .order_by("product_id")
-    )
+    priced = Product.objects.filter(stockrecords__isnull=False).distinct().order_by("pk")
+    ids = list(priced.values_list("pk", flat=True))
     recorded = 0
     for start in range(0, len(ids), chunk):
         products = Product.objects.filter(pk__in=ids[start : start + chunk]).prefetch_related(

@@ -13,12 +13,7 @@ from oscar.core.loading import get_class, get_model
 
 from popup.conf import popup_settings
 from popup.core.pricing import ambassador_discount, price_discounted
-from popup.core.reductions import (
-    Reduction,
-    popup_reductions,
-    regular_price,
-    regular_prices_observe,
-)
+from popup.core.reductions import Reduction, popup_reductions, regular_price
 from popup.core.shells import catalogue_kept
 from popup.models import (
     PopUp,
@@ -50,8 +45,7 @@ class StorefrontItem:
     reduction: Reduction | None = None
     # The event price of a shopper who entered the unlock code: given, not announced.
     is_personal: bool = False
-    # Whether the price includes tax: a pop-up price always does (popup.core.pricing); a regular
-    # price when the store's strategy knows the tax.
+    # Whether the store's strategy knows the tax of the product: the price then includes it.
     tax_known: bool = True
 
     @property
@@ -291,20 +285,13 @@ def storefront_item(
         back_at=back_at,
         reduction=reduction if popup_priced else None,
         is_personal=personal,
-        tax_known=popup_priced or personal or not info.price.exists or info.price.is_tax_known,
+        # As the checkout says it (popup.checkout.services): the store's strategy decides.
+        tax_known=not info.price.exists or info.price.is_tax_known,
     )
 
 
 def storefront_items_reduced(*, popup: PopUp, items: list[StorefrontItem]) -> list[StorefrontItem]:
-    """`items` with their pop-up prices' reductions, the regular prices they show recorded first
-    where the history has another (a change no signal told: a bulk update, a new tax rate)."""
-    regular_prices_observe(
-        seen={
-            item.product.pk: (item.regular_price, item.currency)
-            for item in items
-            if item.terms is not None and item.terms.price is not None
-        }
-    )
+    """`items` with their pop-up prices' reductions (one read of the price history)."""
     reductions = popup_reductions(popup=popup)
     return [
         replace(item, reduction=reductions[item.product.pk])
@@ -327,8 +314,7 @@ def popup_storefront(
 
     `by_clock`: the state by the clock alone, as a shared page shell has it (sold out is a live
     figure, not part of the page). `priced`: with each pop-up price's reduction (see
-    popup.core.reductions), and the regular prices seen recorded where they changed; figures
-    that show no price leave it out.
+    popup.core.reductions); figures that show no price leave it out.
     """
     now = now or timezone.now()
     strategy = strategy or Selector().strategy()

@@ -92,7 +92,7 @@ def popup_dashboard_rows(
         if popup.is_published and popup.closes_at <= now:
             rows.append(PopUpRow(popup=popup, state=PopUp.State.CLOSED, units_left=None))
             continue
-        storefront = popup_storefront(popup=popup, strategy=strategy, now=now)
+        storefront = popup_storefront(popup=popup, strategy=strategy, now=now, priced=False)
         rows.append(PopUpRow(popup=popup, state=storefront.state, units_left=storefront.units_left))
     return rows
 

@@ -42,7 +42,7 @@ def waitlist_join(
     terms = PopUpProduct.objects.filter(popup=popup, product_id=product_id).first()
     if terms is None:
         raise Refused(_("This product is not in this pop-up."), code="product", status=404)
-    storefront = popup_storefront(popup=popup, now=now)
+    storefront = popup_storefront(popup=popup, now=now, priced=False)
     item = next((item for item in storefront.items if item.product.pk == product_id), None)
     waiting = storefront.state == PopUp.State.COMING_SOON or (
         storefront.state in (PopUp.State.LIVE, PopUp.State.SOLD_OUT)

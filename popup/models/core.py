@@ -180,6 +180,9 @@ class PopUp(models.Model):
     # Set instead of deleting a pop-up that orders, pledges or payments went through: unpublished
     # (hidden from shoppers like a draft) and listed apart in the dashboard. Publishing clears it.
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, editable=False)
+    # When it was first published: its prices were offered to the public from then on, whatever
+    # happens to it later (popup.core.reductions). Set by popup.receivers.
+    first_published_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The language its page speaks to a shopper whose browser asks for none the store offers, and
     # to link previews (popup.core.languages); empty: the store's default.
     language = models.CharField(

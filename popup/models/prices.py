@@ -19,7 +19,7 @@ class PriceRecord(models.Model):
 
     product = models.ForeignKey("catalogue.Product", on_delete=models.CASCADE, related_name="+")
     offer = models.CharField(max_length=8, choices=Offer.choices, default=Offer.REGULAR)
-    # A deleted pop-up's prices stay in the history (its window unknown then: see reductions).
+    # A deleted pop-up's prices stay in the history, with its public window (public_from/until).
     popup = models.ForeignKey(
         "popup.PopUp",
         on_delete=models.SET_NULL,
@@ -30,6 +30,9 @@ class PriceRecord(models.Model):
     price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=12, blank=True, default="")
     since = models.DateTimeField(default=timezone.now)
+    # A deleted pop-up's window open to the public, kept here as it is deleted (popup.receivers).
+    public_from = models.DateTimeField(null=True, blank=True)
+    public_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["since", "pk"]

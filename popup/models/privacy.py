@@ -54,6 +54,15 @@ class Consent(models.Model):
             models.Index(Lower("email"), "purpose", name="popup_consent_email"),
             models.Index(fields=["reference"], name="popup_consent_reference"),
         ]
+        constraints = [
+            # News of a pop-up's ideas is asked once per address: two votes at once ask once.
+            models.UniqueConstraint(
+                Lower("email"),
+                "popup",
+                condition=models.Q(purpose="idea_updates"),
+                name="popup_consent_idea_news_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.purpose} ({self.basis})"

@@ -9,7 +9,7 @@
 - A withdrawn consent (a cancelled alert, the "stop" link) sends nothing more.
 """
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -63,13 +63,16 @@ def idea_updates_ask(*, email: str, popup: PopUp, wording: str) -> Consent | Non
     from popup.notifications.tasks import idea_updates_confirmation_send
     from popup.queueing import task_queue_on_commit
 
-    with transaction.atomic():
-        if _idea_updates(email=email, popup=popup).exists():
-            return None
-        consent = consent_record(
-            email=email, purpose=Consent.Purpose.IDEA_UPDATES, popup=popup, wording=wording
-        )
-        task_queue_on_commit(idea_updates_confirmation_send, consent.pk)
+    if _idea_updates(email=email, popup=popup).exists():
+        return None
+    try:
+        with transaction.atomic():
+            consent = consent_record(
+                email=email, purpose=Consent.Purpose.IDEA_UPDATES, popup=popup, wording=wording
+            )
+            task_queue_on_commit(idea_updates_confirmation_send, consent.pk)
+    except IntegrityError:  # a vote at the same moment asked first (popup_consent_idea_news_once)
+        return None
     return consent
 
 

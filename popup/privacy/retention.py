@@ -7,12 +7,17 @@ the row still counts in a figure (a basket in the funnel and the placements' fig
   key, shipping details and client hash are cleared (the row stays for the figures).
 - closed_baskets: an ordered or pledged basket, from its pop-up's closing (the limit per customer
   needs its address until then): the same; the order and the pledge keep their own copy.
-- unconfirmed: waiting-list sign-ups, poll votes and requests for news of ideas nobody confirmed,
-  from when they were made: deleted, with their consent rows.
-- questions: an answered question's address, from the answer (it was only for sending it), and a
-  hidden or spam one's, from when it was asked: cleared, with its consent row.
-- sent_emails: the recipient of the plugin's record of each e-mail sent, from its sending (the
-  record itself stays: it is what stops an e-mail going twice).
+- ended_pledges: a pledge cancelled or dropped without an order, from its last change: its
+  address, customer key, shipping details and card label are cleared, and its history's notes
+  name nobody (its amounts stay for the pre-sale's figures and the money audit).
+- unconfirmed: the plugin's waiting-list sign-ups, poll votes and requests for news of ideas
+  nobody confirmed, from when they were made: deleted, with their consent rows (Oscar's own alerts,
+  made outside a pop-up, are the store's business).
+- questions: an answered question's address, from the answer (it was only for sending it), and
+  one never answered, hidden or spam, from when it was asked: cleared, with its consent row.
+- sent_emails: the recipient and the last error (a mail server's error often quotes the address)
+  of the plugin's record of each e-mail, from its making (the record itself stays: it is what stops
+  an e-mail going twice).
 
 Expired holds (popup.core.holds.holds_delete_expired) and rate-limit counters (an hour in Redis,
 a day in the database: popup.analytics.counters) have their own, shorter, clocks.
@@ -27,19 +32,22 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from popup.conf import popup_settings
-from popup.models import Consent, OutgoingEmail, PollVote, PopUpBasket, Question
+from popup.models import Consent, OutgoingEmail, Pledge, PollVote, PopUpBasket, Question
+from popup.privacy.services import pledge_history_scrub
 
 ProductAlert = get_model("customer", "ProductAlert")
 
 RETENTION_DAYS: dict[str, int | None] = {
     "open_baskets": 30,
     "closed_baskets": 30,
+    "ended_pledges": 90,
     "unconfirmed": 7,
     "questions": 90,
     "sent_emails": 90,
 }
 BATCH = 500
 ERASED_BASKET = {"email": "", "email_key": "", "shipping": {}, "address_key": ""}
+ERASED_PLEDGE = {"email": "", "email_key": "", "shipping": {}, "card_label": ""}
 
 
 def retention_days() -> dict[str, int | None]:
@@ -51,6 +59,7 @@ def retention_days() -> dict[str, int | None]:
 class RetentionReport:
     open_baskets: int = 0
     closed_baskets: int = 0
+    ended_pledges: int = 0
     unconfirmed: int = 0
     questions: int = 0
     sent_emails: int = 0
@@ -89,16 +98,27 @@ def _baskets(*, open_before: datetime | None, closed_before: datetime | None) ->
 
 def _unconfirmed(before: datetime) -> int:
     with transaction.atomic():
-        alerts = ProductAlert.objects.filter(
-            status=ProductAlert.UNCONFIRMED, date_created__lt=before
+        # The plugin's sign-ups: those its consent rows name, still unconfirmed, locked as read
+        # (a confirmation at the same moment waits, then finds nothing to confirm).
+        ours = Consent.objects.filter(
+            purpose=Consent.Purpose.WAITLIST, reference__startswith="productalert:"
+        ).values_list("reference", flat=True)
+        alert_ids = [int(reference.partition(":")[2]) for reference in ours]
+        alerts = list(
+            ProductAlert.objects.select_for_update()
+            .filter(pk__in=alert_ids, status=ProductAlert.UNCONFIRMED, date_created__lt=before)
+            .values_list("pk", flat=True)
         )
-        alert_refs = [f"productalert:{pk}" for pk in alerts.values_list("pk", flat=True)]
-        votes = PollVote.objects.filter(confirmed_at__isnull=True, created_at__lt=before)
-        vote_refs = [f"pollvote:{pk}" for pk in votes.values_list("pk", flat=True)]
-        deleted = len(alert_refs) + len(vote_refs)
-        alerts.delete()  # its AlertLanguage row goes with it
-        votes.delete()
-        Consent.objects.filter(reference__in=alert_refs + vote_refs).delete()
+        votes = list(
+            PollVote.objects.select_for_update()
+            .filter(confirmed_at__isnull=True, created_at__lt=before)
+            .values_list("pk", flat=True)
+        )
+        ProductAlert.objects.filter(pk__in=alerts).delete()  # its AlertLanguage goes with it
+        PollVote.objects.filter(pk__in=votes).delete()
+        references = [f"productalert:{pk}" for pk in alerts] + [f"pollvote:{pk}" for pk in votes]
+        Consent.objects.filter(reference__in=references).delete()
+        deleted = len(alerts) + len(votes)
         news, _kinds = Consent.objects.filter(
             purpose=Consent.Purpose.IDEA_UPDATES,
             confirmed_at__isnull=True,
@@ -110,8 +130,7 @@ def _unconfirmed(before: datetime) -> int:
 
 def _questions(before: datetime) -> int:
     done = Question.objects.exclude(email="").filter(
-        Q(answered_at__lt=before)
-        | Q(status__in=(Question.Status.HIDDEN, Question.Status.SPAM), created_at__lt=before)
+        Q(answered_at__lt=before) | Q(answered_at__isnull=True, created_at__lt=before)
     )
     with transaction.atomic():
         refs = [f"question:{pk}" for pk in done.values_list("pk", flat=True)]
@@ -135,13 +154,26 @@ def personal_data_expire(*, now: datetime | None = None) -> RetentionReport:
     questions = _questions(_before(now, days["questions"])) if days["questions"] is not None else 0
     sent = 0
     if days["sent_emails"] is not None:
-        old = OutgoingEmail.objects.exclude(to="").filter(
-            sent_at__lt=_before(now, days["sent_emails"])
+        old = OutgoingEmail.objects.filter(
+            ~Q(to="") | ~Q(last_error=""), created_at__lt=_before(now, days["sent_emails"])
         )
-        sent = _in_batches(old, {"to": ""})
+        sent = _in_batches(old, {"to": "", "last_error": ""})
+    pledges = 0
+    if days["ended_pledges"] is not None:
+        ended = Pledge.objects.filter(
+            ~Q(email="") | ~Q(email_key="") | ~Q(card_label="") | ~Q(shipping={}),
+            status__in=(Pledge.Status.CANCELLED, Pledge.Status.DROPPED),
+            order__isnull=True,
+            updated_at__lt=_before(now, days["ended_pledges"]),
+        )
+        with transaction.atomic():
+            addresses = set(ended.exclude(email="").values_list("email", flat=True))
+            pledge_history_scrub(pledges=ended, addresses=addresses)  # "Card saved: Visa …"
+            pledges = _in_batches(ended, ERASED_PLEDGE)
     return RetentionReport(
         open_baskets=opened,
         closed_baskets=closed,
+        ended_pledges=pledges,
         unconfirmed=unconfirmed,
         questions=questions,
         sent_emails=sent,

@@ -1,5 +1,6 @@
 """What the plugin holds about an e-mail address: its rows, kind by kind, and their export."""
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -109,7 +110,12 @@ def redis_rate_keys_of(*, email: str) -> tuple[str, ...]:
 
 
 def _payment_messages(*, addresses: set[str], references: set[str]) -> QuerySet | None:
-    """The payment provider's stored webhook messages that name the address or its payments."""
+    """The payment provider's stored webhook messages that name the address or its payments.
+
+    A message names one when one of its values is that address or reference, whole: searched as
+    the JSON string it is written as, quotes included, so that ada@example.com does not find
+    nevada@example.com's messages (nor pi_1 those of pi_12).
+    """
     if not apps.is_installed("integrations.stripe"):
         return None
     StripeEvent = apps.get_model("popup_stripe", "StripeEvent")
@@ -118,7 +124,8 @@ def _payment_messages(*, addresses: set[str], references: set[str]) -> QuerySet 
         return StripeEvent.objects.none()
     naming = Q()
     for needle in needles:
-        naming |= Q(payload_text__icontains=needle)
+        # As PostgreSQL writes jsonb as text: characters as they are, `"` and `\` escaped.
+        naming |= Q(payload_text__icontains=json.dumps(needle, ensure_ascii=False))
     found = StripeEvent.objects.annotate(payload_text=Cast("payload", TextField())).filter(naming)
     return _fixed(found)
 

@@ -25,7 +25,8 @@ What goes, what stays, and why:
   or in a funded pre-sale is a purchase under way: the erasure is refused, naming it, until it is
   paid (then its order is minimised as above) or dropped. Pledges that ended stay, for the money
   audit and the pre-sale's figures, anonymous: no address, shipping details nor card label; their
-  history (every step, for the audit) names nobody.
+  history (every step, for the audit) names nobody: its notes keep their figures, products and
+  order numbers, not the card ("Card changed to …") nor any other text of the backer's.
 - A **checkout paid minutes ago** may still become an order (a webhook, the settle task): while one
   of the address's baskets has a payment younger than the settle delay and the audit's margin,
   the erasure is refused.
@@ -49,7 +50,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -61,12 +62,13 @@ from popup.models import (
     Ambassador,
     Idea,
     Pledge,
+    PledgeEvent,
     PopUpBasket,
     Question,
     new_ambassador_token,
 )
 from popup.presales.pledges import pledge_cancel
-from popup.privacy.addresses import erased_address, text_without
+from popup.privacy.addresses import ERASED_TEXT, erased_address, text_without
 from popup.privacy.selectors import ProductReview, ShopperRows, shopper_rows
 
 # The kinds an erasure reports, in the order they are shown.
@@ -195,6 +197,29 @@ def _orders_minimise(rows: ShopperRows, placeholder: str) -> int:
     return len(orders)
 
 
+# The figures of a pledge's history that name nobody: its product, an order kept for the accounts.
+# Any other text in it (the card: "Card changed to Visa •••• 4242") is the backer's, and goes.
+PLEDGE_NOTE_ARGS_KEPT = frozenset({"title", "number"})
+
+
+def pledge_history_scrub(*, pledges: QuerySet, addresses: set[str] = frozenset()) -> None:
+    """The history of `pledges` keeps its steps and figures, and names nobody: texts other than a
+    product or an order number become "…", and `addresses` go wherever a note quotes them."""
+
+    def scrubbed(name: str, value):
+        if not isinstance(value, str):
+            return value  # a count: it names nobody
+        return text_without(value, addresses) if name in PLEDGE_NOTE_ARGS_KEPT else ERASED_TEXT
+
+    events = PledgeEvent.objects.filter(pledge__in=pledges.values("pk")).order_by("pk")
+    for event in events:
+        args = {name: scrubbed(name, value) for name, value in event.note_args.items()}
+        note = text_without(event.note, addresses)
+        if (args, note) != (event.note_args, event.note):
+            event.note_args, event.note = args, note
+            event.save(update_fields=["note_args", "note"])
+
+
 def _published_keep(queryset, published, *, text_fields: tuple[str, ...], addresses) -> int:
     """Delete the unpublished rows; strip the author from the published ones."""
     count = queryset.exclude(published).count()
@@ -294,6 +319,7 @@ def _erase(rows: ShopperRows) -> tuple[dict[str, int], dict[str, int]]:
     erased["pledges"] = rows.pledges.update(
         email=placeholder, email_key="", shipping={}, card_label=""
     )
+    pledge_history_scrub(pledges=rows.pledges, addresses=addresses)
     erased["baskets"] = rows.baskets.update(email="", email_key="", shipping={}, address_key="")
     erased["orders"] = _orders_minimise(rows, placeholder)
     erased["waitlists"] = rows.alerts.count()

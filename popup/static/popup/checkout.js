@@ -63,20 +63,44 @@
     }
   });
 
+  // The figures for a delivery country, from the same quote the payment will charge.
+  var figures = page.querySelector("[data-figures]");
+  function quote(country) {
+    var url = figures.getAttribute("data-figures-url");
+    return fetch(url + "?" + new URLSearchParams({ country: country }), {
+      credentials: "omit",
+      headers: { Accept: "application/json", "Accept-Language": document.documentElement.lang }
+    }).then(function (response) {
+      if (!response.ok) throw new Error(GENERIC);
+      return response.json();
+    });
+  }
+
   // Apple Pay / Google Pay, with real Stripe.js only (localstripe's fake has no Payment Request).
   // The wallet gives a PaymentMethod, the payer and the address; the server goes on as for a card.
+  var walletRequote = null;  // the sheet's figures for the country the form now quotes
   function offerWallets() {
-    if (page.getAttribute("data-wallets") !== "1") return;
+    if (page.getAttribute("data-wallets") !== "1" || !figures) return;
     var stripe = window.Stripe(page.getAttribute("data-publishable-key"));
     if (typeof stripe.paymentRequest !== "function") return;
     var shipping = page.getAttribute("data-requires-shipping") === "1";
-    var request = stripe.paymentRequest({
+    function sheet(amount, delivery) {
+      var shown = { total: { label: page.getAttribute("data-label"), amount: amount } };
+      if (shipping) shown.shippingOptions = [{ id: "standard", label: texts.shipping, detail: "", amount: delivery }];
+      return shown;
+    }
+    var request = stripe.paymentRequest(Object.assign({
       country: page.getAttribute("data-country"),
       currency: page.getAttribute("data-currency").toLowerCase(),
-      total: { label: page.getAttribute("data-label"), amount: +page.getAttribute("data-amount") },
-      requestPayerName: true, requestPayerEmail: true, requestShipping: shipping,
-      shippingOptions: shipping ? [{ id: "standard", label: texts.shipping, detail: "", amount: 0 }] : undefined
+      requestPayerName: true, requestPayerEmail: true, requestShipping: shipping
+    }, sheet(+page.getAttribute("data-amount"), +page.getAttribute("data-delivery-amount"))));
+    // The server charges the delivery to the wallet's address: the sheet shows that total.
+    request.on("shippingaddresschange", function (event) {
+      quote((event.shippingAddress || {}).country || "").then(function (answer) {
+        event.updateWith(Object.assign({ status: "success" }, sheet(answer.amount, answer.delivery_amount)));
+      }).catch(function () { event.updateWith({ status: "fail" }); });
     });
+    walletRequote = function (answer) { request.update(sheet(answer.amount, answer.delivery_amount)); };
     request.canMakePayment().then(function (can) {
       if (!can) return;
       stripe.elements().create("paymentRequestButton", { paymentRequest: request }).mount("#wallet-button");
@@ -110,7 +134,6 @@
   // The delivery charge may depend on the country (the store's shipping methods): the figures and
   // the button follow the country chosen, from the same quote the payment will charge. Paying
   // waits for them, so nobody pays a total they were not shown.
-  var figures = page.querySelector("[data-figures]");
   var country = form.querySelector("select[name=country]");
   var quoted = country ? country.value : "";
   function show(selector, text) {
@@ -119,21 +142,16 @@
   }
   function requote() {
     if (!figures || country.value === quoted) return;
-    var asked = country.value, url = figures.getAttribute("data-figures-url");
+    var asked = country.value;
     button.disabled = true;
-    fetch(url + "?" + new URLSearchParams({ country: asked }), {
-      credentials: "omit",
-      headers: { Accept: "application/json", "Accept-Language": document.documentElement.lang }
-    }).then(function (response) {
-      if (!response.ok) throw new Error(GENERIC);
-      return response.json();
-    }).then(function (answer) {
+    quote(asked).then(function (answer) {
       if (country.value !== asked) return;  // changed again meanwhile: that answer decides
       quoted = asked;
       figures.innerHTML = answer.html;  // the server's own rendering of the figures
       show("[data-total-text]", answer.total);
       button.textContent = button.getAttribute("data-pay-label").replace("__TOTAL__", answer.total);
       page.setAttribute("data-amount", answer.amount);
+      if (walletRequote) walletRequote(answer);
     }).catch(function () {
       problem.textContent = texts.offline;
     }).then(function () { button.disabled = false; });

@@ -159,6 +159,43 @@ def test_the_delivery_and_the_total_follow_the_country_and_are_what_is_charged(c
 
 
 @pytest.mark.usefixtures("shipping_by_country")
+def test_the_figures_take_a_two_letter_country_and_say_so_for_anything_else(client):
+    """What comes after ?country= is the shopper's to write: a NUL, which PostgreSQL refuses, or
+    300 letters get a clear answer in their language, never a server error."""
+    basket = basket_holding(quantity=2)
+    url = f"/popup/checkout/{basket.token}/figures/?country="
+
+    def total(country: str) -> str:
+        response = client.get(url + country)
+        assert response.status_code == 200, response.content
+        return response.json()["total"]
+
+    # Any case: the same as the page's select sends. A country the store does not know: none.
+    assert (total("DE"), total("de"), total("FR"), total("fr")) == (
+        "€55.00",
+        "€55.00",
+        "€50.00",
+        "€50.00",
+    )
+    assert (total("ZZ"), total("")) == ("€50.00", "€50.00")
+    for country in ("%00", "D%00", "E" * 300, "DEU", "D%C3%89", "D+"):
+        response = client.get(url + country, HTTP_ACCEPT_LANGUAGE="fr")
+        assert response.status_code == 400, country
+        assert response.json() == {
+            "error": "Veuillez choisir un pays dans la liste.",
+            "code": "country",
+        }
+    # Paying reads the country from the list of the form, which the same values are not on.
+    for country in ("\x00", "E" * 300, "ZZ"):
+        response = client.post(
+            f"/popup/checkout/{basket.token}/pay/",
+            {**SHOPPER.__dict__, "country": country, "card_token": "tok_unused"},
+            content_type="application/json",
+        )
+        assert response.status_code == 400 and list(response.json()["errors"]) == ["country"]
+
+
+@pytest.mark.usefixtures("shipping_by_country")
 def test_the_page_is_priced_for_the_country_it_preselects(client, settings):
     settings.POPUP_WALLET_COUNTRY = "DE"
     basket = basket_holding(quantity=2)

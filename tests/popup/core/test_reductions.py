@@ -131,6 +131,33 @@ class TestThirtyDayRule:
 
         assert item_of(popup).prior_price == Decimal("40.00")
 
+    def test_a_pop_up_unpublished_or_archived_since_still_sold_at_its_price(self):
+        product = scarf("40.00")
+        regular_history(product, (120, "40.00"))
+        for hidden in ({"is_published": False}, {"archived_at": days_ago(1)}):
+            earlier = PopUpFactory(opens_at=days_ago(20), closes_at=days_ago(5))
+            set_popup_price(earlier, product, "28.00", ago=40)
+            PopUp.objects.filter(pk=earlier.pk).update(**hidden)
+        popup = PopUpFactory()
+        set_popup_price(popup, product, "30.00")
+
+        assert item_of(popup).prior_price == Decimal("28.00")
+
+    def test_a_deleted_pop_up_keeps_the_window_its_prices_were_public_in(self):
+        product = scarf("40.00")
+        regular_history(product, (120, "40.00"))
+        gone = PopUpFactory(opens_at=days_ago(20), closes_at=days_ago(5))
+        set_popup_price(gone, product, "28.00", ago=40)  # set long before it opened
+        gone.delete()
+        never_public = PopUpFactory(is_published=False)
+        set_popup_price(never_public, product, "10.00", ago=10)
+        never_public.delete()
+        popup = PopUpFactory()
+        set_popup_price(popup, product, "30.00")
+
+        assert item_of(popup).prior_price == Decimal("28.00")
+        assert not PriceRecord.objects.filter(price=Decimal("10.00")).exists()
+
     def test_a_deleted_pop_ups_prices_still_count(self):
         product = scarf("40.00")
         regular_history(product, (120, "40.00"))
@@ -146,7 +173,7 @@ class TestThirtyDayRule:
         product = scarf("40.00")
         regular_history(product, (120, "40.00"))
         popup = PopUpFactory(opens_at=days_ago(40), closes_at=days_ago(-5))
-        set_popup_price(popup, product, None, ago=41)  # at the regular price when it opened
+        # It opened at the regular price (no pop-up price recorded), and got one three days ago.
         set_popup_price(popup, product, "30.00", ago=3)
 
         reduction = item_of(popup).reduction
@@ -183,6 +210,29 @@ class TestYoungHistory:
 
 
 class TestHistoryRecorded:
+    def test_a_bulk_cut_while_in_no_pop_up_is_caught_by_the_snapshot_and_counts(self):
+        product = scarf("60.00")
+        regular_history(product, (60, "60.00"))
+        StockRecord.objects.filter(product=product).update(price=Decimal("30.00"))  # no signal
+        price_history_snapshot()
+        PriceRecord.objects.filter(price=Decimal("30.00")).update(since=days_ago(20))
+        StockRecord.objects.filter(product=product).update(price=Decimal("60.00"))
+        price_history_snapshot()
+        PriceRecord.objects.filter(since__gt=days_ago(1)).update(since=days_ago(10))
+        popup = PopUpFactory()
+        set_popup_price(popup, product, "45.00")
+
+        assert item_of(popup).prior_price == Decimal("30.00")
+
+    def test_a_page_view_records_nothing(self, client):
+        product = scarf("40.00")
+        popup = PopUpFactory()
+        set_popup_price(popup, product, "30.00")
+        StockRecord.objects.filter(product=product).update(price=Decimal("44.00"))
+        before = PriceRecord.objects.count()
+        client.get(f"/popup/{popup.slug}/")
+        assert PriceRecord.objects.count() == before  # a visitor's strategy may price per request
+
     def test_prices_saved_one_by_one_and_in_bulk_are_recorded(self):
         product = scarf("40.00")
         record = product.stockrecords.get()
@@ -190,10 +240,9 @@ class TestHistoryRecorded:
         record.save()
         StockRecord.objects.filter(pk=record.pk).update(price=Decimal("48.00"))  # no signal
 
-        assert price_history_snapshot() == 0  # the product is in no pop-up yet
+        assert price_history_snapshot() == 1  # in no pop-up yet: any product may join one
         popup = PopUpFactory()
         set_popup_price(popup, product, "30.00")
-        assert price_history_snapshot() == 1
 
         regular = PriceRecord.objects.filter(product=product, offer=PriceRecord.Offer.REGULAR)
         assert [r.price for r in regular] == [Decimal("40.00"), Decimal("44.00"), Decimal("48.00")]

@@ -33,6 +33,8 @@ from tests.popup.presales.support import all_or_nothing
 # Ada types her Gmail address a different way on each form; Grace is the shopper next to her.
 ADA = "Ada.Lovelace+drops@gmail.com"
 ADA_DETAILS = ShopperDetails(**{**SHOPPER.__dict__, "email": ADA})
+# Her own card (Grace saves Stripe's usual 4242): its label names her.
+ADA_CARD = "4000056655665556"
 GRACE = "grace@example.com"
 GRACE_DETAILS = ShopperDetails(
     email=GRACE,
@@ -95,13 +97,13 @@ def bought(localstripe, popup, details: ShopperDetails, *, units: int = 1):
     return checkout_pay(basket=basket, details=details, card_token=card_token(localstripe)).order
 
 
-def pledged(localstripe, popup, details: ShopperDetails):
+def pledged(localstripe, popup, details: ShopperDetails, *, card: str = VISA):
     """A backer pledges one unit and saves a card, as the checkout page does."""
     basket = basket_create(popup=popup)
     product = PopUpProduct.objects.filter(popup=popup).first().product
     hold_set(basket=basket, product_id=product.pk, quantity=1)
     setup = pledge_start(basket=basket, details=details)
-    setup_intent_confirm(localstripe, setup.client_secret, VISA, authenticate=True)
+    setup_intent_confirm(localstripe, setup.client_secret, card, authenticate=True)
     return pledge_confirm(basket_id=basket.pk, setup_intent_id=setup.setup_intent_id)
 
 
@@ -141,7 +143,7 @@ def everywhere(localstripe) -> tuple[Shopper, Shopper]:
 
     presale, _candle = all_or_nothing()
     ada_details = ShopperDetails(**{**ADA_DETAILS.__dict__, "email": "ada.lovelace@gmail.com"})
-    ada.pledge = pledged(localstripe, presale, ada_details)
+    ada.pledge = pledged(localstripe, presale, ada_details, card=ADA_CARD)
     grace.pledge = pledged(localstripe, presale, GRACE_DETAILS)
 
     soon = popup_with_products(

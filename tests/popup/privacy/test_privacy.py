@@ -3,6 +3,7 @@
 
 import io
 import json
+import uuid
 
 import pytest
 from django.core import mail
@@ -10,6 +11,8 @@ from django.core.management import CommandError, call_command
 from django.utils import translation
 from oscar.core.loading import get_model
 
+from integrations.stripe.client import webhook_event_construct
+from integrations.stripe.webhooks import stripe_event_record
 from popup.checkout.customers import email_key
 from popup.feedback.ideas import idea_post, idea_vote
 from popup.feedback.questions import question_ask
@@ -19,10 +22,13 @@ from popup.privacy.addresses import mailbox_key
 from popup.privacy.selectors import personal_data_export
 from popup.privacy.services import ErasureRefused, personal_data_erase
 from tests.factories import popup_with_products
+from tests.integrations.stripe.support import deliver, event_payload, signed
+from tests.localstripe_server import WEBHOOK_SECRET
 from tests.popup.checkout.support import authorised_then_gone
 from tests.popup.presales.support import all_or_nothing, close, settle
 from tests.popup.privacy.support import (
     ADA,
+    ADA_CARD,
     ADA_DETAILS,
     GRACE,
     IP,
@@ -36,6 +42,7 @@ from tests.popup.privacy.support import (
 
 Order = get_model("order", "Order")
 ProductReview = get_model("reviews", "ProductReview")
+StripeEvent = get_model("popup_stripe", "StripeEvent")
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -44,9 +51,10 @@ pytestmark = [
 ]
 
 # What names Ada anywhere: every spelling of her address and its customer key hold "lovelace",
-# her shipping address "Lilas".
+# her shipping address "Lilas", her saved card its label.
 ADA_KEY = email_key(ADA)
-NEEDLES = ("lovelace", "Lilas", ADA_KEY)
+ADA_CARD_LABEL = "Visa •••• 5556"
+NEEDLES = ("lovelace", "Lilas", ADA_KEY, ADA_CARD_LABEL)
 
 
 def without_date(export: dict) -> dict:
@@ -77,6 +85,7 @@ def test_export_then_erase_leaves_nothing_personal_outside_the_minimised_orders(
         "reviews_productreview",
         "popup_outgoingemail",
         "popup_stripe_stripeevent",
+        "popup_pledgeevent",
     ):
         assert table in before, table
     assert redis_keys_naming("lovelace")
@@ -94,7 +103,8 @@ def test_export_then_erase_leaves_nothing_personal_outside_the_minimised_orders(
     (pledge,) = data["pledges"]
     assert (pledge["status"], pledge["email"]) == ("pledged", "ada.lovelace@gmail.com")
     assert [step["to"] for step in pledge["history"]] == ["pledged"]
-    assert pledge["shipping"]["last_name"] == "Lovelace" and pledge["card"] == "Visa •••• 4242"
+    assert pledge["history"][0]["note"] == f"Card saved: {ADA_CARD_LABEL}"
+    assert pledge["shipping"]["last_name"] == "Lovelace" and pledge["card"] == ADA_CARD_LABEL
     assert len(data["baskets"]) == 2  # the one she bought with, the one she pledged from
     (waited,) = data["waitlists"]
     assert waited["email"] == "ADA.LOVELACE@gmail.com" and waited["status"] == "Unconfirmed"
@@ -148,6 +158,11 @@ def test_export_then_erase_leaves_nothing_personal_outside_the_minimised_orders(
     # The pledge was withdrawn before anything was charged: its units are back on sale.
     erased_pledge = Pledge.objects.get(pk=ada.pledge.pk)
     assert erased_pledge.status == Pledge.Status.CANCELLED
+    # Its history keeps every step, naming nobody.
+    assert [event.note_text for event in erased_pledge.events.all()] == [
+        "Card saved: …",
+        "Cancelled by the backer.",
+    ]
     assert PopUpProduct.objects.get(popup=ada.pledge.popup).units_sold == 1  # Grace's
     # What was published stays, its author gone; counts stay as they were.
     question = Question.objects.get(pk=ada.question.pk)
@@ -256,7 +271,7 @@ def test_a_checkout_paid_minutes_ago_may_still_become_an_order_so_it_is_not_eras
 
 def test_a_paid_pledge_is_kept_anonymous_and_its_order_minimised_once_shipped(localstripe):
     presale, _candle = all_or_nothing(presale_goal_units=1)
-    backer = pledged(localstripe, presale, ADA_DETAILS)
+    backer = pledged(localstripe, presale, ADA_DETAILS, card=ADA_CARD)
     close(presale)
     settle(presale)
     backer.refresh_from_db()
@@ -291,3 +306,43 @@ def test_one_mailbox_whatever_its_spelling_but_never_a_look_alike():
     ] == ["Warm?"]
     assert personal_data_erase(email="ada@gmail.com").erased["questions"] == 1
     assert list(Question.objects.values_list("email", flat=True)) == ["\u0430da@gmail.com"]
+
+
+def charge_message(email: str, *, processed: bool = True) -> StripeEvent:
+    """Stripe's charge.succeeded for a payment of `email`, delivered to the store's webhook (and
+    processed), or stored only, as the webhook stores it before its processing runs."""
+    charge = {
+        "id": f"ch_{uuid.uuid4().hex[:14]}",
+        "object": "charge",
+        "receipt_email": email,
+        "billing_details": {"email": email, "name": email.partition("@")[0].title()},
+    }
+    payload = event_payload("charge.succeeded", charge)
+    if processed:
+        assert deliver(payload, signed(payload, WEBHOOK_SECRET)).status_code == 200
+        return StripeEvent.objects.get(stripe_id=json.loads(payload)["id"])
+    event = webhook_event_construct(payload=payload, signature=signed(payload, WEBHOOK_SECRET))
+    return stripe_event_record(event=event)[0]
+
+
+def test_a_payment_message_names_an_address_whole_never_one_that_holds_it():
+    """nevada@example.com holds ada@example.com: Nevada's messages are not Ada's to export,
+    to cut down, nor to wait for."""
+    popup = popup_with_products(1)
+    question_ask(popup=popup, body="Warm?", email="ada@example.com", client_ip=IP)
+    ada = charge_message("Ada@Example.com")
+    nevada = charge_message("nevada@example.com")
+    waiting = charge_message("nevada@example.com", processed=False)
+    assert ada.processed_at and nevada.processed_at and waiting.processed_at is None
+    nevada_payloads = {event.pk: event.payload for event in (nevada, waiting)}
+
+    exported = personal_data_export(email="ada@example.com")["data"]["payment_messages"]
+    report = personal_data_erase(email="ada@example.com")  # Nevada's waiting one is not hers
+
+    assert [message["id"] for message in exported] == [ada.stripe_id]
+    assert (report.erased["payment_messages"], report.erased["questions"]) == (1, 1)
+    ada.refresh_from_db()
+    assert ada.payload["erased"] and "ada" not in json.dumps(ada.payload).lower()
+    assert {
+        event.pk: event.payload for event in StripeEvent.objects.exclude(pk=ada.pk)
+    } == nevada_payloads

@@ -3,6 +3,7 @@ rate limits never hold a client's IP address."""
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
@@ -16,9 +17,12 @@ from popup.models import (
     AlertLanguage,
     Consent,
     OutgoingEmail,
+    Pledge,
+    PledgeEvent,
     Poll,
     PollOption,
     PollVote,
+    PopUp,
     PopUpBasket,
     Question,
     RateCounter,
@@ -119,7 +123,14 @@ class TestUnconfirmed:
             reference=f"pollvote:{old_vote.pk}",
         )
 
+        oscars_own = ProductAlert.objects.create(
+            product=product, email="shop@example.com", status=ProductAlert.UNCONFIRMED
+        )
+        ProductAlert.objects.filter(pk=oscars_own.pk).update(date_created=days_ago(30))
+
         assert personal_data_expire().unconfirmed == 3  # one alert, one vote, one request
+        assert ProductAlert.objects.filter(pk=oscars_own.pk).exists()  # not the plugin's
+        ProductAlert.objects.filter(pk=oscars_own.pk).delete()
 
         assert sorted(ProductAlert.objects.values_list("email", flat=True)) == [
             "new@example.com",
@@ -149,25 +160,68 @@ class TestQuestionsAndEmails:
             basis="request",
             reference=f"question:{answered.pk}",
         )
+        forgotten = Question.objects.create(popup=popup, email="linus@example.com", body="Wash?")
+        Question.objects.filter(pk=forgotten.pk).update(created_at=days_ago(200))
         waiting = Question.objects.create(popup=popup, email="grace@example.com", body="Size?")
-        Question.objects.filter(pk=waiting.pk).update(created_at=days_ago(200))
+        Question.objects.filter(pk=waiting.pk).update(created_at=days_ago(10))
 
-        assert personal_data_expire().questions == 1
+        assert personal_data_expire().questions == 2
         answered.refresh_from_db()
         assert answered.email == "" and answered.answer == "No."  # the page still shows it
-        assert Question.objects.get(pk=waiting.pk).email == "grace@example.com"  # not answered yet
+        assert Question.objects.get(pk=forgotten.pk).email == ""  # never answered in 90 days
+        assert Question.objects.get(pk=waiting.pk).email == "grace@example.com"
         assert not Consent.objects.exists()
 
-    def test_the_record_of_a_sent_email_forgets_its_recipient_after_90_days(self):
+    def test_the_record_of_an_email_forgets_its_recipient_and_error_after_90_days(self):
         old = OutgoingEmail.objects.create(
             key="a", code="X", to="ada@example.com", language="en", sent_at=days_ago(91)
         )
-        new = OutgoingEmail.objects.create(
-            key="b", code="X", to="ada@example.com", language="en", sent_at=days_ago(3)
+        failed = OutgoingEmail.objects.create(
+            key="b",
+            code="X",
+            to="ada@example.com",
+            language="en",
+            last_error="550 5.1.1 <ada@example.com>: mailbox unavailable",
         )
-        assert personal_data_expire().sent_emails == 1
-        old.refresh_from_db(), new.refresh_from_db()
-        assert (old.to, new.to) == ("", "ada@example.com")
+        new = OutgoingEmail.objects.create(
+            key="c", code="X", to="ada@example.com", language="en", sent_at=days_ago(3)
+        )
+        OutgoingEmail.objects.filter(key__in=("a", "b")).update(created_at=days_ago(91))
+        assert personal_data_expire().sent_emails == 2
+        old.refresh_from_db(), failed.refresh_from_db(), new.refresh_from_db()
+        assert (old.to, failed.to, failed.last_error) == ("", "", "")
+        assert new.to == "ada@example.com"
+
+    def test_a_pledge_that_ended_without_an_order_forgets_who_backed_it_after_90_days(self):
+        popup = popup_with_products(1, kind=PopUp.Kind.PRESALE)
+        pledges = [
+            Pledge.objects.create(
+                popup=popup,
+                email="ada@example.com",
+                email_key="ada@example.com",
+                shipping={"line1": "12 rue des Arts"},
+                card_label="Visa •••• 4242",
+                currency="EUR",
+                amount=Decimal("40.00"),
+                status=status,
+            )
+            for status in (Pledge.Status.CANCELLED, Pledge.Status.DROPPED, Pledge.Status.PLEDGED)
+        ]
+        PledgeEvent.objects.create(
+            pledge=pledges[0],
+            status_from="pledged",
+            status_to="pledged",
+            note="Card saved: %(card)s",
+            note_args={"card": "Visa •••• 4242"},
+        )
+        Pledge.objects.update(updated_at=days_ago(91))
+
+        assert personal_data_expire().ended_pledges == 2
+        emails = [Pledge.objects.get(pk=pledge.pk).email for pledge in pledges]
+        assert emails == ["", "", "ada@example.com"]  # an open pledge is still to be charged
+        ended = Pledge.objects.get(pk=pledges[0].pk)
+        assert (ended.card_label, ended.shipping, ended.amount) == ("", {}, Decimal("40.00"))
+        assert "4242" not in ended.events.get().note_text
 
 
 class TestSettings:
