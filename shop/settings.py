@@ -168,6 +168,22 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Media (product images, catalogue feeds) on an S3-compatible object store, so that several web
+# nodes keep nothing on their own disks: S3_BUCKET names the bucket, S3_ENDPOINT_URL a store other
+# than AWS (MinIO, Scaleway, OVHcloud…), S3_CUSTOM_DOMAIN the public address media are served from
+# (a CDN); the keys come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, as boto3 reads them.
+if env("S3_BUCKET", ""):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("S3_BUCKET"),
+            "endpoint_url": env("S3_ENDPOINT_URL", "") or None,
+            "region_name": env("S3_REGION", "") or None,
+            "custom_domain": env("S3_CUSTOM_DOMAIN", "") or False,
+            "querystring_auth": False,  # public media: product images, feeds behind their token
+            "file_overwrite": True,  # a feed is replaced in one upload (integrations.social)
+        },
+    }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "shop@example.com")

@@ -263,7 +263,10 @@ def _replacing(name: str, *, generated_at: datetime) -> Iterator[BinaryIO]:
     """A file to write `name`'s new content to; it replaces the stored one once complete.
 
     On a file system: a hidden file beside it, dated `generated_at` (when the data was read), then
-    renamed over it. Elsewhere (e.g. object storage): a local temporary file, then saved.
+    renamed over it. On an object store that overwrites (django-storages' S3Storage, its default):
+    a local temporary file, then one upload over the old object (a multipart upload for a big feed),
+    which readers see whole or not at all. Elsewhere: deleted, then saved (a reader in between gets
+    a 404 and asks again).
     """
     local = _local_path(default_storage, name)
     if local is not None:
@@ -280,7 +283,8 @@ def _replacing(name: str, *, generated_at: datetime) -> Iterator[BinaryIO]:
             os.utime(temporary, (stamp, stamp))
             os.replace(temporary, local)
         else:
-            default_storage.delete(name)
+            if not getattr(default_storage, "file_overwrite", False):
+                default_storage.delete(name)  # else save() would pick another name
             with open(temporary, "rb") as written:
                 default_storage.save(name, File(written))
     finally:
