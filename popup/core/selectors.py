@@ -291,11 +291,12 @@ def storefront_item(
 
 
 def storefront_items_reduced(*, popup: PopUp, items: list[StorefrontItem]) -> list[StorefrontItem]:
-    """`items` with their pop-up prices' reductions (one read of the price history)."""
+    """`items` with their pop-up prices' reductions (one read of the price history: only products
+    with a pop-up price have one)."""
     reductions = popup_reductions(popup=popup)
     return [
         replace(item, reduction=reductions[item.product.pk])
-        if item.product.pk in reductions and item.terms is not None and item.terms.price is not None
+        if item.product.pk in reductions
         else item
         for item in items
     ]

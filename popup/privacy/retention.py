@@ -98,17 +98,16 @@ def _baskets(*, open_before: datetime | None, closed_before: datetime | None) ->
 
 def _unconfirmed(before: datetime) -> int:
     with transaction.atomic():
-        # The plugin's sign-ups: those its consent rows name, still unconfirmed, locked as read
-        # (a confirmation at the same moment waits, then finds nothing to confirm).
-        ours = Consent.objects.filter(
-            purpose=Consent.Purpose.WAITLIST, reference__startswith="productalert:"
-        ).values_list("reference", flat=True)
-        alert_ids = [int(reference.partition(":")[2]) for reference in ours]
-        alerts = list(
-            ProductAlert.objects.select_for_update()
-            .filter(pk__in=alert_ids, status=ProductAlert.UNCONFIRMED, date_created__lt=before)
-            .values_list("pk", flat=True)
+        # The old unconfirmed alerts, locked as read (a confirmation at the same moment waits, then
+        # finds nothing to confirm); of those, the plugin's own: the ones a consent row names.
+        stale = ProductAlert.objects.select_for_update().filter(
+            status=ProductAlert.UNCONFIRMED, date_created__lt=before
         )
+        named = Consent.objects.filter(
+            purpose=Consent.Purpose.WAITLIST,
+            reference__in=[f"productalert:{pk}" for pk in stale.values_list("pk", flat=True)],
+        ).values_list("reference", flat=True)
+        alerts = [int(reference.partition(":")[2]) for reference in named]
         votes = list(
             PollVote.objects.select_for_update()
             .filter(confirmed_at__isnull=True, created_at__lt=before)
