@@ -34,6 +34,10 @@ DEFAULTS: dict[str, Any] = {
     # None: the store's default cache's Redis when that cache is a Redis cache; else no Redis, and
     # counters and rate limits go to the database. A Redis that is down never breaks a page.
     "POPUP_REDIS_URL": None,
+    # Where pages open their stream of live figures (popup.stream, an ASGI process beside the
+    # store's WSGI server), e.g. "/popup/stream/" behind the same proxy, or "https://live.example.com
+    # /popup/stream/"; a pop-up's stream is this followed by its id. Empty: pages poll the live call.
+    "POPUP_STREAM_URL": "",
     # The proxies in front of the store whose X-Forwarded-For is believed, as addresses or networks
     # ("10.0.0.0/8"). Empty (the default): the shopper's address is REMOTE_ADDR, whatever the headers.
     "POPUP_TRUSTED_PROXIES": (),

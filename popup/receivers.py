@@ -7,6 +7,7 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from popup.channels.placements import commission_refund_apply
+from popup.core.pushes import live_changed
 from popup.core.reductions import popup_prices_record, regular_prices_record
 from popup.core.shells import page_changed
 from popup.models import (
@@ -59,6 +60,22 @@ for relation in (Range.included_products, Range.excluded_products, Range.classes
         page_changed, sender=relation.through, dispatch_uid=f"popup-shells-{relation.field}"
     )
 post_delete.connect(page_changed, sender=StockRecord, dispatch_uid="popup-shells-stock")
+
+
+# What the live figures say (state, units left): a change is pushed to the pop-up's open streams
+# (popup.core.pushes); holds, checkouts and pledges announce their own.
+def _live_changed(sender, instance, **_signal) -> None:
+    if sender is PopUp:
+        live_changed(popup_id=instance.pk)
+    elif sender is PopUpProduct:
+        live_changed(popup_id=instance.popup_id)
+    else:  # a stock record: any pop-up may sell its product
+        live_changed()
+
+
+for model in (PopUp, PopUpProduct, StockRecord):
+    for signal in (post_save, post_delete):
+        signal.connect(_live_changed, sender=model, dispatch_uid=f"popup-live-{model.__name__}")
 
 
 @receiver(pre_save, sender=StockRecord, dispatch_uid="popup-shells-price")

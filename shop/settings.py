@@ -242,6 +242,10 @@ POPUP_SITE_URL = env("POPUP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # The proxies whose X-Forwarded-For names the shopper, for per-address limits (default: none).
 POPUP_TRUSTED_PROXIES = [proxy for proxy in env("POPUP_TRUSTED_PROXIES", "").split(",") if proxy]
 
+# Where pages hear their live figures pushed: the stream process (uvicorn popup.stream:application),
+# e.g. "/popup/stream/" when a proxy sends that path to it (README: production). Empty: pages poll.
+POPUP_STREAM_URL = env("POPUP_STREAM_URL", "")
+
 # The secret catalogue feed URLs are derived from (default: SECRET_KEY); change it to revoke them all.
 POPUP_FEED_SECRET = env("POPUP_FEED_SECRET", "")
 

@@ -35,6 +35,7 @@ from popup.checkout.orders import (
 )
 from popup.conf import popup_settings
 from popup.core.languages import language_of_basket
+from popup.core.pushes import live_changed
 from popup.core.selectors import basket_summary
 from popup.errors import Refusal
 from popup.locking import stock_records_locked, terms_locked
@@ -233,6 +234,7 @@ def basket_secure(*, basket: PopUpBasket, details: ShopperDetails, now: datetime
     if short:
         raise CheckoutRefused(no_longer_available(short), code="lost")
     basket.holds.update(reserved_until=now + timedelta(minutes=PAYMENT_MINUTES))
+    live_changed(popup_id=basket.popup_id)
     basket.email = details.email
     basket.email_key = email_key(details.email)
     basket.shipping = {k: v for k, v in asdict(details).items() if k != "email"}
@@ -533,6 +535,7 @@ def _order_from_holds(
             units_sold=F("units_sold") + hold.quantity
         )
     basket.holds.all().delete()
+    live_changed(popup_id=basket.popup_id)
     basket.payment_intent_id = payment_intent_id  # a webhook may bring it before checkout_pay does
     order = order_place(
         quote=quote,

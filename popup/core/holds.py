@@ -20,6 +20,7 @@ from oscar.core.loading import get_class
 from popup.analytics.counters import rate_count
 from popup.analytics.stats import day_stats_add
 from popup.conf import popup_settings
+from popup.core.pushes import live_changed
 from popup.core.selectors import (
     BasketSummary,
     basket_in,
@@ -241,6 +242,7 @@ def _hold_change(
 
     if quantity == 0:
         Hold.objects.filter(basket=basket, terms__product_id=product_id).delete()
+        live_changed(popup_id=popup.pk)
         holds = [hold for hold in holds if hold.terms.product_id != product_id]
         products = popup_terms_products(
             popup=popup, product_ids={product_id, *_products_of(holds)}, now=now
@@ -311,6 +313,7 @@ def _hold_change(
         raise HoldRefused(message, code="not_enough", available=left)
     hold = Hold(basket=basket, terms=terms, quantity=quantity, reserved_until=reserved_until)
     hold.pk = _hold_upsert(hold, now)
+    live_changed(popup_id=popup.pk)
     holds = [each for each in holds if each.terms.product_id != product_id] + [hold]
     holds.sort(key=_line_order)
     return HoldChange(
@@ -376,6 +379,7 @@ def hold_extend_in(*, slug: str, token: str, user=None, strategy=None) -> HoldCh
         pk__in=[hold.pk for hold in active], reserved_until__lt=until
     ).update(reserved_until=until)
     if extended:  # counted only when it gave time (a payment's hold is longer already)
+        live_changed(popup_id=popup.pk)  # its units come back later
         PopUpBasket.objects.filter(pk=basket.pk).update(hold_extensions=F("hold_extensions") + 1)
         basket.hold_extensions += 1
     for hold in active:

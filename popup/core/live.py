@@ -1,7 +1,7 @@
 """The live figures of a pop-up: what changes between shoppers and from second to second.
 
 The page shell (popup.core.shells) is the same for everyone; this is the rest, as one JSON document
-that the page's script and the embed read (and that a stream could push):
+that the page's script and the embed read, and that the stream pushes (popup.stream):
 
     {
       "state": "live", "state_label": "Live", "opens_at": "…", "closes_at": "…",
@@ -25,6 +25,7 @@ and the basket are the caller's own.
 
 import math
 import time
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django.template.defaultfilters import floatformat
@@ -59,8 +60,19 @@ def popup_figures(*, popup: PopUp, strategy=None) -> tuple[dict, float]:
             age < 2 * LIVE_SECONDS and not cache_add(f"{key}:after:{kept['at']}", 1, 5)
         ):
             return kept["figures"], kept["at"]
-    storefront = popup_storefront(popup=popup, strategy=strategy, priced=False)
-    figures = {
+    figures = figures_of(
+        popup=popup,
+        storefront=popup_storefront(popup=popup, strategy=strategy, priced=False),
+    )
+    at = time.time()
+    cache_set(key, {"at": at, "figures": figures}, 60)
+    return figures, at
+
+
+def figures_of(*, popup: PopUp, storefront) -> dict:
+    """The shared figures (see the module's docstring) of a storefront just computed, in the
+    active language."""
+    return {
         "state": storefront.state.value,
         "state_label": str(storefront.state.label),
         "opens_at": popup.opens_at.isoformat(),
@@ -84,9 +96,18 @@ def popup_figures(*, popup: PopUp, strategy=None) -> tuple[dict, float]:
             else ""
         ),
     }
-    at = time.time()
-    cache_set(key, {"at": at, "figures": figures}, 60)
-    return figures, at
+
+
+def figures_change_at(*, popup: PopUp, storefront) -> datetime | None:
+    """When the figures next change by the clock alone, with nothing written: the pop-up opens or
+    closes, or a hold lapses and its units come back."""
+    moments = [moment for moment in (popup.opens_at, popup.closes_at) if moment > storefront.now]
+    moments += [
+        item.terms.next_lapse
+        for item in storefront.items
+        if item.terms is not None and getattr(item.terms, "next_lapse", None) is not None
+    ]
+    return min(moments, default=None)
 
 
 def _minutes_until(moment, now) -> int | None:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 # Path segments under the plugin's prefix kept for it, besides the first segments of its URLs.
-RESERVED_SLUGS = frozenset({"static", "api", "embed"})
+RESERVED_SLUGS = frozenset({"static", "api", "embed", "stream"})  # stream: popup.stream
 
 
 @cache  # the URLs are fixed for the life of the process

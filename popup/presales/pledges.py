@@ -46,6 +46,7 @@ from popup.checkout.services import (
     units_short,
 )
 from popup.core.languages import language_of_basket
+from popup.core.pushes import live_changed
 from popup.locking import terms_locked
 from popup.models import Pledge, PledgeEvent, PledgeLine, PopUp, PopUpBasket, PopUpProduct
 from popup.notifications.tasks import checkout_lost_email_send, pledge_email_send
@@ -125,6 +126,7 @@ def _release_units(pledge: Pledge) -> None:
         PopUpProduct.objects.filter(pk=line.terms_id).update(
             units_sold=F("units_sold") - line.quantity
         )
+    live_changed(popup_id=pledge.popup_id)
 
 
 def _metadata(pledge: Pledge) -> dict[str, str]:
@@ -243,6 +245,7 @@ def pledge_confirm(*, basket_id: int, setup_intent_id: str, strategy=None) -> Pl
                 units_sold=F("units_sold") + hold.quantity
             )
         basket.holds.all().delete()
+        live_changed(popup_id=basket.popup_id)
         basket.status = PopUpBasket.Status.PLEDGED
         basket.save(update_fields=["status", "updated_at"])
         _event(
@@ -355,6 +358,7 @@ def pledge_quantity_set(*, pledge: Pledge, line_id: int, quantity: int) -> Pledg
                     code="unavailable",
                 )
         PopUpProduct.objects.filter(pk=terms.pk).update(units_sold=F("units_sold") + extra)
+        live_changed(popup_id=terms.popup_id)
         before = line.quantity
         if quantity == 0:
             line.delete()

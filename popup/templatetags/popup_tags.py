@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, get_language_info, ngettext
 from django.utils.translation import gettext as _
 
+from popup.conf import popup_settings
 from popup.core.languages import languages_offered
 from popup.slots import slot_templates
 
@@ -83,6 +84,16 @@ def hold_clock(moment: datetime | None, now: datetime | None = None) -> str:
         return "0:00"
     seconds = max(0, int((moment - (now or timezone.now())).total_seconds()))
     return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+@register.simple_tag
+def popup_stream_url(popup) -> str:
+    """Where the page's script hears the pop-up's live figures pushed (popup.stream), or "" when
+    the store runs no stream process or the pop-up is not for everyone: the page polls instead."""
+    base = popup_settings.POPUP_STREAM_URL
+    if not base or not popup.is_published or popup.event_only:
+        return ""
+    return f"{base.rstrip('/')}/{popup.pk}/"
 
 
 @register.simple_tag

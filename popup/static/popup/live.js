@@ -3,12 +3,15 @@
 // second (state, units left) comes from this call, made once on arrival with the page's own query
 // (which counts the view), then every POLL_SECONDS while the page is in sight, and when asked.
 // Other scripts listen: window.popupLive.on(function (figures) { ... }).
+// Where the store pushes them (data-stream: popup.stream), the shared figures come as they change
+// through a Server-Sent Events stream, and the call is made only every STREAMED_POLL_SECONDS for
+// the shopper's own part; a stream that fails or is cut leaves the page polling as before.
 (function () {
   "use strict";
   var root = document.querySelector("[data-popup]");
   var me = document.currentScript;
   if (!root || !window.fetch || !window.URLSearchParams) return;
-  var POLL_SECONDS = 15;
+  var POLL_SECONDS = 15, STREAMED_POLL_SECONDS = 60, STREAM_RETRY_SECONDS = 60;
   var slug = root.getAttribute("data-popup");
   var embedded = root.hasAttribute("data-embedded");
   var landing = new URLSearchParams(location.search);
@@ -229,8 +232,32 @@
     return loading;
   }
 
-  document.addEventListener("DOMContentLoaded", function () { load(); });
-  setInterval(function () { if (document.visibilityState !== "hidden") load(); }, POLL_SECONDS * 1000);
+  // Pushed figures: the same shared part as the call's, without the shopper's own. The browser
+  // reconnects a cut stream itself, telling the last event it had (Last-Event-ID).
+  var streamUrl = root.getAttribute("data-stream"), streaming = false;
+  function listen() {
+    if (!streamUrl || !window.EventSource) return;
+    var source = new EventSource(streamUrl + "?lang=" + encodeURIComponent(document.documentElement.lang));
+    source.addEventListener("figures", function (event) {
+      streaming = true;
+      if (first) return;  // the first call, on its way, says how this visit arrived
+      figures(JSON.parse(event.data));
+      document.dispatchEvent(new Event("popup:changed"));
+    });
+    source.addEventListener("gone", function () { source.close(); streaming = false; });
+    source.onerror = function () {
+      streaming = false;  // polled meanwhile
+      if (source.readyState === EventSource.CLOSED) setTimeout(listen, STREAM_RETRY_SECONDS * 1000);
+    };
+  }
+
+  var polls = 0;
+  document.addEventListener("DOMContentLoaded", function () { load(); listen(); });
+  setInterval(function () {
+    polls++;
+    if (document.visibilityState === "hidden") return;
+    if (!streaming || polls % (STREAMED_POLL_SECONDS / POLL_SECONDS) === 0) load();
+  }, POLL_SECONDS * 1000);
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") load();
   });

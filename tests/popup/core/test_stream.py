@@ -1,0 +1,220 @@
+"""Live figures pushed: the stream process (popup.stream) under uvicorn, against the test database.
+
+Everything a test writes is committed (transactional tests), so the stream process, a separate
+program with its own connections as in production, reads what the test's shoppers did.
+"""
+
+import os
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from popup.analytics.counters import redis_connection
+from popup.models import Hold, PopUp, PopUpProduct
+from tests.factories import popup_with_products
+from tests.streams import EventReader, StreamServer, stream_keys_forget
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module")
+def streams(django_db_setup, django_db_blocker):
+    """The stream process on the test database and the tests' Redis."""
+    database = settings.DATABASES["default"]
+    redis_url = redis_connection().connection_pool.connection_kwargs
+    url = f"redis://127.0.0.1:{redis_url.get('port', 6379)}/{redis_url.get('db', 0)}"
+    stream_keys_forget(url)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+        ),
+        "REDIS_URL": url,
+    }
+    server = StreamServer(env, log_path=Path(tempfile.mkdtemp(prefix="popup-stream-")) / "log")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def readers():
+    opened = []
+
+    def open_reader(url: str, **kwargs) -> EventReader:
+        reader = EventReader(url, **kwargs)
+        opened.append(reader)
+        return reader
+
+    yield open_reader
+    for reader in opened:
+        reader.close()
+
+
+def units_in_rows(popup: PopUp) -> dict[str, int]:
+    """Units left per product, from the rows themselves: the cap less what is sold and what active
+    holds reserve, within the warehouse's stock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT t.product_id,
+                   LEAST(t.units_offered - t.units_sold, s.num_in_stock - COALESCE(s.num_allocated, 0))
+                   - COALESCE((SELECT SUM(h.quantity) FROM {Hold._meta.db_table} h
+                               WHERE h.terms_id = t.id AND h.reserved_until > now()), 0)
+            FROM {PopUpProduct._meta.db_table} t
+            JOIN partner_stockrecord s ON s.product_id = t.product_id
+            WHERE t.popup_id = %s
+            """,
+            [popup.pk],
+        )
+        return {str(product): max(0, left) for product, left in cursor.fetchall()}
+
+
+def streamed_units(event) -> dict[str, int]:
+    return {pk: product["units_left"] for pk, product in event.figures["products"].items()}
+
+
+def hold(client, popup, product_id: int, quantity: int) -> str:
+    token = client.post(f"/popup/{popup.slug}/basket/new/").json()["basket"]["token"]
+    response = client.post(
+        f"/popup/{popup.slug}/basket/lines/",
+        {"product": product_id, "quantity": quantity},
+        content_type="application/json",
+        headers={"X-Popup-Basket": token},
+    )
+    assert response.status_code == 200, response.content
+    return token
+
+
+def test_every_figure_a_stream_says_is_what_the_rows_said_when_it_was_published(
+    client, streams, readers
+):
+    popup = popup_with_products(2, units_offered=10)
+    scarf, tote = popup.range.all_products().order_by("pk")
+    reader = readers(streams.url_of(popup.pk))
+    assert reader.status == 200
+    assert reader.headers["content-type"].startswith("text/event-stream")
+    assert reader.headers["cache-control"] == "no-cache, no-transform"
+    assert "set-cookie" not in reader.headers
+    assert reader.retry == 3000 or reader.retry is None  # read with the first event
+
+    first = reader.next(lambda event: event.name == "figures")
+    states = [units_in_rows(popup)]
+    assert streamed_units(first) == states[0] == {str(scarf.pk): 10, str(tote.pk): 10}
+    assert first.figures["state"] == "live" and first.figures["units_left"] == 20
+
+    for product, quantity in ((scarf, 3), (tote, 1), (scarf, 2), (tote, 4)):
+        hold(client, popup, product.pk, quantity)
+        states.append(units_in_rows(popup))
+    final = states[-1]
+    assert final == {str(scarf.pk): 5, str(tote.pk): 5}
+
+    seen = [streamed_units(first)]
+    while seen[-1] != final:
+        seen.append(streamed_units(reader.next(timeout=10)))
+    # Changes that came together are published once; never a figure the rows did not have.
+    assert all(figures in states for figures in seen), (seen, states)
+    assert reader.nothing_for(1.0)
+    assert units_in_rows(popup) == final
+
+
+def test_a_reconnection_gets_only_what_it_has_not_seen(client, streams, readers):
+    popup = popup_with_products(1, units_offered=4)
+    (scarf,) = popup.range.all_products()
+    first = readers(streams.url_of(popup.pk)).next(lambda event: event.name == "figures")
+
+    current = readers(streams.url_of(popup.pk), last_event_id=first.id)
+    assert current.nothing_for(1.0)  # it has the latest already
+
+    behind = readers(streams.url_of(popup.pk), last_event_id=first.id - 1)
+    assert behind.next(timeout=5).id == first.id  # the latest, at once
+
+    hold(client, popup, scarf.pk, 1)
+    changed = current.next(timeout=10)
+    assert changed.id > first.id
+    assert streamed_units(changed) == units_in_rows(popup) == {str(scarf.pk): 3}
+
+
+def test_units_back_from_a_lapsed_hold_are_pushed_with_nothing_written(client, streams, readers):
+    popup = popup_with_products(1, units_offered=2)
+    (scarf,) = popup.range.all_products()
+    hold(client, popup, scarf.pk, 2)
+    # As if it had been held ten minutes ago: it lapses in two seconds, and nothing writes then.
+    Hold.objects.filter(terms__popup=popup).update(
+        reserved_until=timezone.now() + timedelta(seconds=2)
+    )
+    reader = readers(streams.url_of(popup.pk))
+    held = reader.next(lambda event: streamed_units(event) == {str(scarf.pk): 0}, timeout=10)
+    assert held.figures["products"][str(scarf.pk)]["back_in_minutes"] == 1
+
+    back = reader.next(timeout=10)
+    assert streamed_units(back) == units_in_rows(popup) == {str(scarf.pk): 2}
+
+
+def test_a_pop_up_not_for_everyone_is_not_streamed_and_one_unpublished_says_so(
+    client, streams, readers
+):
+    event_only = popup_with_products(1, event_only=True, unlock_code="VIP-NIGHT")
+    refused = readers(streams.url_of(event_only.pk))
+    assert refused.next(timeout=10).name == "gone"
+    assert refused.ended()  # the page polls the live call, which checks the code
+
+    popup = popup_with_products(1)
+    reader = readers(streams.url_of(popup.pk, "fr"))
+    assert reader.next(timeout=10).figures["state_label"] == "En cours"
+    popup.is_published = False
+    popup.save()
+    assert reader.next(timeout=10).name == "gone"
+    assert reader.ended()
+
+
+def test_a_stream_holds_no_database_connection(streams, readers):
+    popup = popup_with_products(1)
+
+    def connections() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            )
+            return cursor.fetchone()[0]
+
+    readers(streams.url_of(popup.pk)).next(timeout=10)  # the publisher's one connection opened
+    before = connections()
+    opened = [readers(streams.url_of(popup.pk, language)) for language in ("en", "fr") * 20]
+    for reader in opened:
+        reader.next(timeout=10)
+    time.sleep(0.5)
+    assert connections() == before
+
+
+def test_anything_but_a_stream_is_refused_plainly(streams):
+    import requests
+
+    assert requests.get(f"{streams.url}/popup/not-a-number/", timeout=5).status_code == 404
+    assert requests.post(streams.url_of(1), timeout=5).status_code == 405
+    preflight = requests.options(streams.url_of(1), timeout=5)
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Headers"] == "Last-Event-ID"
+
+
+def test_the_page_opens_its_stream_where_the_store_has_one(client, settings):
+    popup = popup_with_products(1)
+    event_only = popup_with_products(1, event_only=True, unlock_code="VIP-NIGHT")
+    assert b"data-stream" not in client.get(f"/popup/{popup.slug}/").content
+
+    settings.POPUP_STREAM_URL = "/popup/stream/"
+    from popup.core.shells import shells_outdate
+
+    shells_outdate()
+    page = client.get(f"/popup/{popup.slug}/").content.decode()
+    assert f'data-stream="/popup/stream/{popup.pk}/"' in page
+    embed = client.get(f"/popup/{popup.slug}/embed/").content.decode()
+    assert f'data-stream="/popup/stream/{popup.pk}/"' in embed
+    locked = client.get(f"/popup/{event_only.slug}/?code=VIP-NIGHT").content.decode()
+    assert "data-stream" not in locked
