@@ -1,8 +1,8 @@
 """The stream process (popup.stream) under uvicorn, and a reader of its events, for tests and benches.
 
-    server = StreamServer(env)                    # uvicorn on a port of its own, env as a node's
-    reader = EventReader(server.url_of(popup.pk)) # reads in a thread, as a browser's EventSource
-    event = reader.next(lambda event: event.figures["units_left"] == 9)
+server = StreamServer(env)                    # uvicorn on a port of its own, env as a node's
+reader = EventReader(server.url_of(popup.pk)) # reads in a thread, as a browser's EventSource
+event = reader.next(lambda event: event.figures["units_left"] == 9)
 """
 
 import contextlib
