@@ -32,7 +32,9 @@ import requests
 from tests.faults import StripeProxy
 from tests.integrations.stripe.support import event_payload, signed
 from tests.localstripe_server import PUBLISHABLE_KEY
+from tests.object_store import ObjectStore
 from tests.plain_store.store import free_port, process_stop
+from tests.streams import StreamServer
 
 ROOT = Path(__file__).resolve().parents[1]
 STRIPE_KEY = "sk_test_localstripe"
@@ -251,22 +253,28 @@ class Stack:
 
     `webhooks`: localstripe calls the store's webhook (off by default: the faults here are worse
     when Stripe's own reconciler is lost too). `worker`: a Redis broker of its own and a Celery
-    worker (else tasks run in the request, as in the demo).
+    worker (else tasks run in the request, as in the demo). `nodes`: web nodes, each with its own
+    folder, sharing the database, a Redis of their own and, with more than one, an object store
+    for media (tests.object_store). `streams`: each node with its stream process (popup.stream).
     """
 
-    def __init__(self, *, webhooks: bool = False, worker: bool = False) -> None:
+    def __init__(
+        self, *, webhooks: bool = False, worker: bool = False, nodes: int = 1, streams: bool = False
+    ) -> None:
         self.logs = Path(tempfile.mkdtemp(prefix="popup-stack-"))
         self.parts: list = []
         try:
-            self._build(webhooks=webhooks, worker=worker)
+            self._build(webhooks=webhooks, worker=worker, nodes=nodes, streams=streams)
         except BaseException:
             self.close()
             raise
 
-    def _build(self, *, webhooks: bool, worker: bool) -> None:
+    def _build(self, *, webhooks: bool, worker: bool, nodes: int, streams: bool) -> None:
         self.postgres = self._part(PrivatePostgres())
         self.postgres.sql('CREATE DATABASE "popup"')
-        self.redis = self._part(PrivateRedis()) if worker else None
+        shared = nodes > 1 or streams  # the nodes' cache, and the stream's publishing, in Redis
+        self.redis = self._part(PrivateRedis()) if worker or shared else None
+        self.object_store = self._part(ObjectStore()) if nodes > 1 else None
         store_port = free_port()
         self.store = f"http://127.0.0.1:{store_port}"
         stripe_port = free_port()
@@ -281,12 +289,13 @@ class Stack:
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "STRIPE_SECRET_KEY": "",  # localstripe, never real Stripe
             "LOCALSTRIPE_URL": self.proxy.url,
-            "REDIS_URL": "",
-            "CELERY_BROKER_URL": self.redis.url if self.redis else "",
+            "REDIS_URL": self.redis.url.replace("/0", "/1") if shared else "",
+            "CELERY_BROKER_URL": self.redis.url if worker else "",
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "POPUP_VAR_DIR": str(self.logs / "var"),
             # Each shopper from an address of their own (X-Forwarded-For), as a crowd's would be.
             "POPUP_TRUSTED_PROXIES": "127.0.0.1",
+            **(self.object_store.environment() if self.object_store else {}),
         }
         self._shoppers = itertools.count(1)
         self.manage("migrate", "--verbosity", "0")
@@ -303,17 +312,30 @@ class Stack:
             )
         )
         # One worker, so that "the worker" is one process a test can kill; gunicorn starts another.
-        self.web = self._part(
+        self.web = self._web_node("gunicorn", store_port, self.env)
+        self.nodes, self.streams = [self.store], []
+        for number in range(2, nodes + 1):
+            port = free_port()
+            env = {**self.env, "POPUP_VAR_DIR": str(self.logs / f"var-{number}")}
+            self._web_node(f"gunicorn-{number}", port, env)
+            self.nodes.append(f"http://127.0.0.1:{port}")
+        for number in range(1, nodes + 1) if streams else ():
+            env = {**self.env, "POPUP_VAR_DIR": str(self.logs / f"var-{number}")}
+            log = self.logs / f"stream-{number}.log"
+            self.streams.append(self._part(StreamServer(env, log_path=log)))
+        self.worker = self.celery_worker() if worker else None
+
+    def _web_node(self, name: str, port: int, env: dict) -> "Process":
+        return self._part(
             Process(
-                "gunicorn",
-                [sys.executable, "-m", "gunicorn", "shop.wsgi", "-b", f"127.0.0.1:{store_port}"]
+                name,
+                [sys.executable, "-m", "gunicorn", "shop.wsgi", "-b", f"127.0.0.1:{port}"]
                 + ["-w", "1", "-k", "gthread", "--threads", "8", "--timeout", "30"],
-                self.env,
+                env,
                 self.logs,
-                probe=f"{self.store}/popup/{self.sale['slug']}/",
+                probe=f"http://127.0.0.1:{port}/popup/{self.sale['slug']}/",
             )
         )
-        self.worker = self.celery_worker() if worker else None
 
     def _part(self, part):
         self.parts.append(part)
@@ -381,17 +403,19 @@ class Stack:
     def card_token(self) -> str:
         return card_token(self.localstripe)
 
-    def hold(self, *, quantity: int = 1, presale: bool = False) -> Bought:
-        """A new basket holding `quantity` units (of the pre-sale's candle with `presale`)."""
+    def hold(self, *, quantity: int = 1, presale: bool = False, node: int = 0) -> Bought:
+        """A new basket holding `quantity` units (of the pre-sale's candle with `presale`), made
+        on web node `node`."""
         slug = self.sale["presale_slug" if presale else "slug"]
         product = self.sale["presale_product" if presale else "product"]
         session = requests.Session()
         number = next(self._shoppers)
         session.headers["X-Forwarded-For"] = f"10.{number // 250 % 250}.{number % 250}.1"
-        basket = session.post(f"{self.store}/popup/{slug}/basket/new/", json={}, timeout=TIMEOUT)
+        store = self.nodes[node]
+        basket = session.post(f"{store}/popup/{slug}/basket/new/", json={}, timeout=TIMEOUT)
         token = basket.json()["basket"]["token"]
         held = session.post(
-            f"{self.store}/popup/{slug}/basket/lines/",
+            f"{store}/popup/{slug}/basket/lines/",
             json={"product": product, "quantity": quantity},
             headers={"X-Popup-Basket": token},
             timeout=TIMEOUT,
@@ -522,7 +546,7 @@ def seed() -> dict:
 
     france()
     popup = PopUpFactory(slug="faults", per_customer_limit=None)
-    scarf = create_product(title="Indigo scarf", price=Decimal("40.00"), stock=UNITS)
+    scarf = create_product(title="Indigo scarf", price=Decimal("40.00"), stock=UNITS, image=True)
     popup.range.add_product(scarf)
     PopUpProduct.objects.create(popup=popup, product=scarf, units_offered=UNITS)
     presale = PopUpFactory(
@@ -538,6 +562,7 @@ def seed() -> dict:
     presale.range.add_product(candle)
     PopUpProduct.objects.create(popup=presale, product=candle, units_offered=UNITS)
     return {
+        "id": popup.pk,
         "slug": popup.slug,
         "product": scarf.pk,
         "presale_slug": presale.slug,
