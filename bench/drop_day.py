@@ -1,6 +1,7 @@
 """Drop day, side by side: the pop-up page, its embed and a hold against Oscar's own pages, in one run.
 
     .venv/bin/python bench/drop_day.py            # about 3 minutes; BENCH_SECONDS per wrk run (8)
+    .venv/bin/python bench/drop_day.py --nodes 2 --streams 2000    # and on two nodes, with streams
 
 The reference store as production runs it: a throwaway PostgreSQL database (migrated, dropped at
 the end), Redis as the cache (database 12, flushed before and after), `DJANGO_DEBUG=0`, gunicorn
@@ -33,8 +34,16 @@ crowd's; the rounds' are `rounds_*_p99_ms`), `crowd_holds_made` (201), `crowd_ho
 `crowd_server_errors`, `crowd_rate_limited`, `crowd_connection_failures`, and `oversold`: units
 held beyond what was offered, from the database's rows once the crowd has gone (must be 0).
 The crowd's load generator is this Python process (asyncio), its CPU time reported.
+
+`--nodes N`: N web nodes (gunicorn as above, each with its own folder) on the same database and
+Redis, media on an S3-compatible object store (moto's server, tests.object_store); the rounds and
+the crowd go to the first node. Adds `nodes`, `storage_misses` and the others of bench/nodes.py.
+`--streams S`: a stream process (uvicorn popup.stream:application) per node and S open streams,
+then holds a second apart: adds `streams`, `stream_lag_p99_ms`, `stream_errors` and the others of
+bench/nodes.py.
 """
 
+import argparse
 import json
 import os
 import re
@@ -54,8 +63,11 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.nodes import CHANGES, storage_misses, streams_measure  # noqa: E402
+from tests.object_store import ObjectStore  # noqa: E402
 from tests.plain_store.store import free_port  # noqa: E402
 from tests.stack import Process  # noqa: E402 - after the path
+from tests.streams import StreamServer  # noqa: E402
 
 PRODUCTS = 24
 ROUNDS = 3
@@ -241,16 +253,19 @@ def seed(*, baskets: int = BASKETS) -> dict:
         ),
         batch_size=5000,
     )
-    tokens = PopUpBasket.objects.values_list("token", flat=True)
+    tokens = list(PopUpBasket.objects.values_list("token", flat=True))
     return {
+        "id": popup.pk,
         "slug": popup.slug,
+        "stream_product": products[1].pk,  # held only by bench/nodes.py
+        "stream_tokens": tokens[-(CHANGES + 1) :],
         "opening": opening.slug,
         "opening_products": [
             terms.product_id for terms in PopUpProduct.objects.filter(popup=opening)
         ],
         "product": products[0].pk,
         "product_url": products[0].get_absolute_url(),
-        "tokens": list(tokens),
+        "tokens": tokens[: -(CHANGES + 1)],
     }
 
 
@@ -421,12 +436,20 @@ def statuses_logged(log: Path) -> dict[str, int]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--nodes", type=int, default=1, help="web nodes (default 1)")
+    parser.add_argument("--streams", type=int, default=0, help="open streams (default none)")
+    options = parser.parse_args()
     began = time.perf_counter()
     logs = Path(tempfile.mkdtemp(prefix="drop-day-"))
     redis.Redis.from_url(REDIS).flushdb()
     admin_sql(f'CREATE DATABASE "{DATABASE}"')
     store: Process | None = None
+    parts: list = []  # the other nodes, the stream processes, the object store
     try:
+        if options.nodes > 1:
+            parts.append(ObjectStore())
+            os.environ.update(parts[-1].environment())  # this process seeds the images there
         import django
 
         django.setup()
@@ -447,6 +470,25 @@ def main() -> None:
             logs,
             probe=f"{url}/popup/{sale['slug']}/",
         )
+        nodes = [url]
+        for number in range(2, options.nodes + 1):
+            node_port = free_port()
+            parts.append(
+                Process(
+                    f"gunicorn-{number}",
+                    [sys.executable, "-m", "gunicorn", "shop.wsgi", "-b", f"127.0.0.1:{node_port}"]
+                    + ["-w", "2", "-k", "gthread", "--threads", "4", "--timeout", "60"],
+                    {**os.environ, "POPUP_VAR_DIR": str(logs / f"var-{number}")},
+                    logs,
+                    probe=f"http://127.0.0.1:{node_port}/popup/{sale['slug']}/",
+                )
+            )
+            nodes.append(f"http://127.0.0.1:{node_port}")
+        servers = []
+        for number in range(1, options.nodes + 1) if options.streams else ():
+            env = {**os.environ, "POPUP_VAR_DIR": str(logs / f"var-{number}")}
+            servers.append(StreamServer(env, log_path=logs / f"stream-{number}.log"))
+            parts.append(servers[-1])
         session = requests.Session()
         product_page = session.get(f"{url}{sale['product_url']}", timeout=30)
         csrf_token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', product_page.text)
@@ -492,6 +534,8 @@ def main() -> None:
 
         opening = crowd(port, sale) if FANS else {}
         answered = statuses_logged(logs / "access.log")
+        pushed = streams_measure(servers, nodes, sale, options.streams) if servers else {}
+        stored = storage_misses(nodes, sale) if options.nodes > 1 else {}
         print(
             json.dumps(
                 {
@@ -516,6 +560,9 @@ def main() -> None:
                     + sum(run["socket_errors"] for runs_ in runs.values() for run in runs_),
                     "answers": answered,
                     **opening,
+                    "nodes": options.nodes,
+                    **pushed,
+                    **stored,
                     "products": PRODUCTS,
                     "rounds": ROUNDS,
                     "seconds_each": SECONDS,
@@ -529,6 +576,8 @@ def main() -> None:
             )
         )
     finally:
+        for part in reversed(parts):
+            part.close()
         if store is not None:
             store.close()
         try:

@@ -51,6 +51,7 @@ from popup.conf import popup_settings  # noqa: E402
 from popup.core.languages import language_match  # noqa: E402
 from popup.core.pushes import (  # noqa: E402
     CHANGED,
+    EPOCH,
     EVERY_POPUP,
     FIGURES,
     WATCHED,
@@ -64,6 +65,7 @@ from popup.core.pushes import (  # noqa: E402
 logger = logging.getLogger(__name__)
 
 STREAM_PATH = re.compile(r"/stream/(\d{1,18})/$")
+KEEP_UP_SECONDS = 2.0
 HEARTBEAT_SECONDS = 15  # a comment line, so proxies and phones do not cut a quiet stream
 RETRY_MILLISECONDS = 3000
 LOCK_MILLISECONDS = 10_000  # a publisher that died gives the pop-up back after this
@@ -132,11 +134,12 @@ class Hub:
         # Django's ORM is synchronous: one thread, so one database connection per process.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="popup-publisher")
         self.lock_owner = uuid.uuid4().hex
+        self.epoch: bytes | None = None  # the Redis data this process knows (EPOCH)
 
     def start(self) -> None:
         self.tasks = [
             asyncio.create_task(self._listen()),
-            asyncio.create_task(self._say_watched()),
+            asyncio.create_task(self._keep_up()),
         ]
 
     async def stop(self) -> None:
@@ -220,10 +223,15 @@ class Hub:
                     await pubsub.aclose()
 
     async def _catch_up(self) -> None:
-        for popup_id, language in list(self.streams):
-            kept = await self._read_latest(popup_id, language)
-            if kept is not None:
-                self._hand_out(popup_id, language, kept)
+        """After (re)subscribing: changes announced meanwhile were missed, and a Redis that
+        restarted has forgotten what is watched. Say it again and have the figures recomputed."""
+        if not self.streams:
+            return
+        now = time.time()
+        await self.redis.hset(
+            WATCHED, mapping={f"{popup}:{language}": now for popup, language in self.streams}
+        )
+        for popup_id in {popup for popup, _language in self.streams}:
             await self.redis.publish(self.changed, str(popup_id))
 
     def _published(self, message: dict) -> None:
@@ -311,12 +319,24 @@ class Hub:
                 watched.setdefault(int(popup), []).append(language)
         return watched
 
-    async def _say_watched(self) -> None:
-        """Tell the publishers, every WATCHED_EVERY_SECONDS, which pop-ups and languages this
-        process has streams of; forget what nobody said for long."""
+    async def _keep_up(self) -> None:
+        """Every KEEP_UP_SECONDS: notice a Redis that restarted empty (its subscription comes back
+        by itself, not what it forgot) and catch up; every WATCHED_EVERY_SECONDS, tell the
+        publishers which pop-ups and languages this process has streams of, and forget what
+        nobody said for long."""
+        ticks = 0
         while True:
-            await asyncio.sleep(WATCHED_EVERY_SECONDS)
+            await asyncio.sleep(KEEP_UP_SECONDS)
+            ticks += 1
             try:
+                await self.redis.set(EPOCH, uuid.uuid4().hex, nx=True)
+                epoch = await self.redis.get(EPOCH)
+                if self.epoch is not None and epoch != self.epoch:
+                    logger.warning("Live figures: Redis lost its data; publishing again.")
+                    await self._catch_up()
+                self.epoch = epoch
+                if ticks % round(WATCHED_EVERY_SECONDS / KEEP_UP_SECONDS):
+                    continue
                 now = time.time()
                 if self.streams:
                     await self.redis.hset(

@@ -15,7 +15,9 @@ Redis, under the plugin's connection:
                                     "at": <epoch seconds when computed>,
                                     "change_at": <epoch seconds of the next change by the clock, or null>}
     popup-stream:last:<id>:<lang>   that message, the latest, for a stream that (re)connects
-    popup-stream:event:<id>         the pop-up's last event id
+    popup-stream:event:<id>         the pop-up's last event id: it starts from the time in
+                                    milliseconds, so ids keep growing after Redis forgets them
+    popup-stream:epoch              set by the first stream process; gone: Redis lost its data
     popup-stream:watched            hash "<id>:<lang>" → epoch seconds when a stream process last
                                     said it has streams open for it
 
@@ -39,6 +41,7 @@ from popup.models import PopUp
 CHANGED = "popup-stream:changed"  # the channels: channel(connection, CHANGED)
 FIGURES = "popup-stream:figures"
 WATCHED = "popup-stream:watched"
+EPOCH = "popup-stream:epoch"
 EVERY_POPUP = "*"
 # A stream process says again this often which pop-ups it has streams of; a pop-up no process has
 # said so of for WATCHED_SECONDS is not recomputed.
@@ -93,7 +96,15 @@ def live_figures_publish(*, popup_id: int, languages: list[str]) -> float | None
         moment = figures_change_at(popup=popup, storefront=storefront)
         change_at = moment.timestamp() if moment is not None else None
     computed_at = time.time()
-    event_id = redis_call(lambda connection: connection.incr(f"popup-stream:event:{popup_id}"))
+
+    def next_id(connection) -> int:
+        counter = f"popup-stream:event:{popup_id}"
+        pipeline = connection.pipeline(transaction=False)
+        pipeline.set(counter, int(computed_at * 1000), nx=True)
+        pipeline.incr(counter)
+        return pipeline.execute()[1]
+
+    event_id = redis_call(next_id)
     if event_id is None:
         return None
     messages = []

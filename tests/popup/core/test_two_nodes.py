@@ -76,3 +76,28 @@ def test_a_hold_on_one_node_is_pushed_by_the_stream_of_the_other(stack):
     finally:
         on_second.close()
         on_first.close()
+
+
+def test_streams_come_back_with_the_truth_after_redis_restarts(stack):
+    popup_id, product = stack.sale["id"], str(stack.sale["product"])
+    reader = EventReader(stack.streams[1].url_of(popup_id))
+    try:
+        reader.next(lambda event: event.name == "figures", timeout=15)
+        stack.redis.stop()  # Redis keeps nothing on disk here: channels and keys are gone
+        assert stack.hold(quantity=1, node=0).hold == 200  # a shopper holds meanwhile
+        stack.redis.start()
+        # The stream process subscribes again and has the figures recomputed: the hold made
+        # while Redis was down is in them, though its announcement was lost.
+        left = units_in_rows(stack)
+        pushed = reader.next(
+            lambda event: event.figures["products"][product]["units_left"] == left, timeout=20
+        )
+        assert pushed.name == "figures"
+        assert stack.hold(quantity=1, node=1).hold == 200  # and changes are pushed again
+        reader.next(
+            lambda event: event.figures["products"][product]["units_left"] == left - 1,
+            timeout=20,
+        )
+        assert units_in_rows(stack) == left - 1
+    finally:
+        reader.close()
