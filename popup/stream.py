@@ -173,6 +173,7 @@ class Hub:
                 )
         if kept is not None and current:
             stream.offer(kept.id, kept.frame)
+            self._schedule(popup_id, kept.change_at)
         else:  # nothing published lately in this language: ask for it
             with contextlib.suppress(Exception):
                 await self.redis.publish(self.changed, str(popup_id))
