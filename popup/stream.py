@@ -171,10 +171,10 @@ class Hub:
                     time.time() - kept.at < WATCHED_SECONDS
                     or (seen is not None and float(seen) > time.time() - WATCHED_SECONDS)
                 )
-        if kept is not None and current:
+        if kept is not None:  # the truth when published; recomputed below unless current
             stream.offer(kept.id, kept.frame)
             self._schedule(popup_id, kept.change_at)
-        else:  # nothing published lately in this language: ask for it
+        if not current:  # nothing published lately in this language: ask for it
             with contextlib.suppress(Exception):
                 await self.redis.publish(self.changed, str(popup_id))
 

@@ -1,11 +1,16 @@
+import os
+
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 
+from popup.analytics.counters import redis_connection
 from popup.core.shells import shells_forget
 from tests import factories
 from tests.localstripe_server import localstripe, stripe_settings  # noqa: F401
+from tests.streams import StreamServer, stream_keys_forget
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -21,6 +26,29 @@ def _fresh_cache():
     from 127.0.0.1) would otherwise carry over from other tests and earlier runs."""
     cache.clear()
     shells_forget()
+
+
+@pytest.fixture(scope="session")
+def stream_server(django_db_setup, tmp_path_factory):
+    """The stream process (popup.stream under uvicorn) on the test database and the tests' Redis;
+    what a test writes reaches it once committed (transactional tests)."""
+    database = settings.DATABASES["default"]
+    kept = redis_connection().connection_pool.connection_kwargs
+    redis_url = (
+        f"redis://{kept.get('host', '127.0.0.1')}:{kept.get('port', 6379)}/{kept.get('db', 0)}"
+    )
+    stream_keys_forget(redis_url)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+        ),
+        "REDIS_URL": redis_url,
+    }
+    server = StreamServer(env, log_path=tmp_path_factory.mktemp("stream") / "uvicorn.log")
+    yield server
+    server.close()
 
 
 @pytest.fixture

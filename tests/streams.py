@@ -146,6 +146,20 @@ class EventReader:
             if condition(event):
                 return event
 
+    def drain(self, seconds: float) -> list[Event]:
+        """Every event that comes within `seconds`."""
+        deadline, events = time.monotonic() + seconds, []
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                event = self.events.get(timeout=left)
+            except queue.Empty:
+                break
+            if event is None:
+                self.events.put(None)
+                break
+            events.append(event)
+        return events
+
     def nothing_for(self, seconds: float) -> bool:
         """True when no event comes within `seconds`."""
         try:

@@ -88,7 +88,8 @@ def _streamable(popup: PopUp | None) -> bool:
 
 def live_figures_publish(*, popup_id: int, languages: list[str]) -> float | None:
     """Compute the pop-up's figures now, from the database, in each language; keep each as the
-    latest and publish it. When the next change by the clock is (epoch seconds), or None."""
+    latest, and publish it with a new event id unless it says what the latest said. When the next
+    change by the clock is (epoch seconds), or None."""
     popup = PopUp.objects.select_related("range").filter(pk=popup_id).first()
     storefront = popup_storefront(popup=popup, priced=False) if _streamable(popup) else None
     change_at = None
@@ -96,48 +97,52 @@ def live_figures_publish(*, popup_id: int, languages: list[str]) -> float | None
         moment = figures_change_at(popup=popup, storefront=storefront)
         change_at = moment.timestamp() if moment is not None else None
     computed_at = time.time()
-
-    def next_id(connection) -> int:
-        counter = f"popup-stream:event:{popup_id}"
-        pipeline = connection.pipeline(transaction=False)
-        pipeline.set(counter, int(computed_at * 1000), nx=True)
-        pipeline.incr(counter)
-        return pipeline.execute()[1]
-
-    event_id = redis_call(next_id)
-    if event_id is None:
-        return None
-    messages = []
+    computed = {}
     for language in languages:
         if storefront is None:
-            event, data = "gone", "{}"
+            computed[language] = ("gone", "{}")
         else:
             with translation.override(language):
                 figures = figures_of(popup=popup, storefront=storefront)
-            event, data = "figures", json.dumps(figures, separators=(",", ":"))
-        messages.append(
-            (
-                language,
-                json.dumps(
-                    {
-                        "popup": popup_id,
-                        "language": language,
-                        "id": event_id,
-                        "event": event,
-                        "data": data,
-                        "at": computed_at,
-                        "change_at": change_at,
-                    }
-                ),
-            )
-        )
+            computed[language] = ("figures", json.dumps(figures, separators=(",", ":")))
 
     def publish(connection) -> None:
+        keys = [last_key(popup_id, language) for language in languages]
+        kept = dict(zip(languages, connection.mget(keys), strict=True))
+        event_id = None
         pipeline = connection.pipeline(transaction=False)
-        for language, message in messages:
-            pipeline.set(last_key(popup_id, language), message, ex=LAST_SECONDS)
-            pipeline.publish(channel(connection, FIGURES), message)
+        for language, (event, data) in computed.items():
+            message = json.loads(kept[language]) if kept[language] else {}
+            if (message.get("event"), message.get("data"), message.get("change_at")) == (
+                event,
+                data,
+                change_at,
+            ):  # nothing new to say: only when it was last found true
+                message["at"] = computed_at
+            else:
+                if event_id is None:
+                    event_id = _event_id(connection, popup_id, computed_at)
+                message = {
+                    "popup": popup_id,
+                    "language": language,
+                    "id": event_id,
+                    "event": event,
+                    "data": data,
+                    "at": computed_at,
+                    "change_at": change_at,
+                }
+                pipeline.publish(channel(connection, FIGURES), json.dumps(message))
+            pipeline.set(last_key(popup_id, language), json.dumps(message), ex=LAST_SECONDS)
         pipeline.execute()
 
     redis_call(publish)
     return change_at
+
+
+def _event_id(connection, popup_id: int, now: float) -> int:
+    """The pop-up's next event id; the first from the time in milliseconds."""
+    counter = f"popup-stream:event:{popup_id}"
+    pipeline = connection.pipeline(transaction=False)
+    pipeline.set(counter, int(now * 1000), nx=True)
+    pipeline.incr(counter)
+    return pipeline.execute()[1]

@@ -4,43 +4,21 @@ Everything a test writes is committed (transactional tests), so the stream proce
 program with its own connections as in production, reads what the test's shoppers did.
 """
 
-import os
-import tempfile
+import json
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from popup.analytics.counters import redis_connection
+from popup.core.pushes import FIGURES, channel, last_key, live_figures_publish
 from popup.models import Hold, PopUp, PopUpProduct
 from tests.factories import popup_with_products
-from tests.streams import EventReader, StreamServer, stream_keys_forget
+from tests.streams import EventReader
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="module")
-def streams(django_db_setup, django_db_blocker):
-    """The stream process on the test database and the tests' Redis."""
-    database = settings.DATABASES["default"]
-    redis_url = redis_connection().connection_pool.connection_kwargs
-    url = f"redis://127.0.0.1:{redis_url.get('port', 6379)}/{redis_url.get('db', 0)}"
-    stream_keys_forget(url)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-        ),
-        "REDIS_URL": url,
-    }
-    server = StreamServer(env, log_path=Path(tempfile.mkdtemp(prefix="popup-stream-")) / "log")
-    yield server
-    server.close()
 
 
 @pytest.fixture
@@ -93,11 +71,11 @@ def hold(client, popup, product_id: int, quantity: int) -> str:
 
 
 def test_every_figure_a_stream_says_is_what_the_rows_said_when_it_was_published(
-    client, streams, readers
+    client, stream_server, readers
 ):
     popup = popup_with_products(2, units_offered=10)
     scarf, tote = popup.range.all_products().order_by("pk")
-    reader = readers(streams.url_of(popup.pk))
+    reader = readers(stream_server.url_of(popup.pk))
     assert reader.status == 200
     assert reader.headers["content-type"].startswith("text/event-stream")
     assert reader.headers["cache-control"] == "no-cache, no-transform"
@@ -120,19 +98,19 @@ def test_every_figure_a_stream_says_is_what_the_rows_said_when_it_was_published(
         seen.append(streamed_units(reader.next(timeout=10)))
     # Changes that came together are published once; never a figure the rows did not have.
     assert all(figures in states for figures in seen), (seen, states)
-    assert reader.nothing_for(1.0)
+    assert all(streamed_units(event) == final for event in reader.drain(1.0))
     assert units_in_rows(popup) == final
 
 
-def test_a_reconnection_gets_only_what_it_has_not_seen(client, streams, readers):
+def test_a_reconnection_gets_only_what_it_has_not_seen(client, stream_server, readers):
     popup = popup_with_products(1, units_offered=4)
     (scarf,) = popup.range.all_products()
-    first = readers(streams.url_of(popup.pk)).next(lambda event: event.name == "figures")
+    first = readers(stream_server.url_of(popup.pk)).next(lambda event: event.name == "figures")
 
-    current = readers(streams.url_of(popup.pk), last_event_id=first.id)
-    assert current.nothing_for(1.0)  # it has the latest already
+    current = readers(stream_server.url_of(popup.pk), last_event_id=first.id)
+    assert all(event.id > first.id for event in current.drain(1.0))  # it has the latest already
 
-    behind = readers(streams.url_of(popup.pk), last_event_id=first.id - 1)
+    behind = readers(stream_server.url_of(popup.pk), last_event_id=first.id - 1)
     assert behind.next(timeout=5).id == first.id  # the latest, at once
 
     hold(client, popup, scarf.pk, 1)
@@ -141,7 +119,9 @@ def test_a_reconnection_gets_only_what_it_has_not_seen(client, streams, readers)
     assert streamed_units(changed) == units_in_rows(popup) == {str(scarf.pk): 3}
 
 
-def test_units_back_from_a_lapsed_hold_are_pushed_with_nothing_written(client, streams, readers):
+def test_units_back_from_a_lapsed_hold_are_pushed_with_nothing_written(
+    client, stream_server, readers
+):
     popup = popup_with_products(1, units_offered=2)
     (scarf,) = popup.range.all_products()
     hold(client, popup, scarf.pk, 2)
@@ -149,7 +129,7 @@ def test_units_back_from_a_lapsed_hold_are_pushed_with_nothing_written(client, s
     Hold.objects.filter(terms__popup=popup).update(
         reserved_until=timezone.now() + timedelta(seconds=2)
     )
-    reader = readers(streams.url_of(popup.pk))
+    reader = readers(stream_server.url_of(popup.pk))
     held = reader.next(lambda event: streamed_units(event) == {str(scarf.pk): 0}, timeout=10)
     assert held.figures["products"][str(scarf.pk)]["back_in_minutes"] == 1
 
@@ -158,15 +138,15 @@ def test_units_back_from_a_lapsed_hold_are_pushed_with_nothing_written(client, s
 
 
 def test_a_pop_up_not_for_everyone_is_not_streamed_and_one_unpublished_says_so(
-    client, streams, readers
+    client, stream_server, readers
 ):
     event_only = popup_with_products(1, event_only=True, unlock_code="VIP-NIGHT")
-    refused = readers(streams.url_of(event_only.pk))
+    refused = readers(stream_server.url_of(event_only.pk))
     assert refused.next(timeout=10).name == "gone"
     assert refused.ended()  # the page polls the live call, which checks the code
 
     popup = popup_with_products(1)
-    reader = readers(streams.url_of(popup.pk, "fr"))
+    reader = readers(stream_server.url_of(popup.pk, "fr"))
     assert reader.next(timeout=10).figures["state_label"] == "En cours"
     popup.is_published = False
     popup.save()
@@ -174,7 +154,7 @@ def test_a_pop_up_not_for_everyone_is_not_streamed_and_one_unpublished_says_so(
     assert reader.ended()
 
 
-def test_a_stream_holds_no_database_connection(streams, readers):
+def test_a_stream_holds_no_database_connection(stream_server, readers):
     popup = popup_with_products(1)
 
     def connections() -> int:
@@ -184,21 +164,23 @@ def test_a_stream_holds_no_database_connection(streams, readers):
             )
             return cursor.fetchone()[0]
 
-    readers(streams.url_of(popup.pk)).next(timeout=10)  # the publisher's one connection opened
+    readers(stream_server.url_of(popup.pk)).next(
+        timeout=10
+    )  # the publisher's one connection opened
     before = connections()
-    opened = [readers(streams.url_of(popup.pk, language)) for language in ("en", "fr") * 20]
+    opened = [readers(stream_server.url_of(popup.pk, language)) for language in ("en", "fr") * 20]
     for reader in opened:
         reader.next(timeout=10)
     time.sleep(0.5)
     assert connections() == before
 
 
-def test_anything_but_a_stream_is_refused_plainly(streams):
+def test_anything_but_a_stream_is_refused_plainly(stream_server):
     import requests
 
-    assert requests.get(f"{streams.url}/popup/not-a-number/", timeout=5).status_code == 404
-    assert requests.post(streams.url_of(1), timeout=5).status_code == 405
-    preflight = requests.options(streams.url_of(1), timeout=5)
+    assert requests.get(f"{stream_server.url}/popup/not-a-number/", timeout=5).status_code == 404
+    assert requests.post(stream_server.url_of(1), timeout=5).status_code == 405
+    preflight = requests.options(stream_server.url_of(1), timeout=5)
     assert preflight.status_code == 204
     assert preflight.headers["Access-Control-Allow-Headers"] == "Last-Event-ID"
 
@@ -218,3 +200,36 @@ def test_the_page_opens_its_stream_where_the_store_has_one(client, settings):
     assert f'data-stream="/popup/stream/{popup.pk}/"' in embed
     locked = client.get(f"/popup/{event_only.slug}/?code=VIP-NIGHT").content.decode()
     assert "data-stream" not in locked
+
+
+def test_figures_that_say_nothing_new_are_kept_but_not_published_again():
+    popup = popup_with_products(1)
+    connection = redis_connection()
+    listener = connection.pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(channel(connection, FIGURES))
+    listener.get_message(timeout=1)
+
+    def published() -> list[dict]:
+        messages, deadline = [], time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            message = listener.get_message(timeout=0.1)
+            if message:
+                messages.append(json.loads(message["data"]))
+        return messages
+
+    live_figures_publish(popup_id=popup.pk, languages=["en", "fr"])
+    first = published()
+    assert [message["language"] for message in first] == ["en", "fr"]
+    assert first[0]["id"] == first[1]["id"]
+
+    live_figures_publish(popup_id=popup.pk, languages=["en", "fr"])  # nothing changed
+    assert published() == []
+    kept = json.loads(connection.get(last_key(popup.pk, "en")))
+    assert kept["id"] == first[0]["id"] and kept["at"] > first[0]["at"]
+
+    PopUpProduct.objects.filter(popup=popup).update(units_sold=4)
+    live_figures_publish(popup_id=popup.pk, languages=["en", "fr"])
+    (english, _french) = published()
+    assert english["id"] > first[0]["id"]
+    assert json.loads(english["data"])["units_left"] == 6
+    listener.close()
