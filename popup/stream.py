@@ -46,6 +46,8 @@ django.setup()  # as Django's own asgi.py: DJANGO_SETTINGS_MODULE names the stor
 import redis.asyncio as aioredis  # noqa: E402 - after Django is set up
 from django.conf import settings  # noqa: E402
 from django.db import close_old_connections, connection, transaction  # noqa: E402
+from django.utils import translation  # noqa: E402
+from django.utils.translation import gettext as _  # noqa: E402
 
 from popup.conf import popup_settings  # noqa: E402
 from popup.core.languages import language_match  # noqa: E402
@@ -422,9 +424,16 @@ async def application(scope, receive, send) -> None:
         return
     if scope["type"] != "http":
         return
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    language = language_match(query.get("lang", [""])[0]) or settings.LANGUAGE_CODE
+    with translation.override(language):
+        await _answer(scope, receive, send, language)
+
+
+async def _answer(scope, receive, send, language: str) -> None:
     matched = STREAM_PATH.search(scope["path"])
     if matched is None:
-        await _plain(send, 404, "Not found.")
+        await _plain(send, 404, _("No such stream."))
         return
     if scope["method"] == "OPTIONS":  # a preflight, for Last-Event-ID from another origin
         await _plain(
@@ -439,15 +448,13 @@ async def application(scope, receive, send) -> None:
         )
         return
     if scope["method"] != "GET":
-        await _plain(send, 405, "GET only.", [(b"allow", b"GET")])
+        await _plain(send, 405, _("A stream is read with GET."), [(b"allow", b"GET")])
         return
     hub = await _hub_started()
     if hub is None:
-        await _plain(send, 503, "Live figures are not pushed by this store: poll the live call.")
+        await _plain(send, 503, _("This store does not push live figures: the page asks for them."))
         return
     popup_id = int(matched.group(1))
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    language = language_match(query.get("lang", [""])[0]) or settings.LANGUAGE_CODE
     await _stream(hub, popup_id, language, _last_event_id(scope), receive, send)
 
 
