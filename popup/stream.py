@@ -187,9 +187,6 @@ class Hub:
             if not streams:
                 del self.streams[(popup_id, language)]
 
-    def open_streams(self) -> int:
-        return sum(len(streams) for streams in self.streams.values())
-
     async def _read_latest(self, popup_id: int, language: str) -> Published | None:
         try:
             stored = await self.redis.get(last_key(popup_id, language))
@@ -294,13 +291,14 @@ class Hub:
         try:
             while True:
                 self.again.discard(popup_id)
+                languages = (await self._watched(popup_id)).get(popup_id, [])
+                if not languages:
+                    return  # nobody streams it: nothing to compute
                 if not await self.redis.set(lock, self.lock_owner, nx=True, px=LOCK_MILLISECONDS):
                     return  # another process computes; it heard the same change
                 try:
-                    languages = (await self._watched(popup_id)).get(popup_id, [])
-                    if languages:
-                        loop = asyncio.get_running_loop()
-                        await loop.run_in_executor(self.executor, _publish, popup_id, languages)
+                    loop = asyncio.get_running_loop()
+                    await loop.run_in_executor(self.executor, _publish, popup_id, languages)
                 finally:
                     if await self.redis.get(lock) == self.lock_owner.encode():
                         await self.redis.delete(lock)
@@ -492,7 +490,8 @@ async def _stream(hub: Hub, popup_id: int, language: str, last_id: int, receive,
             )
             if frame is not None and b"\nevent: gone\n" in frame:
                 break  # nothing more will come: the page polls instead
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        with contextlib.suppress(Exception):  # the client may be gone already
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
     except OSError:  # the client went away mid-send
         pass
     finally:

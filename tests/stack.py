@@ -311,18 +311,29 @@ class Stack:
                 probe=f"{self.localstripe}/js.stripe.com/v3/",
             )
         )
+        # Each node's stream process first: its pages say where it is (POPUP_STREAM_URL).
+        self.streams, node_envs = [], []
+        for number in range(1, nodes + 1):
+            env = {**self.env, "POPUP_VAR_DIR": str(self.logs / f"var-{number}")}
+            if streams:
+                log = self.logs / f"stream-{number}.log"
+                self.streams.append(self._part(StreamServer(env, log_path=log)))
+                env["POPUP_STREAM_URL"] = f"{self.streams[-1].url}/popup/stream/"
+            if shared:  # as a deployment does: the pages' scripts and styles, served by WhiteNoise
+                subprocess.run(
+                    [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+                    cwd=ROOT,
+                    env=env,
+                    check=True,
+                )
+            node_envs.append(env)
         # One worker, so that "the worker" is one process a test can kill; gunicorn starts another.
-        self.web = self._web_node("gunicorn", store_port, self.env)
-        self.nodes, self.streams = [self.store], []
-        for number in range(2, nodes + 1):
+        self.web = self._web_node("gunicorn", store_port, node_envs[0])
+        self.nodes = [self.store]
+        for env in node_envs[1:]:
             port = free_port()
-            env = {**self.env, "POPUP_VAR_DIR": str(self.logs / f"var-{number}")}
-            self._web_node(f"gunicorn-{number}", port, env)
+            self._web_node(f"gunicorn-{len(self.nodes) + 1}", port, env)
             self.nodes.append(f"http://127.0.0.1:{port}")
-        for number in range(1, nodes + 1) if streams else ():
-            env = {**self.env, "POPUP_VAR_DIR": str(self.logs / f"var-{number}")}
-            log = self.logs / f"stream-{number}.log"
-            self.streams.append(self._part(StreamServer(env, log_path=log)))
         self.worker = self.celery_worker() if worker else None
 
     def _web_node(self, name: str, port: int, env: dict) -> "Process":

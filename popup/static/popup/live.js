@@ -244,6 +244,7 @@
       figures(JSON.parse(event.data));
       document.dispatchEvent(new Event("popup:changed"));
     });
+    source.onopen = function () { streaming = true; };  // reconnected: newer figures follow
     source.addEventListener("gone", function () { source.close(); streaming = false; });
     source.onerror = function () {
       streaming = false;  // polled meanwhile

@@ -3,7 +3,6 @@ Redis, one object store for media, each node with its stream process (tests.stac
 """
 
 import re
-from pathlib import Path
 
 import pytest
 import requests
@@ -38,18 +37,25 @@ def test_every_page_works_on_both_nodes_and_media_live_on_the_object_store(stack
             f"/popup/{slug}/embed/",
             f"/popup/{slug}/live/?view=page",
             f"/popup/{slug}/share.png",
+            "/static/popup/live.js",
             "/catalogue/",
         ):
             response = requests.get(f"{node}{path}", timeout=30)
             assert response.status_code == 200, (node, path, response.status_code)
             pages[node, path] = response
     page = pages[stack.nodes[1], f"/popup/{slug}/"].text
+    # Pages open a stream (the shell is shared by the nodes: a deployment gives them all the same
+    # POPUP_STREAM_URL, behind its proxy).
+    streams = {
+        f'data-stream="{server.url}/popup/stream/{stack.sale["id"]}/"' for server in stack.streams
+    }
+    assert any(stream in page for stream in streams)
     (image,) = set(re.findall(r'<img[^>]+src="([^"]+)"', page))
     assert image.startswith(stack.object_store.url)
     assert requests.get(image, timeout=10).status_code == 200
     assert stack.object_store.names("images/")
     for number in (1, 2):  # neither node keeps a media file of its own
-        media = Path(stack.logs / ("var" if number == 1 else f"var-{number}") / "media")
+        media = stack.logs / f"var-{number}" / "media"
         assert not media.exists() or not [p for p in media.rglob("*") if p.is_file()]
 
 
