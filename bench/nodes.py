@@ -41,7 +41,7 @@ async def _streams(
 
     def seen(number: int, block: bytes) -> None:
         data = [line[6:] for line in block.split(b"\n") if line.startswith(b"data: ")]
-        if not data:
+        if not data or b"event: figures" not in block:
             return  # the retry line, or a heartbeat
         arrived = time.perf_counter()
         events[0] += 1

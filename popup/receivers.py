@@ -69,13 +69,24 @@ def _live_changed(sender, instance, **_signal) -> None:
         live_changed(popup_id=instance.pk)
     elif sender is PopUpProduct:
         live_changed(popup_id=instance.popup_id)
-    else:  # a stock record: any pop-up may sell its product
+    elif sender is StockRecord:  # each order allocates: only the pop-ups selling the product
+        for popup_id in set(
+            PopUpProduct.objects.filter(product_id=instance.product_id).values_list(
+                "popup_id", flat=True
+            )
+        ):
+            live_changed(popup_id=popup_id)
+    else:  # a product shown or hidden, a range's members: any pop-up
         live_changed()
 
 
-for model in (PopUp, PopUpProduct, StockRecord):
+for model in (PopUp, PopUpProduct, StockRecord, Product):
     for signal in (post_save, post_delete):
         signal.connect(_live_changed, sender=model, dispatch_uid=f"popup-live-{model.__name__}")
+for relation in (Range.included_products, Range.excluded_products, Range.classes):
+    m2m_changed.connect(
+        _live_changed, sender=relation.through, dispatch_uid=f"popup-live-{relation.field}"
+    )
 
 
 @receiver(pre_save, sender=StockRecord, dispatch_uid="popup-shells-price")

@@ -289,7 +289,7 @@ class Stack:
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "STRIPE_SECRET_KEY": "",  # localstripe, never real Stripe
             "LOCALSTRIPE_URL": self.proxy.url,
-            "REDIS_URL": self.redis.url.replace("/0", "/1") if shared else "",
+            "REDIS_URL": f"redis://127.0.0.1:{self.redis.port}/1" if shared else "",
             "CELERY_BROKER_URL": self.redis.url if worker else "",
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "POPUP_VAR_DIR": str(self.logs / "var"),

@@ -97,6 +97,7 @@ class EventReader:
 
     def __post_init__(self) -> None:
         self.events: queue.Queue[Event | None] = queue.Queue()
+        self.pings = 0
         parts = urlsplit(self.url)
         self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
         headers = {"Accept": "text/event-stream"}
@@ -126,7 +127,10 @@ class EventReader:
                 elif line.startswith("data: "):
                     data.append(line[6:])
                 elif not line and data:
-                    self.events.put(Event(name, event_id, "\n".join(data), time.time()))
+                    if name == "ping":  # the heartbeat: the page's script only notes the time
+                        self.pings += 1
+                    else:
+                        self.events.put(Event(name, event_id, "\n".join(data), time.time()))
                     name, event_id, data = "message", 0, []
         except (OSError, ValueError, AttributeError, http.client.HTTPException):  # closed
             pass

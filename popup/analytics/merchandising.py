@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from oscar.core.loading import get_model
 
 from popup.core.popups import popup_product_terms_sync, popup_slug_suggest
+from popup.core.pushes import live_changed
 from popup.core.reductions import popup_prices_record
 from popup.locking import rows_locked, stock_records_locked
 from popup.models import PopUp, PopUpProduct
@@ -69,6 +70,7 @@ def popup_restock(
     if errors:
         raise ValidationError(errors)
     PopUpProduct.objects.bulk_update(terms.values(), ["units_offered"])
+    live_changed(popup_id=popup.pk)  # a bulk update sends no signal
     return list(terms.values())
 
 

@@ -25,7 +25,7 @@ and the basket are the caller's own.
 
 import math
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.template.defaultfilters import floatformat
@@ -100,13 +100,18 @@ def figures_of(*, popup: PopUp, storefront) -> dict:
 
 def figures_change_at(*, popup: PopUp, storefront) -> datetime | None:
     """When the figures next change by the clock alone, with nothing written: the pop-up opens or
-    closes, or a hold lapses and its units come back."""
-    moments = [moment for moment in (popup.opens_at, popup.closes_at) if moment > storefront.now]
+    closes, a hold lapses and its units come back, or a "back in about N min" counts down."""
+    now = storefront.now
+    moments = [moment for moment in (popup.opens_at, popup.closes_at) if moment > now]
     moments += [
         item.terms.next_lapse
         for item in storefront.items
         if item.terms is not None and getattr(item.terms, "next_lapse", None) is not None
     ]
+    for item in storefront.items:
+        if item.back_at is not None and item.back_at > now:
+            minutes = _minutes_until(item.back_at, now)  # N falls to N - 1 at this moment
+            moments.append(item.back_at - timedelta(minutes=minutes - 1))
     return min(moments, default=None)
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from oscar.core.loading import get_model
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from popup.core.pushes import live_changed
 from popup.core.reductions import popup_prices_record
 from popup.locking import rows_locked
 from popup.models import Pledge, PopUp, PopUpBasket, PopUpProduct
@@ -303,6 +304,7 @@ def popup_product_terms_update(*, popup: PopUp, terms: Sequence[PopUpProduct]) -
     if errors:
         raise ValidationError(errors)
     PopUpProduct.objects.bulk_update(terms, ["units_offered", "price", "display_order"])
+    live_changed(popup_id=popup.pk)  # a bulk update sends no signal
     popup_prices_record(terms=terms)
 
 

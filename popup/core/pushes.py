@@ -48,6 +48,7 @@ EVERY_POPUP = "*"
 WATCHED_EVERY_SECONDS = 10
 WATCHED_SECONDS = 3 * WATCHED_EVERY_SECONDS
 LAST_SECONDS = 24 * 3600
+GONE_SECONDS = 60
 
 
 def channel(connection, name: str) -> str:
@@ -73,11 +74,6 @@ def live_changed(*, popup_id: int | None = None) -> None:
 
 def _announce(target: str) -> None:
     redis_call(lambda connection: connection.publish(channel(connection, CHANGED), target))
-
-
-def live_changed_receiver(**_signal) -> None:
-    """Signal receiver (a pop-up, its terms, a stock record changed): every watched pop-up."""
-    live_changed()
 
 
 def _streamable(popup: PopUp | None) -> bool:
@@ -132,7 +128,12 @@ def live_figures_publish(*, popup_id: int, languages: list[str]) -> float | None
                     "change_at": change_at,
                 }
                 pipeline.publish(channel(connection, FIGURES), json.dumps(message))
-            pipeline.set(last_key(popup_id, language), json.dumps(message), ex=LAST_SECONDS)
+            # Kept for streams to come; a pop-up that cannot be streamed (perhaps no pop-up at all)
+            # only briefly, and no longer watched.
+            kept_for = LAST_SECONDS if event == "figures" else GONE_SECONDS
+            pipeline.set(last_key(popup_id, language), json.dumps(message), ex=kept_for)
+            if event == "gone":
+                pipeline.hdel(WATCHED, f"{popup_id}:{language}")
         pipeline.execute()
 
     redis_call(publish)
@@ -145,4 +146,5 @@ def _event_id(connection, popup_id: int, now: float) -> int:
     pipeline = connection.pipeline(transaction=False)
     pipeline.set(counter, int(now * 1000), nx=True)
     pipeline.incr(counter)
+    pipeline.expire(counter, LAST_SECONDS)  # forgotten with the figures: it starts again higher
     return pipeline.execute()[1]

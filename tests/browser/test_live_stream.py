@@ -68,5 +68,5 @@ def test_without_a_stream_process_the_page_polls_as_before(page, store_url, sett
     product = popup.range.all_products().get()
     calls = opened(page, f"{store_url}/popup/{popup.slug}/")
     hold(client, popup, product.pk, 3)
-    expect(page.locator("[data-product] [data-stock]")).to_have_text("7 left", timeout=20_000)
+    expect(page.locator("[data-product] [data-stock]")).to_have_text("7 left", timeout=30_000)
     assert len(calls) >= 2  # the poll brought it

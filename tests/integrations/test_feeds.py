@@ -440,8 +440,13 @@ class TestSecrecy:
 
 
 def feed_work(callbacks: list) -> list:
-    """What a commit queued apart from outdating the pages' shells (popup.core.shells)."""
-    return [callback for callback in callbacks if callback is not shells_outdate]
+    """What a commit queued apart from outdating the pages' shells (popup.core.shells) and telling
+    the stream processes (popup.core.pushes)."""
+    return [
+        callback
+        for callback in callbacks
+        if callback is not shells_outdate and not hasattr(callback, "live_target")
+    ]
 
 
 class TestFreshness:

@@ -219,7 +219,7 @@
         // A basket answered while this call was on its way: these figures predate its hold and
         // would undo it. Asked again at once instead.
         if (answers !== asked) { stale = true; return; }
-        figures(data);
+        if (!streaming) figures(data);  // else the stream's are as new or newer
         data.asked_with = headers["X-Popup-Basket"];  // the basket token the call was made with
         listeners.forEach(function (listener) { listener(data); });
         document.dispatchEvent(new Event("popup:changed"));  // an embedding frame may resize
@@ -234,17 +234,19 @@
 
   // Pushed figures: the same shared part as the call's, without the shopper's own. The browser
   // reconnects a cut stream itself, telling the last event it had (Last-Event-ID).
-  var streamUrl = root.getAttribute("data-stream"), streaming = false;
+  var streamUrl = root.getAttribute("data-stream"), streaming = false, heard = 0;
+  var STREAM_QUIET_SECONDS = 40;  // the stream pings every 15 s: quieter than this, it is stuck
   function listen() {
     if (!streamUrl || !window.EventSource) return;
     var source = new EventSource(streamUrl + "?lang=" + encodeURIComponent(document.documentElement.lang));
     source.addEventListener("figures", function (event) {
-      streaming = true;
-      if (first) return;  // the first call, on its way, says how this visit arrived
+      streaming = true;  // figures came: the stream works (an open one may not carry any)
+      heard = Date.now();
+      if (first && loading) return;  // the first call, on its way, says how this visit arrived
       figures(JSON.parse(event.data));
       document.dispatchEvent(new Event("popup:changed"));
     });
-    source.onopen = function () { streaming = true; };  // reconnected: newer figures follow
+    source.addEventListener("ping", function () { heard = Date.now(); });
     source.addEventListener("gone", function () { source.close(); streaming = false; });
     source.onerror = function () {
       streaming = false;  // polled meanwhile
@@ -256,6 +258,7 @@
   document.addEventListener("DOMContentLoaded", function () { load(); listen(); });
   setInterval(function () {
     polls++;
+    if (streaming && Date.now() - heard > STREAM_QUIET_SECONDS * 1000) streaming = false;
     if (document.visibilityState === "hidden") return;
     if (!streaming || polls % (STREAMED_POLL_SECONDS / POLL_SECONDS) === 0) load();
   }, POLL_SECONDS * 1000);

@@ -5,6 +5,7 @@ program with its own connections as in production, reads what the test's shopper
 """
 
 import json
+import socket
 import time
 from datetime import timedelta
 
@@ -13,12 +14,20 @@ from django.db import connection
 from django.utils import timezone
 
 from popup.analytics.counters import redis_connection
+from popup.analytics.merchandising import popup_restock
 from popup.core.pushes import FIGURES, channel, last_key, live_figures_publish
 from popup.models import Hold, PopUp, PopUpProduct
 from tests.factories import popup_with_products
 from tests.streams import EventReader
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def streams_and_popup(stream_server, readers):
+    """A reader of a new stream of a pop-up, each call; the pop-up."""
+    popup = popup_with_products(1)
+    return (lambda of: readers(stream_server.url_of(of.pk))), popup
 
 
 @pytest.fixture
@@ -152,6 +161,43 @@ def test_a_pop_up_not_for_everyone_is_not_streamed_and_one_unpublished_says_so(
     popup.save()
     reader.next(lambda event: event.name == "gone", timeout=10)
     assert reader.ended()
+
+
+def test_a_restock_made_in_one_statement_is_pushed(client, stream_server, readers):
+    popup = popup_with_products(1, units_offered=2)
+    (scarf,) = popup.range.all_products()
+    hold(client, popup, scarf.pk, 2)
+    reader = readers(stream_server.url_of(popup.pk))
+    reader.next(lambda event: event.figures["state"] == "sold_out", timeout=10)
+    popup_restock(popup=popup, units={scarf.pk: 10})  # a bulk update: no signal
+    back = reader.next(lambda event: event.figures["state"] == "live", timeout=10)
+    assert streamed_units(back) == units_in_rows(popup) == {str(scarf.pk): 8}
+
+
+def test_a_pop_up_published_again_streams_again(streams_and_popup):
+    reader_of, popup = streams_and_popup
+    reader_of(popup).next(lambda event: event.name == "figures", timeout=10)
+    popup.is_published = False
+    popup.save()
+    reader_of(popup).next(lambda event: event.name == "gone", timeout=10)
+    popup.is_published = True
+    popup.save()
+    assert reader_of(popup).next(timeout=10).name == "figures"  # not the "gone" kept a minute
+
+
+def test_hostile_streams_cost_a_look_and_leave_nothing_behind(stream_server, readers):
+    connection = redis_connection()
+    for popup_id in (999_999_999_999, 1):  # none, and perhaps none
+        reader = readers(stream_server.url_of(popup_id, "xx-evil"), last_event_id=None)
+        if reader.next(timeout=10).name == "gone":
+            assert reader.ended()
+            assert connection.ttl(last_key(popup_id, "en-gb")) <= 60
+            assert not connection.hexists("popup-stream:watched", f"{popup_id}:en-gb")
+    odd = readers(stream_server.url_of(1), last_event_id=None)
+    odd.close()
+    with socket.create_connection(("127.0.0.1", stream_server.port), timeout=5) as raw:
+        raw.sendall(b"GET /popup/stream/1/ HTTP/1.1\r\nHost: x\r\nLast-Event-ID: \xc2\xb2\r\n\r\n")
+        assert raw.recv(200).startswith(b"HTTP/1.1 200 ")  # "²" is no number, and no 500
 
 
 def test_a_stream_holds_no_database_connection(stream_server, readers):

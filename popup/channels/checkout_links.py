@@ -1,0 +1,215 @@
+"""Checkout links: the URL a Facebook or Instagram shop (and Google's checkout_link_template) sends
+its buyers to, with the products they chose.
+
+Meta calls the shop's declared checkout URL with `products=<content id>:<quantity>,…` (the commas and
+colons percent-escaped, sometimes twice) and an optional `coupon`; Google with one id, from the
+template the store declares. Our catalogue feeds name each product `popup<pop-up id>-<product id>`
+(integrations.social.feeds). This module reads such a query into lines, whatever arrives: nothing in
+it raises, every line that cannot be taken says why, and the number of lines and units is capped.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import unquote_plus
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from popup.core.holds import MAX_UNITS_PER_LINE
+from popup.models import PopUp, PopUpProduct
+
+MAX_LINES = 20  # a basket, not a warehouse order: more is cut, and the shopper told
+MAX_PRODUCTS_CHARACTERS = 4000  # what is read of `products`; the rest is ignored
+MAX_UNESCAPES = 3  # "%253A" is "%3A" is ":": links pass through several hands
+CONTENT_ID = re.compile(r"popup(\d{1,18})-(\d{1,18})")
+QUANTITY = re.compile(r"[+-]?\d{1,12}")
+
+
+@dataclass(frozen=True)
+class LinkLine:
+    """One product of the link as asked for: the content id, and what it names when it is ours."""
+
+    content_id: str
+    popup_id: int | None
+    product_id: int | None
+    quantity: int  # what will be asked for (1 to MAX_UNITS_PER_LINE); 0 when the line is refused
+    problem: str = ""  # why the line cannot be taken as asked, in the shopper's words
+    asked: str = ""  # the quantity as it came, when it was not taken as it came
+
+
+@dataclass(frozen=True)
+class CheckoutLink:
+    lines: tuple[LinkLine, ...]
+    coupon: str
+    notices: tuple[str, ...]  # about the link as a whole (lines cut, nothing readable)
+
+    @property
+    def wanted(self) -> list[LinkLine]:
+        """The lines naming one of our products with a quantity to hold."""
+        return [line for line in self.lines if line.popup_id is not None and line.quantity]
+
+
+def _unescaped(text: str) -> str:
+    for _round in range(MAX_UNESCAPES):
+        if "%" not in text:
+            break
+        text = unquote_plus(text)
+    return text
+
+
+def _quantity(text: str) -> tuple[int, str]:
+    """The quantity to ask for and, when it is not the one asked, why."""
+    text = text.strip()
+    if not text:
+        return 1, ""  # Google's one-item template names no quantity
+    if not QUANTITY.fullmatch(text):
+        return 0, _("“%(quantity)s” is not a number of units.") % {"quantity": text[:20]}
+    number = int(text)
+    if number < 1:
+        return 0, _("A quantity must be at least 1.")
+    if number > MAX_UNITS_PER_LINE:
+        return MAX_UNITS_PER_LINE, ngettext(
+            "At most %(max)d unit per product: %(max)d asked for.",
+            "At most %(max)d units per product: %(max)d asked for.",
+            MAX_UNITS_PER_LINE,
+        ) % {"max": MAX_UNITS_PER_LINE}
+    return number, ""
+
+
+def checkout_link_parse(*, products: str, coupon: str = "") -> CheckoutLink:
+    """The link's lines, in the order given, one per product (a product named twice is one line
+    with both quantities); never raises."""
+    notices = []
+    text = _unescaped(products[:MAX_PRODUCTS_CHARACTERS])
+    entries = [entry for entry in re.split(r"[,;\s]+", text) if entry]
+    by_id: dict[str, dict] = {}
+    for entry in entries:
+        content_id, _colon, asked = entry.partition(":")
+        content_id = content_id.strip().lower()
+        known = by_id.get(content_id)
+        if known is None:
+            if len(by_id) == MAX_LINES:
+                notices.append(
+                    ngettext(
+                        "The link names more than %(max)d product: only the first %(max)d are "
+                        "taken.",
+                        "The link names more than %(max)d products: only the first %(max)d are "
+                        "taken.",
+                        MAX_LINES,
+                    )
+                    % {"max": MAX_LINES}
+                )
+                break
+            known = by_id[content_id] = {"asked": [], "quantity": 0, "problems": []}
+        quantity, problem = _quantity(asked)
+        known["asked"].append(asked.strip()[:20])
+        known["quantity"] += quantity
+        if problem:
+            known["problems"].append(problem)
+    lines = []
+    for content_id, known in by_id.items():
+        matched = CONTENT_ID.fullmatch(content_id)
+        quantity = min(known["quantity"], MAX_UNITS_PER_LINE)
+        problem = known["problems"][0] if known["problems"] else ""
+        if known["quantity"] > MAX_UNITS_PER_LINE and not problem:
+            problem = ngettext(
+                "At most %(max)d unit per product: %(max)d asked for.",
+                "At most %(max)d units per product: %(max)d asked for.",
+                MAX_UNITS_PER_LINE,
+            ) % {"max": MAX_UNITS_PER_LINE}
+        if matched is None:
+            problem, quantity = _("This product is not sold in our pop-up shops."), 0
+        lines.append(
+            LinkLine(
+                content_id=content_id[:60],
+                popup_id=int(matched.group(1)) if matched else None,
+                product_id=int(matched.group(2)) if matched else None,
+                quantity=quantity,
+                problem=problem,
+                asked=",".join(known["asked"]) if problem else "",
+            )
+        )
+    if not lines:
+        notices.append(_("This link names no product."))
+    return CheckoutLink(
+        lines=tuple(lines),
+        coupon=_unescaped(coupon[:64]).strip(),
+        notices=tuple(notices),
+    )
+
+
+@dataclass(frozen=True)
+class LinkOffer:
+    """A line of the link as the store can take it: the pop-up and terms it would be held in."""
+
+    line: LinkLine
+    popup: PopUp | None  # where it is sold now: the named pop-up, or the relaunch of a closed one
+    terms: PopUpProduct | None
+    problem: str = ""  # why it cannot be held now (before stock is even looked at)
+    named: PopUp | None = None  # the pop-up the link named, when the product moved to its relaunch
+
+
+def _public(popup: PopUp, unlocked: frozenset[int]) -> bool:
+    return popup.is_published and (not popup.event_only or popup.pk in unlocked)
+
+
+def checkout_link_offers(
+    *, link: CheckoutLink, unlocked: frozenset[int] = frozenset(), now: datetime | None = None
+) -> list[LinkOffer]:
+    """Each wanted line of the link with the pop-up that sells it now, read in one query: the named
+    pop-up's terms, or those of its live relaunch when it closed. Drafts are not ours to name, nor
+    event-only pop-ups but those in `unlocked` (the caller checked the coupon as their code, with
+    the tries counted as arrival_record counts them)."""
+    now = now or timezone.now()
+    wanted = link.wanted
+    if not wanted:
+        return []
+    named_or_relaunched = Q()
+    for line in wanted:
+        named_or_relaunched |= Q(popup_id=line.popup_id, product_id=line.product_id)
+        named_or_relaunched |= Q(
+            popup__relaunched_from_id=line.popup_id, product_id=line.product_id
+        )
+    found = list(
+        PopUpProduct.objects.select_related("popup", "popup__range", "product")
+        .filter(named_or_relaunched)
+        .order_by("-popup__opens_at", "pk")
+    )
+    offers = []
+    for line in wanted:
+        named = next(
+            (
+                terms
+                for terms in found
+                if terms.popup_id == line.popup_id and terms.product_id == line.product_id
+            ),
+            None,
+        )
+        relaunched = [
+            terms
+            for terms in found
+            if terms.popup.relaunched_from_id == line.popup_id
+            and terms.product_id == line.product_id
+            and _public(terms.popup, unlocked)
+            and terms.popup.closes_at > now
+        ]
+        if named is None or not _public(named.popup, unlocked):
+            offers.append(
+                LinkOffer(line, None, None, _("This product is not sold in our pop-up shops."))
+            )
+        elif named.popup.closes_at <= now and relaunched:
+            offers.append(LinkOffer(line, relaunched[0].popup, relaunched[0], named=named.popup))
+        elif named.popup.closes_at <= now:
+            offers.append(LinkOffer(line, named.popup, named, _("This pop-up has closed.")))
+        elif named.popup.opens_at > now:
+            opens = date_format(localtime(named.popup.opens_at), "DATETIME_FORMAT")
+            problem = _("Not open yet: opens %(when)s.") % {"when": opens}
+            offers.append(LinkOffer(line, named.popup, named, problem))
+        else:
+            offers.append(LinkOffer(line, named.popup, named))
+    return offers

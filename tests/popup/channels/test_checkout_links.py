@@ -1,0 +1,177 @@
+"""Reading the checkout links Meta's shops and Google send buyers with (popup.channels.checkout_links)."""
+
+from datetime import timedelta
+from urllib.parse import parse_qs, quote
+
+import pytest
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
+
+from popup.channels.checkout_links import MAX_LINES, checkout_link_offers, checkout_link_parse
+from popup.core.holds import MAX_UNITS_PER_LINE
+from popup.models import PopUpProduct
+from tests.factories import PopUpFactory, popup_with_products
+
+
+def asked(query: str):
+    """The link as Django's request.GET gives it: the query decoded once."""
+    values = parse_qs(query, keep_blank_values=True)
+    return checkout_link_parse(
+        products=values.get("products", [""])[0], coupon=values.get("coupon", [""])[0]
+    )
+
+
+def taken(link) -> list[tuple[int, int, int]]:
+    return [(line.popup_id, line.product_id, line.quantity) for line in link.wanted]
+
+
+def test_meta_s_documented_form_with_its_separators_escaped():
+    # Meta's example, "products=12345%3A3%2C23456%3A1&coupon=SUMMERSALE20", with our content ids.
+    link = asked("products=popup7-12%3A3%2Cpopup7-13%3A1&coupon=SUMMERSALE20")
+    assert taken(link) == [(7, 12, 3), (7, 13, 1)]
+    assert link.coupon == "SUMMERSALE20"
+    assert link.notices == () and all(not line.problem for line in link.lines)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "products=popup7-12:3,popup7-13:1",  # not escaped
+        "products=popup7-12%253A3%252Cpopup7-13%253A1",  # escaped twice
+        "products=popup7-12%25253A3%25252Cpopup7-13%25253A1",  # three times
+        "products=popup7-12:3+popup7-13:1",  # "+" for the comma
+        "products=+popup7-12:3+,+,popup7-13:1,+",  # spaces and empty items
+        "products=POPUP7-12:3,Popup7-13:1",  # capitals
+        "products=popup7-12:1,popup7-13:1,popup7-12:2",  # one product twice: one line
+    ],
+)
+def test_every_way_the_same_link_arrives_reads_the_same(query):
+    assert taken(asked(query)) == [(7, 12, 3), (7, 13, 1)]
+
+
+def test_google_s_one_item_template_names_no_quantity():
+    assert taken(asked("products=popup7-12")) == [(7, 12, 1)]
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("0", "A quantity must be at least 1."),
+        ("-2", "A quantity must be at least 1."),
+        ("two", "“two” is not a number of units."),
+        ("1.5", "“1.5” is not a number of units."),
+        ("9" * 40, f"“{'9' * 20}” is not a number of units."),
+    ],
+)
+def test_a_quantity_that_is_no_quantity_refuses_its_line_and_says_why(value, problem):
+    link = asked(f"products=popup7-12:{quote(value)},popup7-13:1")
+    first, second = link.lines
+    assert (first.quantity, first.problem, first.asked) == (0, problem, value[:20])
+    assert taken(link) == [(7, 13, 1)]
+
+
+def test_a_huge_quantity_is_cut_to_what_a_line_may_hold_and_said():
+    (line,) = asked("products=popup7-12:100000").lines
+    assert line.quantity == MAX_UNITS_PER_LINE
+    assert (
+        line.problem
+        == f"At most {MAX_UNITS_PER_LINE} units per product: {MAX_UNITS_PER_LINE} asked for."
+    )
+    (again,) = asked("products=popup7-12:60,popup7-12:60").lines
+    assert again.quantity == MAX_UNITS_PER_LINE and again.problem
+
+
+def test_ids_that_are_not_ours_are_refused_by_name_not_dropped():
+    link = asked("products=12345:3,popup7-13:1,popup-13:1,popup7-:1,../../etc:1")
+    assert taken(link) == [(7, 13, 1)]
+    refused = [line.content_id for line in link.lines if line.problem]
+    assert refused == ["12345", "popup-13", "popup7-", "../../etc"]
+    assert {line.problem for line in link.lines if line.problem} == {
+        "This product is not sold in our pop-up shops."
+    }
+
+
+def test_hundreds_of_items_are_cut_and_the_shopper_told():
+    items = ",".join(f"popup7-{number}:1" for number in range(1, 501))
+    link = asked(f"products={quote(items)}")
+    assert len(link.lines) == MAX_LINES
+    assert link.notices == (
+        f"The link names more than {MAX_LINES} products: only the first {MAX_LINES} are taken.",
+    )
+
+
+@pytest.mark.parametrize(
+    "query", ["", "products=", "products=%2C%3A", "coupon=WELCOME", "products=:::"]
+)
+def test_a_link_naming_nothing_says_so(query):
+    link = asked(query)
+    assert link.wanted == []
+    assert "This link names no product." in link.notices or all(line.problem for line in link.lines)
+
+
+@given(st.text(max_size=300), st.text(max_size=80))
+def test_nothing_a_link_carries_raises_and_nothing_beyond_the_caps_is_asked(products, coupon):
+    link = checkout_link_parse(products=products, coupon=coupon)
+    assert len(link.lines) <= MAX_LINES
+    assert all(0 <= line.quantity <= MAX_UNITS_PER_LINE for line in link.lines)
+    assert all(line.problem for line in link.lines if line.popup_id is None)
+    assert len(link.coupon) <= 64
+
+
+@pytest.mark.django_db
+class TestOffers:
+    """Which pop-up sells each line of a link now (checkout_link_offers)."""
+
+    def test_each_line_is_offered_by_the_pop_up_its_id_names_in_one_query(
+        self, django_assert_num_queries
+    ):
+        popup = popup_with_products(2)
+        scarf, tote = popup.range.all_products().order_by("pk")
+        link = checkout_link_parse(
+            products=f"popup{popup.pk}-{scarf.pk}:2,popup{popup.pk}-{tote.pk}:1,popup{popup.pk}-999999:1"
+        )
+        with django_assert_num_queries(1):
+            offers = checkout_link_offers(link=link)
+        assert [(offer.popup, offer.terms.product, offer.problem) for offer in offers[:2]] == [
+            (popup, scarf, ""),
+            (popup, tote, ""),
+        ]
+        assert (offers[2].popup, offers[2].problem) == (
+            None,
+            "This product is not sold in our pop-up shops.",
+        )
+
+    def test_a_closed_pop_up_s_product_is_offered_in_its_live_relaunch(self):
+        closed = popup_with_products(
+            1,
+            opens_at=timezone.now() - timedelta(days=9),
+            closes_at=timezone.now() - timedelta(days=2),
+        )
+        (scarf,) = closed.range.all_products()
+        link = checkout_link_parse(products=f"popup{closed.pk}-{scarf.pk}:1")
+        (offer,) = checkout_link_offers(link=link)
+        assert (offer.popup, offer.problem) == (closed, "This pop-up has closed.")
+
+        relaunch = PopUpFactory(relaunched_from=closed)
+        relaunch.range.add_product(scarf)
+        PopUpProduct.objects.create(popup=relaunch, product=scarf, units_offered=5)
+        (offer,) = checkout_link_offers(link=link)
+        assert (offer.popup, offer.named, offer.problem) == (relaunch, closed, "")
+
+    def test_drafts_and_event_only_pop_ups_are_not_named_unless_unlocked(self):
+        draft = popup_with_products(1, is_published=False)
+        event = popup_with_products(1, event_only=True, unlock_code="VIP-NIGHT")
+        soon = popup_with_products(1, opens_at=timezone.now() + timedelta(days=1))
+        products = ",".join(
+            f"popup{popup.pk}-{popup.range.all_products().get().pk}:1"
+            for popup in (draft, event, soon)
+        )
+        link = checkout_link_parse(products=products)
+        problems = [offer.problem for offer in checkout_link_offers(link=link)]
+        assert problems[:2] == ["This product is not sold in our pop-up shops."] * 2
+        assert problems[2].startswith("Not open yet: opens ")
+
+        unlocked = checkout_link_offers(link=link, unlocked=frozenset({event.pk}))
+        assert (unlocked[1].popup, unlocked[1].problem) == (event, "")
+        assert unlocked[0].popup is None  # a draft stays a draft
