@@ -1,5 +1,6 @@
 from django.urls import path, register_converter
 
+from popup.channels import views as channel_views
 from popup.checkout import views as checkout_views
 from popup.core import api, views
 from popup.core.languages import in_shopper_language as shopper
@@ -105,6 +106,8 @@ urlpatterns = [
     ),
     # Before the pop-ups' slugs: a fixed path, so "withdrawal" is a reserved slug (reserved_slugs).
     path("withdrawal/", shopper(checkout_views.withdrawal_page), name="withdrawal"),
+    # Where Facebook and Instagram shops (and Google) send buyers: also a reserved slug.
+    path("checkout-link/", shopper(channel_views.checkout_link_page), name="checkout-link"),
     path("<slug:slug>/", shopper(views.popup_detail), name="detail"),
     path("<slug:slug>/embed/", shopper(views.popup_embed), name="embed"),
     path("<slug:slug>/live/", shopper(api.popup_live), name="live"),

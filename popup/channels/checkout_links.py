@@ -20,12 +20,13 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from popup.core.holds import MAX_UNITS_PER_LINE
-from popup.models import PopUp, PopUpProduct
+from popup.core.holds import MAX_UNITS_PER_LINE, HoldRefused, basket_create, hold_set
+from popup.models import PopUp, PopUpBasket, PopUpProduct
 
 MAX_LINES = 20  # a basket, not a warehouse order: more is cut, and the shopper told
 MAX_PRODUCTS_CHARACTERS = 4000  # what is read of `products`; the rest is ignored
 MAX_UNESCAPES = 3  # "%253A" is "%3A" is ":": links pass through several hands
+SOURCE = "checkout-link"  # the baskets' source, as a utm_source would name it
 CONTENT_ID = re.compile(r"popup(\d{1,18})-(\d{1,18})")
 QUANTITY = re.compile(r"[+-]?\d{1,12}")
 
@@ -213,3 +214,34 @@ def checkout_link_offers(
         else:
             offers.append(LinkOffer(line, named.popup, named))
     return offers
+
+
+@dataclass(frozen=True)
+class LinkHeld:
+    """What a shopper's press of "Hold and check out" did: the basket and each line's outcome."""
+
+    basket: PopUpBasket | None  # None: nothing could be held (no basket kept)
+    held: list[LinkOffer]
+    refused: list[tuple[LinkOffer, str]]  # and why, in the shopper's words
+
+
+def checkout_link_hold(
+    *, popup: PopUp, offers: list[LinkOffer], client_ip: str, language: str = ""
+) -> LinkHeld:
+    """A new basket of `popup` holding what the link asks of it, line by line, with the stock, the
+    per-customer limit and the per-address caps as any hold has them; the basket is dropped when
+    nothing could be held. Refusal (429) when the address opened too many baskets."""
+    wanted = [offer for offer in offers if offer.popup == popup and not offer.problem]
+    basket = basket_create(popup=popup, source=SOURCE, address=client_ip, language=language)
+    held, refused = [], []
+    for offer in wanted:
+        try:
+            hold_set(basket=basket, product_id=offer.terms.product_id, quantity=offer.line.quantity)
+        except HoldRefused as refusal:
+            refused.append((offer, refusal.message))
+        else:
+            held.append(offer)
+    if not held:
+        basket.delete()
+        return LinkHeld(basket=None, held=[], refused=refused)
+    return LinkHeld(basket=basket, held=held, refused=refused)

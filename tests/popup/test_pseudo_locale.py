@@ -759,6 +759,35 @@ def _ambassador_alone(client, localstripe) -> Shown:
     return Shown(get(client, f"/popup/ambassador/{ambassador.token}/"), allowed)
 
 
+def checkout_link_of(popup: PopUp, *extra: str) -> tuple[str, set[str]]:
+    """A checkout link naming the pop-up's products (2 each) and `extra` ids; the ids, shown."""
+    ids = [f"popup{terms.popup_id}-{terms.product_id}" for terms in popup.product_terms.all()]
+    products = ",".join([f"{content_id}:2" for content_id in ids] + [f"{i}:1" for i in extra])
+    return products, {*ids, *extra}
+
+
+@page("checkout link")
+def _checkout_link(client, localstripe) -> Shown:
+    popup = a_drop()
+    closed = a_drop(closed=True)
+    products, ids = checkout_link_of(popup, "12345", "popup0-0")
+    more, more_ids = checkout_link_of(closed)
+    query = f"products={products},{more}," + ",".join(f"x{n}:1" for n in range(30))
+    allowed = allowed_for(popup, closed) | ids | more_ids | {f"x{n}" for n in range(20)}
+    return Shown(get(client, f"/popup/checkout-link/?{query}&coupon=SUMMER"), allowed)
+
+
+@page("checkout link, partly held")
+def _checkout_link_held(client, localstripe) -> Shown:
+    popup = a_drop(sold_out=True)
+    products, ids = checkout_link_of(popup)
+    response = client.post(
+        with_lang("/popup/checkout-link/"), {"products": products, "popup": popup.pk}
+    )
+    assert response.status_code in (200, 400), response.status_code
+    return Shown(response.content.decode(), allowed_for(popup) | ids)
+
+
 @pytest.mark.usefixtures("stripe_settings", "france")
 @pytest.mark.parametrize("name", list(PAGES))
 def test_no_text_on_a_page_escapes_translation(name, client, localstripe):

@@ -1,7 +1,7 @@
 """Reading the checkout links Meta's shops and Google send buyers with (popup.channels.checkout_links)."""
 
 from datetime import timedelta
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, unquote
 
 import pytest
 from django.utils import timezone
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from popup.channels.checkout_links import MAX_LINES, checkout_link_offers, checkout_link_parse
 from popup.core.holds import MAX_UNITS_PER_LINE
-from popup.models import PopUpProduct
+from popup.models import Hold, PopUpBasket, PopUpProduct, reserved_slugs
 from tests.factories import PopUpFactory, popup_with_products
 
 
@@ -175,3 +175,83 @@ class TestOffers:
         unlocked = checkout_link_offers(link=link, unlocked=frozenset({event.pk}))
         assert (unlocked[1].popup, unlocked[1].problem) == (event, "")
         assert unlocked[0].popup is None  # a draft stays a draft
+
+
+@pytest.mark.django_db
+class TestPage:
+    """GET /popup/checkout-link/: the page shows, and only the shopper's POST holds."""
+
+    def link(self, popup, *quantities) -> str:
+        products = popup.range.all_products().order_by("pk")
+        items = ",".join(
+            f"popup{popup.pk}-{product.pk}:{quantity}"
+            for product, quantity in zip(products, quantities, strict=False)
+        )
+        return quote(items)
+
+    def test_opening_the_link_holds_nothing(self, client):
+        popup = popup_with_products(2, units_offered=3)
+        response = client.get(f"/popup/checkout-link/?products={self.link(popup, 2, 1)}")
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "Product 000" in page and "Product 001" in page and "data-auto" in page
+        assert response["Cache-Control"] == "no-store"
+        assert not PopUpBasket.objects.exists() and not Hold.objects.exists()
+
+    def test_the_shopper_s_press_holds_and_goes_to_the_checkout(self, client):
+        popup = popup_with_products(2, units_offered=3)
+        response = client.post(
+            "/popup/checkout-link/",
+            {
+                "products": f"popup{popup.pk}-0:1," + unquote(self.link(popup, 2, 1)),
+                "popup": popup.pk,
+            },
+        )
+        basket = PopUpBasket.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == f"/popup/checkout/{basket.token}/"
+        held = dict(Hold.objects.values_list("terms__product__title", "quantity"))
+        assert held == {"Product 000": 2, "Product 001": 1}
+        assert basket.source == "checkout-link"
+
+    def test_what_cannot_be_held_is_said_and_the_rest_goes_on(self, client):
+        popup = popup_with_products(2, units_offered=1)
+        response = client.post(
+            "/popup/checkout-link/",
+            {"products": unquote(self.link(popup, 1, 5)), "popup": popup.pk},
+        )
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "Only 1 left." in page and "Continue to checkout" in page
+        assert dict(Hold.objects.values_list("terms__product__title", "quantity")) == {
+            "Product 000": 1
+        }
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "products=%ZZ",
+            "products=popup1-1:999999999999999999999",
+            "products=" + "popup1-1:1," * 500,
+            "products=popup99999999999999999999-1:1",
+            "products=%00%01:%FF&coupon=%00",
+            "coupon=" + "x" * 5000,
+        ],
+    )
+    def test_hostile_links_get_a_clear_page(self, client, query):
+        response = client.get(f"/popup/checkout-link/?{query}")
+        assert response.status_code == 200
+        assert b"Your selection" in response.content
+        assert not PopUpBasket.objects.exists()
+
+    def test_a_post_naming_no_pop_up_of_the_link_holds_nothing(self, client):
+        popup = popup_with_products(1)
+        other = popup_with_products(1)
+        response = client.post(
+            "/popup/checkout-link/", {"products": unquote(self.link(popup, 1)), "popup": other.pk}
+        )
+        assert response.status_code == 400
+        assert not PopUpBasket.objects.exists()
+
+    def test_checkout_link_is_a_reserved_slug(self):
+        assert "checkout-link" in reserved_slugs()
