@@ -164,15 +164,6 @@ class EventReader:
             events.append(event)
         return events
 
-    def nothing_for(self, seconds: float) -> bool:
-        """True when no event comes within `seconds`."""
-        try:
-            event = self.events.get(timeout=seconds)
-        except queue.Empty:
-            return True
-        self.events.put(event)
-        return False
-
     def ended(self, *, timeout: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -74,12 +74,16 @@ def _quantity(text: str) -> tuple[int, str]:
     if number < 1:
         return 0, _("A quantity must be at least 1.")
     if number > MAX_UNITS_PER_LINE:
-        return MAX_UNITS_PER_LINE, ngettext(
-            "At most %(max)d unit per product: %(max)d asked for.",
-            "At most %(max)d units per product: %(max)d asked for.",
-            MAX_UNITS_PER_LINE,
-        ) % {"max": MAX_UNITS_PER_LINE}
+        return MAX_UNITS_PER_LINE, _capped()
     return number, ""
+
+
+def _capped() -> str:
+    return ngettext(
+        "At most %(max)d unit per product: %(max)d asked for.",
+        "At most %(max)d units per product: %(max)d asked for.",
+        MAX_UNITS_PER_LINE,
+    ) % {"max": MAX_UNITS_PER_LINE}
 
 
 def checkout_link_parse(*, products: str, coupon: str = "") -> CheckoutLink:
@@ -118,11 +122,7 @@ def checkout_link_parse(*, products: str, coupon: str = "") -> CheckoutLink:
         quantity = min(known["quantity"], MAX_UNITS_PER_LINE)
         problem = known["problems"][0] if known["problems"] else ""
         if known["quantity"] > MAX_UNITS_PER_LINE and not problem:
-            problem = ngettext(
-                "At most %(max)d unit per product: %(max)d asked for.",
-                "At most %(max)d units per product: %(max)d asked for.",
-                MAX_UNITS_PER_LINE,
-            ) % {"max": MAX_UNITS_PER_LINE}
+            problem = _capped()
         if matched is None:
             problem, quantity = _("This product is not sold in our pop-up shops."), 0
         lines.append(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from popup.channels.checkout_links import (
+    MAX_PRODUCTS_CHARACTERS,
     checkout_link_hold,
     checkout_link_offers,
     checkout_link_parse,
@@ -40,7 +41,7 @@ def checkout_link_page(request) -> HttpResponse:
         "choices": choices,
         "elsewhere": [offer for offer in offers if offer.popup is None],
         "refused_lines": [line for line in link.lines if not line.quantity],
-        "products": asked.get("products", "")[:4000],
+        "products": asked.get("products", "")[:MAX_PRODUCTS_CHARACTERS],
         "coupon": link.coupon,
         "auto": len(choices) == 1 and choices[0]["holdable"] and request.method == "GET",
         "held": None,

@@ -4,20 +4,11 @@ page and in an embed, with no poll; a stream that cannot open leaves the page po
 import pytest
 from playwright.sync_api import expect
 
+from tests.popup.checkout.support import held_over_http
+
 from .support import live_popup
 
 pytestmark = pytest.mark.browser
-
-
-def hold(client, popup, product_id: int, quantity: int) -> None:
-    token = client.post(f"/popup/{popup.slug}/basket/new/").json()["basket"]["token"]
-    response = client.post(
-        f"/popup/{popup.slug}/basket/lines/",
-        {"product": product_id, "quantity": quantity},
-        content_type="application/json",
-        headers={"X-Popup-Basket": token},
-    )
-    assert response.status_code == 200
 
 
 def opened(page, url: str) -> list[str]:
@@ -50,14 +41,14 @@ def test_a_hold_by_another_shopper_shows_on_open_pages_without_a_poll(
     page.wait_for_timeout(500)  # the streams' first figures are in
     polled = len(calls)
 
-    hold(client, popup, product.pk, 3)
+    held_over_http(client, popup, product.pk, 3)
     expect(stock).to_have_text("7 left", timeout=5000)  # a poll would take 15 s
     expect(page.locator("[data-units-left]")).to_contain_text("7 units left in this drop")
     expect(frame.locator("[data-product] [data-stock]")).to_have_text("7 left", timeout=5000)
     assert len(calls) == polled  # pushed, not asked for
     assert context.cookies() == []
 
-    hold(client, popup, product.pk, 7)  # the rest: the last units are in baskets
+    held_over_http(client, popup, product.pk, 7)  # the rest: the last units are in baskets
     expect(page.locator("[data-product] [data-add]")).to_be_disabled(timeout=5000)
     expect(stock).to_contain_text("All in baskets for now")
 
@@ -67,6 +58,6 @@ def test_without_a_stream_process_the_page_polls_as_before(page, store_url, sett
     popup = live_popup(1, units_offered=10)
     product = popup.range.all_products().get()
     calls = opened(page, f"{store_url}/popup/{popup.slug}/")
-    hold(client, popup, product.pk, 3)
+    held_over_http(client, popup, product.pk, 3)
     expect(page.locator("[data-product] [data-stock]")).to_have_text("7 left", timeout=30_000)
     assert len(calls) >= 2  # the poll brought it

@@ -89,6 +89,19 @@ def live(client, popup, query: str = "", *, view: str = "page", token: str = "",
     return client.get(url, **headers)
 
 
+def held_over_http(client, popup, product_id: int, quantity: int) -> str:
+    """A new basket holding `quantity` units, as the page's script makes it; its token."""
+    token = client.post(f"/popup/{popup.slug}/basket/new/").json()["basket"]["token"]
+    response = client.post(
+        f"/popup/{popup.slug}/basket/lines/",
+        {"product": product_id, "quantity": quantity},
+        content_type="application/json",
+        headers={"X-Popup-Basket": token},
+    )
+    assert response.status_code == 200, response.content
+    return token
+
+
 def page_queries(client, path: str) -> int:
     """The queries of rendering a pop-up page, not of serving its stored shell."""
     cache.clear()

@@ -18,6 +18,7 @@ from popup.analytics.merchandising import popup_restock
 from popup.core.pushes import FIGURES, channel, last_key, live_figures_publish
 from popup.models import Hold, PopUp, PopUpProduct
 from tests.factories import popup_with_products
+from tests.popup.checkout.support import held_over_http
 from tests.streams import EventReader
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -67,18 +68,6 @@ def streamed_units(event) -> dict[str, int]:
     return {pk: product["units_left"] for pk, product in event.figures["products"].items()}
 
 
-def hold(client, popup, product_id: int, quantity: int) -> str:
-    token = client.post(f"/popup/{popup.slug}/basket/new/").json()["basket"]["token"]
-    response = client.post(
-        f"/popup/{popup.slug}/basket/lines/",
-        {"product": product_id, "quantity": quantity},
-        content_type="application/json",
-        headers={"X-Popup-Basket": token},
-    )
-    assert response.status_code == 200, response.content
-    return token
-
-
 def test_every_figure_a_stream_says_is_what_the_rows_said_when_it_was_published(
     client, stream_server, readers
 ):
@@ -97,7 +86,7 @@ def test_every_figure_a_stream_says_is_what_the_rows_said_when_it_was_published(
     assert first.figures["state"] == "live" and first.figures["units_left"] == 20
 
     for product, quantity in ((scarf, 3), (tote, 1), (scarf, 2), (tote, 4)):
-        hold(client, popup, product.pk, quantity)
+        held_over_http(client, popup, product.pk, quantity)
         states.append(units_in_rows(popup))
     final = states[-1]
     assert final == {str(scarf.pk): 5, str(tote.pk): 5}
@@ -122,7 +111,7 @@ def test_a_reconnection_gets_only_what_it_has_not_seen(client, stream_server, re
     behind = readers(stream_server.url_of(popup.pk), last_event_id=first.id - 1)
     assert behind.next(timeout=5).id == first.id  # the latest, at once
 
-    hold(client, popup, scarf.pk, 1)
+    held_over_http(client, popup, scarf.pk, 1)
     changed = current.next(timeout=10)
     assert changed.id > first.id
     assert streamed_units(changed) == units_in_rows(popup) == {str(scarf.pk): 3}
@@ -133,7 +122,7 @@ def test_units_back_from_a_lapsed_hold_are_pushed_with_nothing_written(
 ):
     popup = popup_with_products(1, units_offered=2)
     (scarf,) = popup.range.all_products()
-    hold(client, popup, scarf.pk, 2)
+    held_over_http(client, popup, scarf.pk, 2)
     # As if it had been held ten minutes ago: it lapses in two seconds, and nothing writes then.
     Hold.objects.filter(terms__popup=popup).update(
         reserved_until=timezone.now() + timedelta(seconds=2)
@@ -166,7 +155,7 @@ def test_a_pop_up_not_for_everyone_is_not_streamed_and_one_unpublished_says_so(
 def test_a_restock_made_in_one_statement_is_pushed(client, stream_server, readers):
     popup = popup_with_products(1, units_offered=2)
     (scarf,) = popup.range.all_products()
-    hold(client, popup, scarf.pk, 2)
+    held_over_http(client, popup, scarf.pk, 2)
     reader = readers(stream_server.url_of(popup.pk))
     reader.next(lambda event: event.figures["state"] == "sold_out", timeout=10)
     popup_restock(popup=popup, units={scarf.pk: 10})  # a bulk update: no signal
