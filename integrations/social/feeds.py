@@ -28,6 +28,11 @@ Per field (Google's spelling; Meta's in brackets where it differs):
 - link: the pop-up's page, absolute (POPUP_SITE_URL, else https:// and the Site's domain), with
   utm_source=google or facebook, utm_medium=feed, utm_campaign=<pop-up slug>, utm_content=<item id>
   (the landing page records them on the shopper's basket).
+- checkout_link_template (Google): the checkout link's page (popup.channels.checkout_links) for
+  that one item, `…/popup/checkout-link/?products={id}` with utm_source=google and
+  utm_medium=checkout_link, so a "Buy" on Google lands in a held basket attributed to the pop-up's
+  "Google checkout link" placement. Meta's checkout URL is declared once in Commerce Manager (the
+  dashboard's feed section shows it).
 - A product without a price or a photo is left out: both platforms reject such an item.
 """
 
@@ -70,6 +75,7 @@ FEED_ATTRIBUTES = ("brand", "condition", "gtin", "mpn")
 CHUNK_SIZE = 500  # products per query (and per prefetch): what a feed holds in memory at once
 TITLE_CHARS, DESCRIPTION_CHARS, BRAND_CHARS = 150, 5000, 70  # the stricter of the two platforms
 UTM_MEDIUM = "feed"
+CHECKOUT_LINK_MEDIUM = "checkout_link"
 FORMATS = {"csv": "text/csv; charset=utf-8", "xml": "application/xml; charset=utf-8"}
 TOKEN_SALT = "integrations.social.feeds.token"
 # What XML 1.0 cannot carry at all (control characters pasted into a description, say).
@@ -120,6 +126,7 @@ PLATFORMS = {
             "mpn",
             "identifier_exists",
             "item_group_id",
+            "checkout_link_template",
         ),
     ),
     "meta": FeedPlatform(
@@ -158,6 +165,7 @@ class FeedItem:
     title: str
     description: str
     url: str  # the pop-up's page, absolute, without campaign parameters
+    checkout_url: str  # the checkout link's page, absolute
     image_url: str
     availability: str  # IN_STOCK, OUT_OF_STOCK or PREORDER
     available_at: datetime | None  # pre-orders: when it ships
@@ -245,8 +253,26 @@ def feed_row(*, item: FeedItem, platform: FeedPlatform) -> dict[str, str]:
         "mpn": item.mpn,
         "identifier_exists": "yes" if item.gtin or item.mpn else "no",
         "item_group_id": item.group_id,
+        "checkout_link_template": checkout_link_template(
+            checkout_url=item.checkout_url, campaign=item.campaign
+        ),
     }
     return {column: row[column] for column in platform.columns}
+
+
+def checkout_link_template(*, checkout_url: str, campaign: str = "") -> str:
+    """Google's checkout_link_template: the checkout link's page for one item, "{id}" left for
+    Google to fill in."""
+    query = {"utm_source": "google", "utm_medium": CHECKOUT_LINK_MEDIUM}
+    if campaign:
+        query["utm_campaign"] = campaign
+    return f"{checkout_url}?products={{id}}&{urlencode(query)}"
+
+
+def checkout_url(*, request: HttpRequest | None = None) -> str:
+    """The checkout link's page, absolute: the URL a Meta shop declares in Commerce Manager."""
+    path = reverse("popup:checkout-link")
+    return request.build_absolute_uri(path) if request else f"{site_url()}{path}"
 
 
 def feed_token(*, popup: PopUp | None = None) -> str:
@@ -350,6 +376,7 @@ class XmlFeedWriter:
 
 def _popup_items(*, popup: PopUp, now: datetime, strategy, site: str) -> Iterator[FeedItem]:
     url = f"{site}{popup.get_absolute_url()}"
+    checkout = f"{site}{reverse('popup:checkout-link')}"
     fallback = _plain(popup_description(popup=popup, shop_name=settings.OSCAR_SHOP_NAME))
     reductions = popup_reductions(popup=popup)  # one read of the history for the whole pop-up
     for product in _feed_products(popup=popup, now=now).iterator(chunk_size=CHUNK_SIZE):
@@ -362,6 +389,7 @@ def _popup_items(*, popup: PopUp, now: datetime, strategy, site: str) -> Iterato
             shown=shown,
             now=now,
             url=url,
+            checkout_url=checkout,
             site=site,
             fallback_description=fallback,
         )
@@ -371,7 +399,15 @@ def _popup_items(*, popup: PopUp, now: datetime, strategy, site: str) -> Iterato
 
 
 def _feed_item(
-    *, popup: PopUp, product, shown, now: datetime, url: str, site: str, fallback_description: str
+    *,
+    popup: PopUp,
+    product,
+    shown,
+    now: datetime,
+    url: str,
+    checkout_url: str,
+    site: str,
+    fallback_description: str,
 ) -> FeedItem | None:
     """The product as the pop-up shows it (`shown`), as a feed item; None without price or photo."""
     if shown.price is None or shown.price <= 0 or shown.image is None or not shown.image.original:
@@ -396,6 +432,7 @@ def _feed_item(
         title=_clip(_plain(shown.title), TITLE_CHARS),
         description=_clip(_plain(description) or fallback_description, DESCRIPTION_CHARS),
         url=url,
+        checkout_url=checkout_url,
         image_url=_absolute(shown.image.original.url, site=site),
         availability=availability,
         available_at=available_at,

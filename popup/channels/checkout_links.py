@@ -2,10 +2,17 @@
 its buyers to, with the products they chose.
 
 Meta calls the shop's declared checkout URL with `products=<content id>:<quantity>,…` (the commas and
-colons percent-escaped, sometimes twice) and an optional `coupon`; Google with one id, from the
-template the store declares. Our catalogue feeds name each product `popup<pop-up id>-<product id>`
-(integrations.social.feeds). This module reads such a query into lines, whatever arrives: nothing in
-it raises, every line that cannot be taken says why, and the number of lines and units is capped.
+colons percent-escaped, sometimes twice), an optional `coupon`, its click id (`fbclid`), where the
+cart was filled (`cart_origin`) and utm_*; Google with one id, from the feed's
+checkout_link_template (with utm_source=google). Our catalogue feeds name each product
+`popup<pop-up id>-<product id>` (integrations.social.feeds). This module reads such a query into
+lines, whatever arrives: nothing in it raises, every line that cannot be taken says why, and the
+number of lines and units is capped.
+
+Who brought the shopper: the coupon, when it is an ambassador's code, gives the basket to the
+ambassador's placement (their discount and commission); otherwise the pop-up's channel placement,
+"Meta shop" (or "Google checkout link" for utm_source=google), made the first time. A coupon that
+is an unlock code opens the pop-up's event prices, and its event-only products.
 """
 
 import re
@@ -20,8 +27,19 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from popup.analytics.stats import stat_count
+from popup.channels.placements import (
+    UTM_KEYS,
+    Coupon,
+    ad_click_clean,
+    ambassador_placement,
+    basket_attribute,
+    channel_placement,
+    coupon_read,
+    utm_clean,
+)
 from popup.core.holds import MAX_UNITS_PER_LINE, HoldRefused, basket_create, hold_set
-from popup.models import PopUp, PopUpBasket, PopUpProduct
+from popup.models import Placement, PopUp, PopUpBasket, PopUpProduct
 
 MAX_LINES = 20  # a basket, not a warehouse order: more is cut, and the shopper told
 MAX_PRODUCTS_CHARACTERS = 4000  # what is read of `products`; the rest is ignored
@@ -139,7 +157,7 @@ def checkout_link_parse(*, products: str, coupon: str = "") -> CheckoutLink:
         notices.append(_("This link names no product."))
     return CheckoutLink(
         lines=tuple(lines),
-        coupon=_unescaped(coupon[:64]).strip(),
+        coupon="".join(ch for ch in _unescaped(coupon[:64]) if ch.isprintable()).strip(),
         notices=tuple(notices),
     )
 
@@ -217,6 +235,47 @@ def checkout_link_offers(
 
 
 @dataclass(frozen=True)
+class LinkArrival:
+    """Where the link's shopper came from: its coupon as read, the channel, the campaign."""
+
+    coupon: Coupon
+    channel: str  # a Placement.Channel
+    utm: dict
+    ad_click: dict
+
+
+def checkout_link_arrival(*, link: CheckoutLink, query, client_ip: str) -> LinkArrival:
+    """The link's coupon read against the pop-ups it names (and their relaunches), and its
+    campaign. One query for the pop-ups, and one for an ambassador, when there is a coupon."""
+    utm = utm_clean({key: query.get(f"utm_{key}") for key in UTM_KEYS})
+    google = utm.get("source", "").lower() == "google"
+    coupon = Coupon()
+    if link.coupon:
+        named = {line.popup_id for line in link.wanted}
+        popups = PopUp.objects.filter(
+            Q(pk__in=named) | Q(relaunched_from_id__in=named), is_published=True
+        ).exclude(unlock_code="")
+        coupon = coupon_read(popups=list(popups), code=link.coupon, client_ip=client_ip)
+    return LinkArrival(
+        coupon=coupon,
+        channel=Placement.Channel.GOOGLE if google else Placement.Channel.META_SHOP,
+        utm=utm,
+        ad_click=ad_click_clean(query),
+    )
+
+
+def link_placement(*, popup: PopUp, arrival: LinkArrival) -> Placement | None:
+    """The placement a basket of `popup` from this link belongs to: the coupon's ambassador's,
+    else the channel's; None when the merchant switched it off."""
+    if arrival.coupon.ambassador is not None:
+        placement = ambassador_placement(popup=popup, ambassador=arrival.coupon.ambassador)
+        if placement is not None:
+            return placement
+    placement = channel_placement(popup=popup, channel=arrival.channel)
+    return placement if placement.is_active else None
+
+
+@dataclass(frozen=True)
 class LinkHeld:
     """What a shopper's press of "Hold and check out" did: the basket and each line's outcome."""
 
@@ -226,13 +285,27 @@ class LinkHeld:
 
 
 def checkout_link_hold(
-    *, popup: PopUp, offers: list[LinkOffer], client_ip: str, language: str = ""
+    *,
+    popup: PopUp,
+    offers: list[LinkOffer],
+    arrival: LinkArrival,
+    client_ip: str,
+    language: str = "",
 ) -> LinkHeld:
-    """A new basket of `popup` holding what the link asks of it, line by line, with the stock, the
-    per-customer limit and the per-address caps as any hold has them; the basket is dropped when
-    nothing could be held. Refusal (429) when the address opened too many baskets."""
+    """A new basket of `popup`, attributed to the link's placement with its campaign, holding what
+    the link asks of it, line by line, with the stock, the per-customer limit and the per-address
+    caps as any hold has them; the basket is dropped when nothing could be held. Refusal (429) when
+    the address opened too many baskets."""
     wanted = [offer for offer in offers if offer.popup == popup and not offer.problem]
     basket = basket_create(popup=popup, source=SOURCE, address=client_ip, language=language)
+    placement = link_placement(popup=popup, arrival=arrival)
+    basket_attribute(
+        basket=basket,
+        placement_code=placement.code if placement is not None else "",
+        utm=arrival.utm,
+        unlocked=popup.pk in arrival.coupon.unlocks,
+        ad_click=arrival.ad_click,
+    )
     held, refused = [], []
     for offer in wanted:
         try:
@@ -244,4 +317,5 @@ def checkout_link_hold(
     if not held:
         basket.delete()
         return LinkHeld(basket=None, held=[], refused=refused)
+    stat_count(popup_id=popup.pk, event="baskets")
     return LinkHeld(basket=basket, held=held, refused=refused)

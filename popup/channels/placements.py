@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class
 
@@ -26,6 +27,9 @@ EventHandler = get_class("order.processing", "EventHandler")
 
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 UTM_MAX_LENGTH = 120
+# What an ad platform adds to the links it sends shoppers by (Meta: its click id, and where the
+# cart was filled: facebook, instagram or meta_shops), kept as PopUpBasket.ad_click.
+AD_CLICK_KEYS = {"fbclid": 255, "cart_origin": 40}
 CENT = Decimal("0.01")
 
 
@@ -38,6 +42,18 @@ def utm_clean(raw) -> dict[str, str]:
         value = raw.get(key)
         if isinstance(value, str):
             value = "".join(ch for ch in value if ch.isprintable()).strip()[:UTM_MAX_LENGTH]
+            if value:
+                clean[key] = value
+    return clean
+
+
+def ad_click_clean(raw) -> dict[str, str]:
+    """fbclid and cart_origin from a landing URL's query: printable text, each cut to its length."""
+    clean = {}
+    for key, limit in AD_CLICK_KEYS.items():
+        value = raw.get(key) if hasattr(raw, "get") else None
+        if isinstance(value, str):
+            value = "".join(ch for ch in value if ch.isprintable() and not ch.isspace())[:limit]
             if value:
                 clean[key] = value
     return clean
@@ -75,6 +91,24 @@ def placement_create(
                 if existing is not None:
                     return existing
     raise RuntimeError("Could not find a free placement code.")
+
+
+def channel_placement(*, popup: PopUp, channel: str) -> Placement:
+    """The pop-up's placement for a channel (Placement.Channel), made the first time, named in the
+    store's language (the merchant may rename it; a switched-off one stays off)."""
+    existing = Placement.objects.filter(popup=popup, channel=channel).first()
+    if existing is not None:
+        return existing
+    with translation.override(settings.LANGUAGE_CODE):
+        name = str(Placement.Channel(channel).label)
+    try:
+        with transaction.atomic():
+            return Placement.objects.create(popup=popup, name=name, channel=channel)
+    except IntegrityError:  # made a moment ago by another arrival (or, rarely, a code collision)
+        existing = Placement.objects.filter(popup=popup, channel=channel).first()
+        if existing is None:
+            raise
+        return existing
 
 
 @dataclass(frozen=True)
@@ -127,11 +161,38 @@ def unlock_try(*, popup: PopUp, code: str, client_ip: str) -> bool:
     return False
 
 
-def _ambassador_placement(*, popup: PopUp, code: str) -> Placement | None:
-    """The active placement for this pop-up of the active ambassador with `code` (made if new)."""
+@dataclass(frozen=True)
+class Coupon:
+    """What a code given with a link (a checkout link's coupon) opens: the pop-ups among those it
+    names that it unlocks, or an ambassador; `refused` when it opens nothing (or the address has
+    tried too many)."""
+
+    code: str = ""
+    unlocks: frozenset[int] = frozenset()
+    ambassador: Ambassador | None = None
+    refused: bool = False
+
+
+def coupon_read(*, popups, code: str, client_ip: str) -> Coupon:
+    """The code as an unlock code of one of `popups`, else as an active ambassador's code. Only a
+    code that opens nothing counts against the address's hourly tries (see unlock_try)."""
+    code = "".join(ch for ch in code or "" if ch.isprintable()).strip()[:40]
+    if not code:
+        return Coupon()
+    if _codes_exhausted(client_ip):
+        return Coupon(code=code, refused=True)
+    unlocks = frozenset(popup.pk for popup in popups if popup.unlocks_with(code))
+    if unlocks:
+        return Coupon(code=code, unlocks=unlocks)
     ambassador = Ambassador.objects.filter(code=code.upper(), is_active=True).first()
-    if ambassador is None:
-        return None
+    if ambassador is not None:
+        return Coupon(code=code, ambassador=ambassador)
+    _wrong_code_count(client_ip)
+    return Coupon(code=code, refused=True)
+
+
+def ambassador_placement(*, popup: PopUp, ambassador: Ambassador) -> Placement | None:
+    """The ambassador's placement for this pop-up (made if new), None when it is switched off."""
     placement = placement_create(
         popup=popup,
         name=_("Ambassador: %(name)s") % {"name": ambassador.name},
@@ -139,6 +200,14 @@ def _ambassador_placement(*, popup: PopUp, code: str) -> Placement | None:
     )
     # An ambassador's placement switched off here gives nothing, like an unknown code.
     return placement if placement.is_active else None
+
+
+def _ambassador_placement(*, popup: PopUp, code: str) -> Placement | None:
+    """The active placement for this pop-up of the active ambassador with `code` (made if new)."""
+    ambassador = Ambassador.objects.filter(code=code.upper(), is_active=True).first()
+    if ambassador is None:
+        return None
+    return ambassador_placement(popup=popup, ambassador=ambassador)
 
 
 def arrival_record(*, popup: PopUp, query, client_ip: str = "", count: bool = True) -> Arrival:
@@ -168,22 +237,26 @@ def arrival_record(*, popup: PopUp, query, client_ip: str = "", count: bool = Tr
 
 
 def basket_attribute(
-    *, basket: PopUpBasket, placement_code="", utm=None, unlocked: bool = False
+    *, basket: PopUpBasket, placement_code="", utm=None, unlocked: bool = False, ad_click=None
 ) -> bool:
     """Attribute the basket to the placement and campaign the shopper last arrived by.
 
     The last arrival wins until the checkout starts; from then on the basket's attribution is fixed,
     so the amount being paid and the commission it earns cannot change under the payment.
     `unlocked`: the shopper gave the unlock code (see unlock_try), so event prices apply.
+    `ad_click`: the landing URL's query, for its fbclid and cart_origin (ad_click_clean).
     Returns whether anything changed.
     """
     placement = placement_find(popup=basket.popup, code=placement_code)
     utm = utm_clean(utm)
+    ad_click = ad_click_clean(ad_click or {})
     changes = {}
     if placement is not None and placement.pk != basket.placement_id:
         changes["placement"] = placement
     if utm and utm != basket.utm:
         changes["utm"] = utm
+    if ad_click and ad_click != basket.ad_click:
+        changes["ad_click"] = ad_click
     if unlocked and not basket.unlocked:
         changes["unlocked"] = True
     if not changes:
@@ -232,6 +305,7 @@ def payment_metadata(basket: PopUpBasket) -> dict[str, str]:
             metadata["popup_ambassador"] = str(placement.ambassador_id)
     for key, value in basket.utm.items():
         metadata[f"utm_{key}"] = value
+    metadata.update(basket.ad_click)  # fbclid, cart_origin: what a conversion report matches on
     return metadata
 
 
@@ -250,6 +324,15 @@ def order_attribute(*, basket: PopUpBasket, order) -> Commission | None:
     if basket.utm:
         parts.append(
             "UTM: " + ", ".join(f"utm_{key}={value}" for key, value in sorted(basket.utm.items()))
+        )
+    if basket.ad_click:
+        parts.append(
+            _("Ad click: %(values)s.")
+            % {
+                "values": ", ".join(
+                    f"{key}={value}" for key, value in sorted(basket.ad_click.items())
+                )
+            }
         )
     if parts and not order.notes.filter(message__startswith=parts[0]).exists():
         EventHandler().create_note(order, " ".join(parts), note_type="System")

@@ -2,23 +2,74 @@
 holds nothing (link scanners, prefetchers and Meta's checker open it too); the shopper's browser,
 by the page's script or its button, POSTs to hold and goes on to the checkout."""
 
+import re
 from collections import defaultdict
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from popup.analytics.stats import placement_count, stat_count
 from popup.channels.checkout_links import (
     MAX_PRODUCTS_CHARACTERS,
+    checkout_link_arrival,
     checkout_link_hold,
     checkout_link_offers,
     checkout_link_parse,
+    link_placement,
 )
 from popup.errors import Refusal
 from popup.http.busy import busy_page
 from popup.http.client_ip import client_ip
+
+# Who opens a link without being a shopper: Meta's periodic checker and link previews among them.
+# Their visits are not arrivals.
+ROBOTS = re.compile(
+    r"bot|crawl|spider|slurp|facebookexternalhit|facebookcatalog|meta-externalagent|preview",
+    re.IGNORECASE,
+)
+
+
+def _arrivals_count(request, choices: list[dict]) -> None:
+    """A shopper's arrival (not a robot's) is a view of each pop-up offered and of the placement
+    its basket would have, as an arrival on the pop-up's page is."""
+    if ROBOTS.search(request.headers.get("User-Agent", "")):
+        return
+    for choice in choices:
+        stat_count(popup_id=choice["popup"].pk, event="views")
+        if choice["placement"] is not None:
+            placement_count(placement_id=choice["placement"].pk, event="views")
+
+
+def _coupon_notices(arrival, choices: list[dict]) -> list[str]:
+    """What the page says about the link's coupon, in the shopper's words."""
+    coupon = arrival.coupon
+    if coupon.refused:
+        return [
+            _("The code “%(code)s” does not apply here: the prices are without it.")
+            % {"code": coupon.code}
+        ]
+    if coupon.unlocks:
+        return [_("Event prices unlocked.")]
+    ambassador = coupon.ambassador
+    placements = [choice["placement"] for choice in choices if choice["placement"] is not None]
+    if (
+        ambassador is not None
+        and ambassador.discount_percent
+        and any(placement.ambassador_id == ambassador.pk for placement in placements)
+    ):
+        return [
+            _("%(name)s's code %(code)s: %(percent)s%% off, applied in your basket.")
+            % {
+                "name": ambassador.name,
+                "code": ambassador.code,
+                "percent": floatformat(ambassador.discount_percent, "-2"),
+            }
+        ]
+    return []
 
 
 @require_http_methods(["GET", "POST"])
@@ -27,13 +78,20 @@ def checkout_link_page(request) -> HttpResponse:
     """GET /popup/checkout-link/?products=popup7-12:2,popup7-13:1&coupon=…"""
     asked = request.POST if request.method == "POST" else request.GET
     link = checkout_link_parse(products=asked.get("products", ""), coupon=asked.get("coupon", ""))
-    offers = checkout_link_offers(link=link)
+    # The form posts to the link's own URL: its query still says where the shopper came from.
+    arrival = checkout_link_arrival(link=link, query=request.GET, client_ip=client_ip(request))
+    offers = checkout_link_offers(link=link, unlocked=arrival.coupon.unlocks)
     by_popup = defaultdict(list)
     for offer in offers:
         if offer.popup is not None:
             by_popup[offer.popup].append(offer)
     choices = [
-        {"popup": popup, "offers": lines, "holdable": any(not offer.problem for offer in lines)}
+        {
+            "popup": popup,
+            "offers": lines,
+            "holdable": any(not offer.problem for offer in lines),
+            "placement": link_placement(popup=popup, arrival=arrival),
+        }
         for popup, lines in by_popup.items()
     ]
     context = {
@@ -43,7 +101,14 @@ def checkout_link_page(request) -> HttpResponse:
         "refused_lines": [line for line in link.lines if not line.quantity],
         "products": asked.get("products", "")[:MAX_PRODUCTS_CHARACTERS],
         "coupon": link.coupon,
-        "auto": len(choices) == 1 and choices[0]["holdable"] and request.method == "GET",
+        "coupon_notices": _coupon_notices(arrival, choices),
+        # Straight on to the checkout only when there is nothing to choose nor to read first.
+        "auto": (
+            len(choices) == 1
+            and choices[0]["holdable"]
+            and not arrival.coupon.refused
+            and request.method == "GET"
+        ),
         "held": None,
         "error": "",
     }
@@ -67,6 +132,7 @@ def checkout_link_page(request) -> HttpResponse:
                 held = checkout_link_hold(
                     popup=chosen["popup"],
                     offers=chosen["offers"],
+                    arrival=arrival,
                     client_ip=client_ip(request),
                     language=get_language(),
                 )
@@ -76,6 +142,8 @@ def checkout_link_page(request) -> HttpResponse:
                 if held.basket is not None and not held.refused:
                     return redirect("popup:checkout", token=held.basket.token)
                 context["held"] = held
+    else:
+        _arrivals_count(request, choices)
     response = render(request, "popup/checkout_link.html", context, status=status)
     response["Cache-Control"] = "no-store"
     # The link's query names what the shopper chose: for this site's own requests only (with

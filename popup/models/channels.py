@@ -80,7 +80,14 @@ class Placement(models.Model):
     """Where a pop-up is placed: a post, a bio link, a newsletter, an ambassador's page, a poster.
 
     Each has its own short link and embed snippet; what comes through it is counted first-party.
+    A channel's placement (a Meta shop's checkout link, Google's) is made the first time a shopper
+    arrives by it, one per pop-up.
     """
+
+    class Channel(models.TextChoices):
+        LINK = "", _("link")
+        META_SHOP = "meta-shop", _("Meta shop")
+        GOOGLE = "google", _("Google checkout link")
 
     popup = models.ForeignKey(PopUp, on_delete=models.CASCADE, related_name="placements")
     name = models.CharField(_("name"), max_length=80, help_text=_("e.g. Instagram bio"))
@@ -105,6 +112,9 @@ class Placement(models.Model):
     clicks = models.PositiveIntegerField(default=0, editable=False)
     views = models.PositiveIntegerField(default=0, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=Channel.choices, blank=True, default="", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -115,6 +125,11 @@ class Placement(models.Model):
                 fields=["popup", "ambassador"],
                 condition=models.Q(ambassador__isnull=False),
                 name="placement_one_per_ambassador_and_popup",
+            ),
+            models.UniqueConstraint(
+                fields=["popup", "channel"],
+                condition=~models.Q(channel=""),
+                name="placement_one_per_channel_and_popup",
             ),
         ]
 

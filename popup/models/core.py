@@ -496,6 +496,9 @@ class PopUpBasket(models.Model):
         "Placement", on_delete=models.SET_NULL, null=True, blank=True, related_name="baskets"
     )
     utm = models.JSONField(default=dict, blank=True)
+    # An ad platform's click: Meta's fbclid and cart_origin (facebook, instagram, meta_shops), kept
+    # for the merchant's conversion reports like utm_*, and erased with the shopper's other data.
+    ad_click = models.JSONField(default=dict, blank=True)
     # Entered the pop-up's unlock code: event prices apply.
     unlocked = models.BooleanField(default=False)
     # When the shopper first reached the checkout page: counted once per basket, whatever reloads.

@@ -4,7 +4,7 @@ Each kind has a period in days (None keeps it); past it, the data is deleted, or
 the row still counts in a figure (a basket in the funnel and the placements' figures):
 
 - open_baskets: a basket never ordered nor pledged, from its last change: its address, customer
-  key, shipping details and client hash are cleared (the row stays for the figures).
+  key, shipping details, client hash and ad click id are cleared (the row stays for the figures).
 - closed_baskets: an ordered or pledged basket, from its pop-up's closing (the limit per customer
   needs its address until then): the same; the order and the pledge keep their own copy.
 - ended_pledges: a pledge cancelled or dropped without an order, from its last change: its
@@ -46,7 +46,7 @@ RETENTION_DAYS: dict[str, int | None] = {
     "sent_emails": 90,
 }
 BATCH = 500
-ERASED_BASKET = {"email": "", "email_key": "", "shipping": {}, "address_key": ""}
+ERASED_BASKET = {"email": "", "email_key": "", "shipping": {}, "address_key": "", "ad_click": {}}
 ERASED_PLEDGE = {"email": "", "email_key": "", "shipping": {}, "card_label": ""}
 
 
@@ -80,7 +80,13 @@ def _in_batches(queryset, update: dict) -> int:
 
 
 def _baskets(*, open_before: datetime | None, closed_before: datetime | None) -> tuple[int, int]:
-    personal = Q(email__gt="") | Q(email_key__gt="") | Q(address_key__gt="") | ~Q(shipping={})
+    personal = (
+        Q(email__gt="")
+        | Q(email_key__gt="")
+        | Q(address_key__gt="")
+        | ~Q(shipping={})
+        | ~Q(ad_click={})
+    )
     opened = closed = 0
     if open_before is not None:
         # A basket under payment has a recent change: its payment is settled within the hour.

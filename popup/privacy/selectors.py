@@ -264,6 +264,7 @@ def _basket(basket: PopUpBasket) -> dict:
         "checkout_started_at": basket.checkout_at,
         "came_from": basket.source,
         "campaign": basket.utm,
+        "ad_click": basket.ad_click,
         "return_url": basket.return_url,
         "payment_reference": basket.payment_intent_id,
         "order": basket.order.number if basket.order_id else None,

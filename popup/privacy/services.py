@@ -173,7 +173,9 @@ def _still_needed(
     return reasons
 
 
-def _orders_minimise(rows: ShopperRows, placeholder: str) -> int:
+def _orders_minimise(rows: ShopperRows, placeholder: str, clicks: set[str]) -> int:
+    """The shopper's orders keep their lines and totals, and name nobody: addresses emptied, the
+    e-mail a placeholder, and notes without the shopper's addresses or ad click ids (`clicks`)."""
     orders = list(rows.orders.select_related("shipping_address", "billing_address"))
     for order in orders:
         for address in (order.shipping_address, order.billing_address):
@@ -190,7 +192,7 @@ def _orders_minimise(rows: ShopperRows, placeholder: str) -> int:
         order.guest_email = placeholder
         order.save(update_fields=["guest_email"])
         for note in order.notes.all():
-            message = text_without(note.message, set(rows.addresses))
+            message = text_without(note.message, set(rows.addresses) | clicks)
             if message != note.message:
                 note.message = message
                 note.save(update_fields=["message", "date_updated"])
@@ -320,8 +322,13 @@ def _erase(rows: ShopperRows) -> tuple[dict[str, int], dict[str, int]]:
         email=placeholder, email_key="", shipping={}, card_label=""
     )
     pledge_history_scrub(pledges=rows.pledges, addresses=addresses)
-    erased["baskets"] = rows.baskets.update(email="", email_key="", shipping={}, address_key="")
-    erased["orders"] = _orders_minimise(rows, placeholder)
+    clicks = {
+        click.get("fbclid", "") for click in rows.baskets.values_list("ad_click", flat=True)
+    } - {""}
+    erased["baskets"] = rows.baskets.update(
+        email="", email_key="", shipping={}, address_key="", ad_click={}
+    )
+    erased["orders"] = _orders_minimise(rows, placeholder, clicks)
     erased["waitlists"] = rows.alerts.count()
     rows.alerts.delete()  # their language beside them goes too (CASCADE)
     erased["questions"] = _published_keep(

@@ -190,6 +190,26 @@ class TestFields:
             assert item["description"] == "Hand-dyed wool, 50 pieces. Keep dry."
             assert item["brand"] == settings.OSCAR_SHOP_NAME
 
+    def test_google_items_carry_the_checkout_link_template_for_their_own_id(self, client):
+        popup = PopUpFactory(slug="indigo-winter")
+        scarf = create_product(title="Scarf", price=Decimal("40"), image=True)
+        add(popup, scarf)
+        (item,) = feed(client, popup, "google", "csv")
+        template = item["checkout_link_template"]
+        assert template.startswith(f"{settings.POPUP_SITE_URL}/popup/checkout-link/?")
+        # Google puts the item's id where {id} is: the link then names that one product.
+        link = urlsplit(template.replace("{id}", item["id"]))
+        assert parse_qs(link.query) == {
+            "products": [item_id(popup, scarf)],
+            "utm_source": ["google"],
+            "utm_medium": ["checkout_link"],
+            "utm_campaign": ["indigo-winter"],
+        }
+        (xml_item,) = feed(client, popup, "google", "xml")
+        assert xml_item["checkout_link_template"] == template
+        (meta_item,) = feed(client, popup, "meta", "csv")
+        assert "checkout_link_template" not in meta_item  # Meta's is set once in Commerce Manager
+
     def test_long_titles_are_clipped_to_what_the_platforms_take(self, client):
         popup = PopUpFactory()
         add(popup, create_product(title="Scarf " * 40, price=Decimal("40"), image=True))
@@ -612,7 +632,9 @@ class TestLinks:
         for link in feed_links(popup=popup, request=request):
             assert link.url.startswith("http://localhost/popup/feeds/")
             assert link.url in html
-        assert html.count("data-copy=") == 4
+        assert html.count("data-copy=") == 6  # the four feeds, Meta's checkout URL, Google's
+        assert '<code id="checkout_url_meta">http://localhost/popup/checkout-link/</code>' in html
+        assert "http://localhost/popup/checkout-link/?products={id}&amp;utm_source=google" in html
         assert "never in feeds" in html  # a draft's feeds stay empty
 
         store = Template("{% load popup_social %}{% popup_feed_links %}").render(

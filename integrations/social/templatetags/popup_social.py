@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.safestring import SafeString, mark_safe
 
-from integrations.social.feeds import feed_links
+from integrations.social.feeds import checkout_link_template, checkout_url, feed_links
 from integrations.social.previews import SocialPreview, social_preview_build
 from popup.core.selectors import Storefront
 from popup.models import PopUp
@@ -28,8 +28,16 @@ def popup_social_preview(context, storefront: Storefront) -> SocialPreview:
 
 @register.inclusion_tag("popup/dashboard/partials/feed_links.html", takes_context=True)
 def popup_feed_links(context, popup: PopUp | None = None) -> dict:
-    """The catalogue feed URLs for Google and Meta, the pop-up's or (without one) the store's."""
-    return {"popup": popup, "feed_links": feed_links(popup=popup, request=context.get("request"))}
+    """The catalogue feed URLs for Google and Meta, the pop-up's or (without one) the store's, and
+    the checkout URL a Meta shop declares (with Google's template that the feeds carry)."""
+    request = context.get("request")
+    checkout = checkout_url(request=request)
+    return {
+        "popup": popup,
+        "feed_links": feed_links(popup=popup, request=request),
+        "checkout_url": checkout,
+        "checkout_link_template": checkout_link_template(checkout_url=checkout),
+    }
 
 
 @register.filter

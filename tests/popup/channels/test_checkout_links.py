@@ -1,6 +1,8 @@
 """Reading the checkout links Meta's shops and Google send buyers with (popup.channels.checkout_links)."""
 
+import re
 from datetime import timedelta
+from html import unescape
 from urllib.parse import parse_qs, quote, unquote
 
 import pytest
@@ -8,10 +10,32 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
+from popup.analytics.stats import stats_flush
 from popup.channels.checkout_links import MAX_LINES, checkout_link_offers, checkout_link_parse
+from popup.channels.placements import (
+    WRONG_CODES_PER_HOUR,
+    channel_placement,
+    payment_metadata,
+)
+from popup.channels.selectors import channel_figures
 from popup.core.holds import MAX_UNITS_PER_LINE
-from popup.models import Hold, PopUpBasket, PopUpProduct, reserved_slugs
+from popup.models import (
+    Ambassador,
+    Hold,
+    Placement,
+    PopUpBasket,
+    PopUpDayStats,
+    PopUpProduct,
+    reserved_slugs,
+)
 from tests.factories import PopUpFactory, popup_with_products
+
+# Instagram's in-app browser on an iPhone, as it names itself.
+INSTAGRAM = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Mobile/15E148 Instagram 334.0.4.32.98 (iPhone15,2; iOS 17_5; fr_FR; fr; scale=3.00; "
+    "1179x2556; 612263497)"
+)
 
 
 def asked(query: str):
@@ -255,3 +279,122 @@ class TestPage:
 
     def test_checkout_link_is_a_reserved_slug(self):
         assert "checkout-link" in reserved_slugs()
+
+
+@pytest.mark.django_db
+class TestAttribution:
+    """Who brought the link's shopper: the Meta shop's (or Google's) placement, or the coupon's
+    ambassador; unlock codes as coupons; what is counted as an arrival."""
+
+    META = "utm_source=IGShopping&utm_medium=Social&fbclid=IwAR0abc_9-Z&cart_origin=instagram"
+
+    def url(self, popup, *, query: str = "", quantity: int = 1) -> str:
+        product = popup.range.all_products().order_by("pk").first()
+        items = quote(f"popup{popup.pk}-{product.pk}:{quantity}", safe="")
+        return f"/popup/checkout-link/?products={items}" + (f"&{query}" if query else "")
+
+    def hold(self, client, popup, url: str) -> PopUpBasket:
+        """The page's form posts to the link's own URL, as the browser does."""
+        page = client.get(url)
+        assert page.status_code == 200
+        fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page.content.decode()))
+        response = client.post(url, {key: unescape(value) for key, value in fields.items()})
+        assert response.status_code == 302, response.content.decode()
+        return PopUpBasket.objects.select_related("placement").get(
+            token=response["Location"].split("/")[-2]
+        )
+
+    def test_a_meta_shop_buyer_s_basket_is_the_meta_shop_placement_s_with_its_campaign(
+        self, client
+    ):
+        popup = popup_with_products(1)
+        basket = self.hold(client, popup, self.url(popup, query=self.META))
+        placement = basket.placement
+        assert (placement.name, placement.channel) == ("Meta shop", Placement.Channel.META_SHOP)
+        assert basket.utm == {"source": "IGShopping", "medium": "Social"}
+        assert basket.ad_click == {"fbclid": "IwAR0abc_9-Z", "cart_origin": "instagram"}
+        metadata = payment_metadata(basket)
+        assert metadata["popup_placement_name"] == "Meta shop"
+        assert (metadata["fbclid"], metadata["cart_origin"]) == ("IwAR0abc_9-Z", "instagram")
+        # The next buyer's basket counts under the same placement, in any language.
+        again = self.hold(client, popup, self.url(popup))
+        assert again.placement == placement
+        assert Placement.objects.filter(popup=popup).count() == 1
+
+    def test_the_placement_is_named_in_the_store_s_language_not_the_shopper_s(self, client):
+        popup = popup_with_products(1)
+        page = client.get(self.url(popup), HTTP_ACCEPT_LANGUAGE="fr-FR")  # the first arrival
+        assert "Votre sélection" in page.content.decode()
+        assert Placement.objects.get(popup=popup).name == "Meta shop"
+
+    def test_google_s_template_counts_under_its_own_placement(self, client):
+        popup = popup_with_products(1)
+        basket = self.hold(
+            client, popup, self.url(popup, query="utm_source=google&utm_medium=checkout_link")
+        )
+        assert basket.placement.channel == Placement.Channel.GOOGLE
+        assert basket.placement.name == "Google checkout link"
+
+    def test_a_placement_the_merchant_switched_off_attributes_nothing(self, client):
+        popup = popup_with_products(1)
+        placement = channel_placement(popup=popup, channel=Placement.Channel.META_SHOP)
+        Placement.objects.filter(pk=placement.pk).update(is_active=False)
+        basket = self.hold(client, popup, self.url(popup, query=self.META))
+        assert basket.placement is None and basket.ad_click["cart_origin"] == "instagram"
+
+    def test_an_ambassador_s_code_as_coupon_gives_them_the_sale_and_their_discount(self, client):
+        popup = popup_with_products(1)
+        sophie = Ambassador.objects.create(
+            name="Sophie", email="sophie@example.com", code="SOPHIE10", discount_percent=10
+        )
+        url = self.url(popup, query=f"coupon=sophie10&{self.META}")
+        page = unescape(client.get(url).content.decode())
+        assert "Sophie's code SOPHIE10: 10% off, applied in your basket." in page
+        basket = self.hold(client, popup, url)
+        assert basket.placement.ambassador == sophie
+        assert basket.ad_click["fbclid"] == "IwAR0abc_9-Z"  # the Meta click stays on record
+
+    def test_an_unlock_code_as_coupon_opens_an_event_only_pop_up_and_its_prices(self, client):
+        event = popup_with_products(1, event_only=True, unlock_code="VIP-NIGHT")
+        page = client.get(self.url(event)).content.decode()
+        assert "This product is not sold in our pop-up shops." in page
+        url = self.url(event, query="coupon=vip-night")
+        page = client.get(url).content.decode()
+        assert "Event prices unlocked." in page and "data-auto" in page
+        basket = self.hold(client, event, url)
+        assert basket.unlocked and Hold.objects.filter(basket=basket).exists()
+
+    def test_an_unknown_coupon_is_said_not_applied_and_nothing_goes_on_by_itself(self, client):
+        popup = popup_with_products(1)
+        page = client.get(self.url(popup, query="coupon=SUMMERSALE20")).content.decode()
+        assert "The code “SUMMERSALE20” does not apply here: the prices are without it." in page
+        assert "data-auto" not in page  # the shopper reads that first, then presses
+        basket = self.hold(client, popup, self.url(popup, query="coupon=SUMMERSALE20"))
+        assert not basket.unlocked and basket.placement.channel == Placement.Channel.META_SHOP
+
+    def test_wrong_coupons_count_against_the_address_like_wrong_codes_on_the_page(self, client):
+        event = popup_with_products(1, event_only=True, unlock_code="VIP-NIGHT")
+        for number in range(WRONG_CODES_PER_HOUR):
+            client.get(self.url(event, query=f"coupon=GUESS{number}"))
+        page = client.get(self.url(event, query="coupon=VIP-NIGHT")).content.decode()
+        assert "The code “VIP-NIGHT” does not apply here" in page  # guessing stops here
+        assert "This product is not sold in our pop-up shops." in page
+
+    def test_a_shopper_s_arrival_is_counted_a_robot_s_is_not(self, client):
+        popup = popup_with_products(1)
+        for agent in (
+            "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+            "meta-externalagent/1.1",
+            "Googlebot/2.1",
+        ):
+            client.get(self.url(popup), HTTP_USER_AGENT=agent)
+        stats_flush()
+        assert PopUpDayStats.objects.filter(popup=popup).count() == 0
+        client.get(self.url(popup, query=self.META), HTTP_USER_AGENT=INSTAGRAM)
+        self.hold(client, popup, self.url(popup, query=self.META))
+        stats_flush()
+        placement = Placement.objects.get(popup=popup)
+        figures = channel_figures(by="placement", ids=[placement.pk])[placement.pk]
+        assert (figures.views, figures.baskets) == (2, 1)  # the hold's page was an arrival too
+        day = PopUpDayStats.objects.get(popup=popup)
+        assert (day.views, day.baskets) == (2, 1)

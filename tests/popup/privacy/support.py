@@ -7,6 +7,7 @@ from django.db import connection
 from django.utils import timezone
 
 from popup.analytics.counters import redis_connection
+from popup.channels.placements import basket_attribute
 from popup.checkout.orders import ShopperDetails
 from popup.checkout.services import checkout_pay
 from popup.core.holds import basket_create, hold_set
@@ -90,8 +91,10 @@ class Shopper:
     idea: object = None
 
 
-def bought(localstripe, popup, details: ShopperDetails, *, units: int = 1):
+def bought(localstripe, popup, details: ShopperDetails, *, units: int = 1, ad_click=None):
+    """An order of `units`; `ad_click`: the query of the ad the shopper came by (fbclid…)."""
     basket = basket_create(popup=popup)
+    basket_attribute(basket=basket, ad_click=ad_click)
     product = PopUpProduct.objects.filter(popup=popup).first().product
     hold_set(basket=basket, product_id=product.pk, quantity=units)
     return checkout_pay(basket=basket, details=details, card_token=card_token(localstripe)).order
@@ -136,7 +139,9 @@ def everywhere(localstripe) -> tuple[Shopper, Shopper]:
     """Ada waits, votes (an idea, a poll), asks, pledges, buys and reviews; Grace beside her."""
     ada, grace = Shopper(), Shopper()
     shop = basket_holding(units=5, quantity=1).popup
-    ada.order = shipped(bought(localstripe, shop, ADA_DETAILS, units=2))
+    # Meta's click id carries her name: the erasure must find it wherever it went.
+    ada_click = {"fbclid": "IwAR0lovelace9Zq", "cart_origin": "instagram"}
+    ada.order = shipped(bought(localstripe, shop, ADA_DETAILS, units=2, ad_click=ada_click))
     grace.order = bought(localstripe, shop, GRACE_DETAILS)
     payment_message(localstripe, ada.order, ADA, "Ada Lovelace")
     payment_message(localstripe, grace.order, GRACE, "Grace Hopper")

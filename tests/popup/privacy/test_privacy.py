@@ -76,6 +76,7 @@ def test_export_then_erase_leaves_nothing_personal_outside_the_minimised_orders(
         "popup_popupbasket",
         "popup_pledge",
         "order_order",
+        "order_ordernote",  # the ad click id her order was attributed with
         "order_shippingaddress",
         "customer_productalert",
         "popup_question",
@@ -106,6 +107,10 @@ def test_export_then_erase_leaves_nothing_personal_outside_the_minimised_orders(
     assert pledge["history"][0]["note"] == f"Card saved: {ADA_CARD_LABEL}"
     assert pledge["shipping"]["last_name"] == "Lovelace" and pledge["card"] == ADA_CARD_LABEL
     assert len(data["baskets"]) == 2  # the one she bought with, the one she pledged from
+    assert [basket["ad_click"].get("fbclid") for basket in data["baskets"]] == [
+        "IwAR0lovelace9Zq",
+        None,
+    ]
     (waited,) = data["waitlists"]
     assert waited["email"] == "ADA.LOVELACE@gmail.com" and waited["status"] == "Unconfirmed"
     assert {question["question"] for question in data["questions"]} == {
