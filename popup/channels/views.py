@@ -5,7 +5,10 @@ by the page's script or its button, POSTs to hold and goes on to the checkout.""
 import re
 from collections import defaultdict
 
-from django.http import HttpResponse
+from dataclasses import dataclass
+
+from django.core import signing
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
 from django.utils.translation import get_language
@@ -22,6 +25,7 @@ from popup.channels.checkout_links import (
     link_placement,
 )
 from popup.errors import Refusal
+from popup.models import Hold, PopUpBasket
 from popup.http.busy import busy_page
 from popup.http.client_ip import client_ip
 
@@ -70,6 +74,69 @@ def _coupon_notices(arrival, choices: list[dict]) -> list[str]:
             }
         ]
     return []
+
+
+HELD_SALT = "popup.channels.checkout-link.held"
+HELD_MAX_AGE = 24 * 3600  # the outcome of a press is shown for a day, then the link's page again
+
+
+@dataclass(frozen=True)
+class HeldShown:
+    """A press's outcome, as the page after it shows it: the basket with what it holds, and each
+    line that could not be held with why."""
+
+    basket: PopUpBasket | None
+    held: list[tuple[str, int]]  # product, units
+    refused: list[tuple[str, int, str]]  # product, units asked, why
+
+
+def _held_url(request, products: str, coupon: str, held) -> str:
+    """The link's page showing the press's outcome (`held` a LinkHeld): a GET of its own, so a
+    reload or a language switch shows it again and never holds twice."""
+    query = request.GET.copy()
+    query.setdefault("products", products)
+    if coupon:
+        query.setdefault("coupon", coupon)
+    query["held"] = signing.dumps(
+        {
+            "basket": held.basket.token if held.basket is not None else "",
+            "refused": [[offer.line.content_id, why] for offer, why in held.refused],
+        },
+        salt=HELD_SALT,
+        compress=True,
+    )
+    return f"{request.path}?{query.urlencode()}"
+
+
+def _held_read(value: str, offers) -> HeldShown | None:
+    """The outcome `_held_url` signed, with the products of the link's `offers`; None when the
+    value is not one (tampered, or older than HELD_MAX_AGE)."""
+    try:
+        outcome = signing.loads(value, salt=HELD_SALT, max_age=HELD_MAX_AGE)
+        token, refused = str(outcome["basket"]), list(outcome["refused"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+    by_id = {offer.line.content_id: offer for offer in offers if offer.terms is not None}
+    basket = (
+        PopUpBasket.objects.filter(token=token, status=PopUpBasket.Status.OPEN).first()
+        if token
+        else None
+    )
+    if basket is None and not refused:
+        return None  # paid or lapsed since: the link's page as it is now
+    held = []
+    if basket is not None:
+        holds = Hold.objects.filter(basket=basket).select_related("terms__product")
+        held = [(hold.terms.product.get_title(), hold.quantity) for hold in holds.order_by("pk")]
+    return HeldShown(
+        basket=basket,
+        held=held,
+        refused=[
+            (by_id[content_id].terms.product.get_title(), by_id[content_id].line.quantity, why)
+            for content_id, why in refused
+            if content_id in by_id
+        ],
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -141,10 +208,20 @@ def checkout_link_page(request) -> HttpResponse:
             else:
                 if held.basket is not None and not held.refused:
                     return redirect("popup:checkout", token=held.basket.token)
-                context["held"] = held
+                return _no_store(
+                    HttpResponseRedirect(
+                        _held_url(request, context["products"], link.coupon, held)
+                    )
+                )
+    elif "held" in request.GET:  # the page after a press: no arrival, and nothing goes on alone
+        context["auto"] = False
+        context["held"] = _held_read(request.GET["held"], offers)
     else:
         _arrivals_count(request, choices)
-    response = render(request, "popup/checkout_link.html", context, status=status)
+    return _no_store(render(request, "popup/checkout_link.html", context, status=status))
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     # The link's query names what the shopper chose: for this site's own requests only (with
     # "no-referrer" the form's POST would carry Origin: null, which CSRF protection refuses).

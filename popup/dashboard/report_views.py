@@ -72,6 +72,19 @@ def _product_rows(report: DropReport, popup: PopUp):
     ]
 
 
+def _placement_rows(report: DropReport, popup: PopUp):
+    return [
+        (
+            row.name,
+            "" if row.arrivals is None else row.arrivals,
+            row.baskets,
+            row.orders,
+            row.revenue,
+        )
+        for row in report.placements
+    ]
+
+
 def _summary_rows(report: DropReport, popup: PopUp):
     return [(figure.label, figure.text) for figure in drop_headline(report)]
 
@@ -151,6 +164,16 @@ TABLES = {
             pgettext_lazy("CSV column", "waitlist"),
         ],
         _product_rows,
+    ),
+    "placements": (
+        [
+            pgettext_lazy("CSV column", "placement"),
+            pgettext_lazy("CSV column", "arrivals"),
+            pgettext_lazy("CSV column", "baskets"),
+            pgettext_lazy("CSV column", "orders"),
+            pgettext_lazy("CSV column", "revenue"),
+        ],
+        _placement_rows,
     ),
     "sales": (
         [pgettext_lazy("CSV column", "time"), pgettext_lazy("CSV column", "units_sold_by_then")],

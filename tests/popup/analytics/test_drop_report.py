@@ -13,12 +13,14 @@ from django.utils import timezone, translation
 from oscar.core.loading import get_model
 
 from popup.analytics.drop_report import drop_headline, drop_report
+from popup.channels.placements import basket_attribute, channel_placement, placement_create
 from popup.checkout.services import checkout_pay
 from popup.core.holds import basket_create, hold_set, holds_delete_expired
 from popup.feedback.reviews import review_submit
 from popup.models import (
     Hold,
     Idea,
+    Placement,
     Poll,
     PollOption,
     PopUp,
@@ -80,6 +82,31 @@ def test_a_sold_out_drop_reports_its_funnel_speed_and_lost_sales(localstripe, ad
         assert text in page, text
     csv = b"".join(admin_client.get(url(popup, "drop.csv")).streaming_content).decode("utf-8-sig")
     assert csv.splitlines()[1].startswith("Indigo scarf,3,3,100.0,75.00,1")
+
+
+def test_what_each_placement_brought_is_reported_the_meta_shop_like_any(localstripe, admin_client):
+    direct = basket_holding(units=10, quantity=1, price=Decimal("25.00"))
+    popup = direct.popup
+    checkout_pay(basket=direct, details=SHOPPER, card_token=card_token(localstripe))
+    meta = channel_placement(popup=popup, channel=Placement.Channel.META_SHOP)
+    Placement.objects.filter(pk=meta.pk).update(views=12)
+    placement_create(popup=popup, name="Instagram bio")  # nothing through it yet
+    product = PopUpProduct.objects.get(popup=popup).product
+    for quantity in (2, 1):
+        basket = basket_create(popup=popup)
+        basket_attribute(basket=basket, placement_code=meta.code)
+        hold_set(basket=basket, product_id=product.pk, quantity=quantity)
+    checkout_pay(basket=basket, details=SHOPPER, card_token=card_token(localstripe))
+
+    page = " ".join(admin_client.get(url(popup)).content.decode().split())
+    assert "Where shoppers came from" in page
+    csv = b"".join(admin_client.get(url(popup, "drop/placements.csv")).streaming_content)
+    assert csv.decode("utf-8-sig").splitlines() == [
+        "placement,arrivals,baskets,orders,revenue",
+        "Meta shop,12,2,1,25.00",
+        "No placement,,1,1,25.00",
+        "Instagram bio,0,0,0,0.00",
+    ]
 
 
 def test_the_report_makes_as_many_queries_with_1_or_5_orders(localstripe, admin_client):

@@ -240,16 +240,30 @@ class TestPage:
 
     def test_what_cannot_be_held_is_said_and_the_rest_goes_on(self, client):
         popup = popup_with_products(2, units_offered=1)
-        response = client.post(
-            "/popup/checkout-link/",
-            {"products": unquote(self.link(popup, 1, 5)), "popup": popup.pk},
-        )
-        assert response.status_code == 200
-        page = response.content.decode()
-        assert "Only 1 left." in page and "Continue to checkout" in page
+        link = f"/popup/checkout-link/?products={self.link(popup, 1, 5)}&fbclid=abc"
+        page = client.get(link).content.decode()
+        fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page))
+        response = client.post(link, {key: unescape(value) for key, value in fields.items()})
+        # The outcome is a page of its own: a reload or a language switch shows it again.
+        assert response.status_code == 302
+        assert response["Location"].startswith(f"{link}&held=")
+        for _again in range(2):
+            outcome = client.get(response["Location"])
+            page = unescape(outcome.content.decode())
+            assert "Only 1 left." in page and "Continue to checkout" in page
+            assert "data-auto" not in page
+        basket = PopUpBasket.objects.get()
+        assert f'href="/popup/checkout/{basket.token}/"' in page
         assert dict(Hold.objects.values_list("terms__product__title", "quantity")) == {
             "Product 000": 1
         }
+
+    def test_an_outcome_that_is_not_ours_shows_the_link_again_and_holds_nothing(self, client):
+        popup = popup_with_products(1)
+        page = client.get(f"/popup/checkout-link/?products={self.link(popup, 1)}&held=forged")
+        assert "Hold and check out" in page.content.decode()
+        assert "data-auto" not in page.content.decode()
+        assert not PopUpBasket.objects.exists()
 
     @pytest.mark.parametrize(
         "query",
