@@ -4,7 +4,6 @@ by the page's script or its button, POSTs to hold and goes on to the checkout.""
 
 import re
 from collections import defaultdict
-
 from dataclasses import dataclass
 
 from django.core import signing
@@ -25,9 +24,9 @@ from popup.channels.checkout_links import (
     link_placement,
 )
 from popup.errors import Refusal
-from popup.models import Hold, PopUpBasket
 from popup.http.busy import busy_page
 from popup.http.client_ip import client_ip
+from popup.models import Hold, PopUpBasket
 
 # Who opens a link without being a shopper: Meta's periodic checker and link previews among them.
 # Their visits are not arrivals.
@@ -209,9 +208,7 @@ def checkout_link_page(request) -> HttpResponse:
                 if held.basket is not None and not held.refused:
                     return redirect("popup:checkout", token=held.basket.token)
                 return _no_store(
-                    HttpResponseRedirect(
-                        _held_url(request, context["products"], link.coupon, held)
-                    )
+                    HttpResponseRedirect(_held_url(request, context["products"], link.coupon, held))
                 )
     elif "held" in request.GET:  # the page after a press: no arrival, and nothing goes on alone
         context["auto"] = False

@@ -156,3 +156,27 @@ def test_a_link_naming_two_pop_ups_asks_which_basket_to_start_and_reads_well_on_
     assert basket.popup == spring
     assert basket.placement.channel == Placement.Channel.META_SHOP
     context.close()
+
+
+def test_what_could_not_be_held_is_said_on_a_page_a_reload_never_holds_again(browser, store_url):
+    popup = live_popup(2, units_offered=1)
+    first, second = meta_feed_ids(store_url, popup)
+    products = quote(f"{first}:3,{second}:1", safe="")
+
+    context = phone_in_instagram(browser)
+    page = context.new_page()
+    page.goto(f"{store_url}/popup/checkout-link/?products={products}&{META_QUERY}")
+    # Held by the page's own script, as far as it goes: the rest is said, line by line.
+    expect(page.get_by_role("alert")).to_have_text("Not everything could be held for you:")
+    expect(page.get_by_text("Only 1 left.")).to_be_visible()
+    assert "&held=" in page.url
+    assert page.evaluate(SIDEWAYS) <= 0
+    assert violations(page) == []
+    page.reload()
+    expect(page.get_by_text("Only 1 left.")).to_be_visible()
+    assert PopUpBasket.objects.count() == 1 and Hold.objects.count() == 1
+
+    page.get_by_role("link", name="Continue to checkout").click()
+    expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
+    assert page.url == f"{store_url}/popup/checkout/{PopUpBasket.objects.get().token}/"
+    context.close()

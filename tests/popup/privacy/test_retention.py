@@ -40,6 +40,7 @@ PERSONAL = {
     "email_key": "ada@example.com",
     "shipping": {"first_name": "Ada", "line1": "12 rue des Arts"},
     "address_key": "5f2b",
+    "ad_click": {"fbclid": "IwAR0ada", "cart_origin": "instagram"},
 }
 
 
@@ -58,7 +59,7 @@ def personal(made) -> dict:
     return {field: getattr(made, field) for field in PERSONAL}
 
 
-ERASED = {"email": "", "email_key": "", "shipping": {}, "address_key": ""}
+ERASED = {"email": "", "email_key": "", "shipping": {}, "address_key": "", "ad_click": {}}
 
 
 class TestBaskets:
@@ -83,6 +84,12 @@ class TestBaskets:
 
         assert personal_data_expire().closed_baskets == 1
         assert [personal(row) == ERASED for row in ordered] == [True, False, False]
+
+    def test_a_basket_whose_only_personal_data_is_an_ad_click_loses_it_too(self):
+        made = basket(popup_with_products(1), changed_days_ago=31)
+        PopUpBasket.objects.filter(pk=made.pk).update(**{**ERASED, "ad_click": {"fbclid": "x"}})
+        assert personal_data_expire().open_baskets == 1
+        assert personal(made) == ERASED
 
     def test_a_second_run_finds_nothing(self):
         basket(popup_with_products(1), changed_days_ago=40)
