@@ -20,6 +20,7 @@ from oscar.core.loading import get_model
 from oscar.templatetags.currency_filters import currency
 
 from popup.analytics.charts import Bar, LineChart, bars, cumulative_chart
+from popup.channels.selectors import channel_figures
 from popup.feedback.selectors import AnswerSpeed, answer_speed, popup_polls
 from popup.models import (
     Hold,
@@ -301,28 +302,26 @@ def _questions(popup: PopUp, now: datetime) -> Questions:
 
 
 def _placement_sales(popup: PopUp) -> list[PlacementSales]:
-    """Each of the pop-up's placements, and what came through none, by orders then revenue (two
-    queries, however many placements and baskets)."""
-    rows = {
-        row["placement_id"]: row
-        for row in PopUpBasket.objects.filter(popup=popup)
-        .order_by()
-        .values("placement_id")
-        .annotate(baskets=Count("pk"), orders=Count("order"), revenue=Sum("order__total_incl_tax"))
-    }
+    """Each of the pop-up's placements (their figures as the placements table counts them), and
+    what came through none, by orders then revenue; as many queries however many there are."""
     placements = list(popup.placements.select_related("ambassador").order_by("pk"))
+    if not placements:
+        return []
+    figures = channel_figures(by="placement", ids=[placement.pk for placement in placements])
     sales = [
         PlacementSales(
             placement=placement,
-            arrivals=placement.views,
-            baskets=rows.get(placement.pk, {}).get("baskets", 0),
-            orders=rows.get(placement.pk, {}).get("orders", 0),
-            revenue=rows.get(placement.pk, {}).get("revenue") or Decimal("0.00"),
+            arrivals=figures[placement.pk].views,
+            baskets=figures[placement.pk].baskets,
+            orders=figures[placement.pk].orders,
+            revenue=figures[placement.pk].revenue,
         )
         for placement in placements
     ]
-    if placements and None in rows:
-        direct = rows[None]
+    direct = PopUpBasket.objects.filter(popup=popup, placement__isnull=True).aggregate(
+        baskets=Count("pk"), orders=Count("order"), revenue=Sum("order__total_incl_tax")
+    )
+    if direct["baskets"]:
         sales.append(
             PlacementSales(
                 placement=None,

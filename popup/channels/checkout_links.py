@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import unquote_plus
 
+from django.core import signing
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -32,14 +33,14 @@ from popup.channels.placements import (
     UTM_KEYS,
     Coupon,
     ad_click_clean,
-    ambassador_placement,
+    ambassador_placement_get,
     basket_attribute,
-    channel_placement,
+    channel_placement_get,
     coupon_read,
     utm_clean,
 )
 from popup.core.holds import MAX_UNITS_PER_LINE, HoldRefused, basket_create, hold_set
-from popup.models import Placement, PopUp, PopUpBasket, PopUpProduct
+from popup.models import Hold, Placement, PopUp, PopUpBasket, PopUpProduct
 
 MAX_LINES = 20  # a basket, not a warehouse order: more is cut, and the shopper told
 MAX_PRODUCTS_CHARACTERS = 4000  # what is read of `products`; the rest is ignored
@@ -264,15 +265,20 @@ def checkout_link_arrival(*, link: CheckoutLink, query, client_ip: str) -> LinkA
     )
 
 
-def link_placement(*, popup: PopUp, arrival: LinkArrival) -> Placement | None:
+def link_placement_get(
+    *, popup: PopUp, arrival: LinkArrival, create: bool = True
+) -> Placement | None:
     """The placement a basket of `popup` from this link belongs to: the coupon's ambassador's,
-    else the channel's; None when the merchant switched it off."""
+    else the channel's, made the first time when `create`; None when there is none (or the
+    merchant switched it off)."""
     if arrival.coupon.ambassador is not None:
-        placement = ambassador_placement(popup=popup, ambassador=arrival.coupon.ambassador)
+        placement = ambassador_placement_get(
+            popup=popup, ambassador=arrival.coupon.ambassador, create=create
+        )
         if placement is not None:
             return placement
-    placement = channel_placement(popup=popup, channel=arrival.channel)
-    return placement if placement.is_active else None
+    placement = channel_placement_get(popup=popup, channel=arrival.channel, create=create)
+    return placement if placement is not None and placement.is_active else None
 
 
 @dataclass(frozen=True)
@@ -289,16 +295,16 @@ def checkout_link_hold(
     popup: PopUp,
     offers: list[LinkOffer],
     arrival: LinkArrival,
+    placement: Placement | None,
     client_ip: str,
     language: str = "",
 ) -> LinkHeld:
-    """A new basket of `popup`, attributed to the link's placement with its campaign, holding what
-    the link asks of it, line by line, with the stock, the per-customer limit and the per-address
-    caps as any hold has them; the basket is dropped when nothing could be held. Refusal (429) when
-    the address opened too many baskets."""
+    """A new basket of `popup`, attributed to `placement` (link_placement_get) with the link's
+    campaign, holding what the link asks of it, line by line, with the stock, the per-customer
+    limit and the per-address caps as any hold has them; the basket is dropped when nothing could
+    be held. Refusal (429) when the address opened too many baskets."""
     wanted = [offer for offer in offers if offer.popup == popup and not offer.problem]
     basket = basket_create(popup=popup, source=SOURCE, address=client_ip, language=language)
-    placement = link_placement(popup=popup, arrival=arrival)
     basket_attribute(
         basket=basket,
         placement_code=placement.code if placement is not None else "",
@@ -319,3 +325,70 @@ def checkout_link_hold(
         return LinkHeld(basket=None, held=[], refused=refused)
     stat_count(popup_id=popup.pk, event="baskets")
     return LinkHeld(basket=basket, held=held, refused=refused)
+
+
+# The outcome of a press that could not hold everything is a page of its own, its address carrying
+# the outcome signed: a reload shows it again and holds nothing.
+OUTCOME_SALT = "popup.channels.checkout-link.held"
+OUTCOME_MAX_AGE = 24 * 3600  # shown for a day, then the link's page as it is then
+
+
+@dataclass(frozen=True)
+class LinkOutcome:
+    """A press's outcome as the page after it shows it: the basket with what it still holds, and
+    each line that could not be held with why (in the language of the press)."""
+
+    basket: PopUpBasket | None
+    held: list[tuple[str, int]]  # product, units
+    refused: list[tuple[str, int, str]]  # product, units asked, why
+
+
+def checkout_link_outcome_sign(held: LinkHeld) -> str:
+    """The outcome of a press, signed for the address of the page that shows it."""
+    return signing.dumps(
+        {
+            "basket": held.basket.token if held.basket is not None else "",
+            "refused": [[offer.line.content_id, why] for offer, why in held.refused],
+        },
+        salt=OUTCOME_SALT,
+        compress=True,
+    )
+
+
+def checkout_link_outcome(
+    *, signed: str, offers: list[LinkOffer], now: datetime | None = None
+) -> LinkOutcome | None:
+    """The outcome checkout_link_outcome_sign signed, with the products of the link's `offers`
+    and the holds still running; None when it is not one (tampered, older than OUTCOME_MAX_AGE),
+    or when nothing of it is left to show (the basket paid or lapsed, nothing refused)."""
+    now = now or timezone.now()
+    try:
+        outcome = signing.loads(signed, salt=OUTCOME_SALT, max_age=OUTCOME_MAX_AGE)
+        token, refused = str(outcome["basket"]), list(outcome["refused"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+    holds = []
+    basket = None
+    if token:
+        basket = PopUpBasket.objects.filter(token=token, status=PopUpBasket.Status.OPEN).first()
+    if basket is not None:
+        holds = list(
+            Hold.objects.filter(basket=basket)
+            .active(now)
+            .select_related("terms__product")
+            .order_by("pk")
+        )
+        if not holds:
+            basket = None
+    if basket is None and not refused:
+        return None
+    by_id = {offer.line.content_id: offer for offer in offers if offer.terms is not None}
+    return LinkOutcome(
+        basket=basket,
+        held=[(hold.terms.product.get_title(), hold.quantity) for hold in holds],
+        refused=[
+            (by_id[content_id].terms.product.get_title(), by_id[content_id].line.quantity, why)
+            for content_id, why in refused
+            if isinstance(content_id, str) and content_id in by_id
+        ],
+    )

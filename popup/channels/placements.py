@@ -5,6 +5,8 @@ their PopUpBasket, so a checkout counts once whatever the page reloads, and an o
 exactly once, inside the transaction that places it.
 """
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
@@ -16,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class
 
+from popup.analytics.counters import rate_count
 from popup.analytics.stats import placement_count, stat_count
 from popup.feedback.shopper_input import Refused, email_or_none, ip_key, limit_reached, over_limit
 from popup.models import Ambassador, Commission, Placement, PopUp, PopUpBasket
@@ -31,6 +34,7 @@ UTM_MAX_LENGTH = 120
 # cart was filled: facebook, instagram or meta_shops), kept as PopUpBasket.ad_click.
 AD_CLICK_KEYS = {"fbclid": 255, "cart_origin": 40}
 CENT = Decimal("0.01")
+AD_CLICK_IN_NOTE = re.compile(r"fbclid=\S+")
 
 
 def utm_clean(raw) -> dict[str, str]:
@@ -71,44 +75,50 @@ def placement_find(*, popup: PopUp, code) -> Placement | None:
 
 
 def placement_create(
-    *, popup: PopUp, name: str, ambassador: Ambassador | None = None, landing_url: str = ""
+    *,
+    popup: PopUp,
+    name: str,
+    ambassador: Ambassador | None = None,
+    landing_url: str = "",
+    channel: str = "",
 ) -> Placement:
-    """A new placement with its own short code; an ambassador has one placement per pop-up.
-    `landing_url`: where the placement's link sits (a bio, a post), the way back after paying."""
-    if ambassador is not None:
-        existing = Placement.objects.filter(popup=popup, ambassador=ambassador).first()
-        if existing is not None:
-            return existing
+    """A new placement with its own short code; an ambassador, and a channel (Placement.Channel),
+    has one placement per pop-up, returned when it exists. `landing_url`: where the placement's
+    link sits (a bio, a post), the way back after paying."""
+
+    def existing() -> Placement | None:
+        if ambassador is not None:
+            return Placement.objects.filter(popup=popup, ambassador=ambassador).first()
+        if channel:
+            return Placement.objects.filter(popup=popup, channel=channel).first()
+        return None
+
+    if (found := existing()) is not None:
+        return found
     for _attempt in range(5):  # eight characters of 31: a collision is rare, never fatal
         try:
             with transaction.atomic():
                 return Placement.objects.create(
-                    popup=popup, name=name, ambassador=ambassador, landing_url=landing_url
+                    popup=popup,
+                    name=name,
+                    ambassador=ambassador,
+                    landing_url=landing_url,
+                    channel=channel,
                 )
-        except IntegrityError:
-            if ambassador is not None:
-                existing = Placement.objects.filter(popup=popup, ambassador=ambassador).first()
-                if existing is not None:
-                    return existing
+        except IntegrityError:  # the code taken, or the same one made a moment ago
+            if (found := existing()) is not None:
+                return found
     raise RuntimeError("Could not find a free placement code.")
 
 
-def channel_placement(*, popup: PopUp, channel: str) -> Placement:
-    """The pop-up's placement for a channel (Placement.Channel), made the first time, named in the
-    store's language (the merchant may rename it; a switched-off one stays off)."""
-    existing = Placement.objects.filter(popup=popup, channel=channel).first()
-    if existing is not None:
-        return existing
+def channel_placement_get(*, popup: PopUp, channel: str, create: bool = True) -> Placement | None:
+    """The pop-up's placement for a channel (Placement.Channel), made the first time when `create`,
+    named in the store's language (the merchant may rename it; a switched-off one stays off)."""
+    if not create:
+        return Placement.objects.filter(popup=popup, channel=channel).first()
     with translation.override(settings.LANGUAGE_CODE):
         name = str(Placement.Channel(channel).label)
-    try:
-        with transaction.atomic():
-            return Placement.objects.create(popup=popup, name=name, channel=channel)
-    except IntegrityError:  # made a moment ago by another arrival (or, rarely, a code collision)
-        existing = Placement.objects.filter(popup=popup, channel=channel).first()
-        if existing is None:
-            raise
-        return existing
+    return placement_create(popup=popup, name=name, channel=channel)
 
 
 @dataclass(frozen=True)
@@ -147,8 +157,12 @@ def _codes_exhausted(client_ip: str) -> bool:
     return limit_reached(_code_key(client_ip), WRONG_CODES_PER_HOUR)
 
 
-def _wrong_code_count(client_ip: str) -> None:
-    over_limit(_code_key(client_ip), WRONG_CODES_PER_HOUR)
+def _wrong_code_count(client_ip: str, code: str) -> None:
+    """Count a wrong code against the address, once an hour per code: a page reloaded, or a
+    checkout link's page then its form, are one try; guessing is a new code each time."""
+    digest = hashlib.sha256(code.strip().upper().encode()).hexdigest()[:16]
+    if rate_count(f"popup-code-seen:{ip_key(client_ip)}:{digest}", window=3600) == 1:
+        over_limit(_code_key(client_ip), WRONG_CODES_PER_HOUR)
 
 
 def unlock_try(*, popup: PopUp, code: str, client_ip: str) -> bool:
@@ -157,7 +171,7 @@ def unlock_try(*, popup: PopUp, code: str, client_ip: str) -> bool:
         return False
     if popup.unlocks_with(code):
         return True
-    _wrong_code_count(client_ip)
+    _wrong_code_count(client_ip, code)
     return False
 
 
@@ -187,19 +201,23 @@ def coupon_read(*, popups, code: str, client_ip: str) -> Coupon:
     ambassador = Ambassador.objects.filter(code=code.upper(), is_active=True).first()
     if ambassador is not None:
         return Coupon(code=code, ambassador=ambassador)
-    _wrong_code_count(client_ip)
+    _wrong_code_count(client_ip, code)
     return Coupon(code=code, refused=True)
 
 
-def ambassador_placement(*, popup: PopUp, ambassador: Ambassador) -> Placement | None:
-    """The ambassador's placement for this pop-up (made if new), None when it is switched off."""
-    placement = placement_create(
-        popup=popup,
-        name=_("Ambassador: %(name)s") % {"name": ambassador.name},
-        ambassador=ambassador,
-    )
+def ambassador_placement_get(
+    *, popup: PopUp, ambassador: Ambassador, create: bool = True
+) -> Placement | None:
+    """The ambassador's placement for this pop-up (made if new when `create`, named in the store's
+    language), None when it is switched off."""
+    if create:
+        with translation.override(settings.LANGUAGE_CODE):
+            name = _("Ambassador: %(name)s") % {"name": ambassador.name}
+        placement = placement_create(popup=popup, name=name, ambassador=ambassador)
+    else:
+        placement = Placement.objects.filter(popup=popup, ambassador=ambassador).first()
     # An ambassador's placement switched off here gives nothing, like an unknown code.
-    return placement if placement.is_active else None
+    return placement if placement is not None and placement.is_active else None
 
 
 def _ambassador_placement(*, popup: PopUp, code: str) -> Placement | None:
@@ -207,7 +225,7 @@ def _ambassador_placement(*, popup: PopUp, code: str) -> Placement | None:
     ambassador = Ambassador.objects.filter(code=code.upper(), is_active=True).first()
     if ambassador is None:
         return None
-    return ambassador_placement(popup=popup, ambassador=ambassador)
+    return ambassador_placement_get(popup=popup, ambassador=ambassador)
 
 
 def arrival_record(*, popup: PopUp, query, client_ip: str = "", count: bool = True) -> Arrival:
@@ -229,7 +247,7 @@ def arrival_record(*, popup: PopUp, query, client_ip: str = "", count: bool = Tr
         elif (chosen := _ambassador_placement(popup=popup, code=code)) is not None:
             placement = chosen
         else:
-            _wrong_code_count(client_ip)
+            _wrong_code_count(client_ip, code)
             refused = True
     if placement is not None and count:
         placement_count(placement_id=placement.pk, event="views")
@@ -353,6 +371,12 @@ def order_attribute(*, basket: PopUpBasket, order) -> Commission | None:
         },
     )
     return commission
+
+
+def order_note_without_ad_click(text: str) -> str:
+    """An order's note without the ad click id order_attribute wrote in it (the shopper's
+    erasure, the retention of baskets' data)."""
+    return AD_CLICK_IN_NOTE.sub("fbclid=…", text)
 
 
 def ambassador_code_valid(code: str) -> str:

@@ -4,9 +4,7 @@ by the page's script or its button, POSTs to hold and goes on to the checkout.""
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
 
-from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
@@ -20,13 +18,14 @@ from popup.channels.checkout_links import (
     checkout_link_arrival,
     checkout_link_hold,
     checkout_link_offers,
+    checkout_link_outcome,
+    checkout_link_outcome_sign,
     checkout_link_parse,
-    link_placement,
+    link_placement_get,
 )
 from popup.errors import Refusal
 from popup.http.busy import busy_page
 from popup.http.client_ip import client_ip
-from popup.models import Hold, PopUpBasket
 
 # Who opens a link without being a shopper: Meta's periodic checker and link previews among them.
 # Their visits are not arrivals.
@@ -36,11 +35,9 @@ ROBOTS = re.compile(
 )
 
 
-def _arrivals_count(request, choices: list[dict]) -> None:
-    """A shopper's arrival (not a robot's) is a view of each pop-up offered and of the placement
-    its basket would have, as an arrival on the pop-up's page is."""
-    if ROBOTS.search(request.headers.get("User-Agent", "")):
-        return
+def _arrivals_count(choices: list[dict]) -> None:
+    """A shopper's arrival is a view of each pop-up offered and of the placement its basket would
+    have, as an arrival on the pop-up's page is."""
     for choice in choices:
         stat_count(popup_id=choice["popup"].pk, event="views")
         if choice["placement"] is not None:
@@ -75,67 +72,14 @@ def _coupon_notices(arrival, choices: list[dict]) -> list[str]:
     return []
 
 
-HELD_SALT = "popup.channels.checkout-link.held"
-HELD_MAX_AGE = 24 * 3600  # the outcome of a press is shown for a day, then the link's page again
-
-
-@dataclass(frozen=True)
-class HeldShown:
-    """A press's outcome, as the page after it shows it: the basket with what it holds, and each
-    line that could not be held with why."""
-
-    basket: PopUpBasket | None
-    held: list[tuple[str, int]]  # product, units
-    refused: list[tuple[str, int, str]]  # product, units asked, why
-
-
-def _held_url(request, products: str, coupon: str, held) -> str:
-    """The link's page showing the press's outcome (`held` a LinkHeld): a GET of its own, so a
-    reload or a language switch shows it again and never holds twice."""
+def _outcome_url(request, products: str, coupon: str, held) -> str:
+    """The link's page showing the press's outcome (`held`, a LinkHeld): a GET of its own."""
     query = request.GET.copy()
     query.setdefault("products", products)
     if coupon:
         query.setdefault("coupon", coupon)
-    query["held"] = signing.dumps(
-        {
-            "basket": held.basket.token if held.basket is not None else "",
-            "refused": [[offer.line.content_id, why] for offer, why in held.refused],
-        },
-        salt=HELD_SALT,
-        compress=True,
-    )
+    query["held"] = checkout_link_outcome_sign(held)
     return f"{request.path}?{query.urlencode()}"
-
-
-def _held_read(value: str, offers) -> HeldShown | None:
-    """The outcome `_held_url` signed, with the products of the link's `offers`; None when the
-    value is not one (tampered, or older than HELD_MAX_AGE)."""
-    try:
-        outcome = signing.loads(value, salt=HELD_SALT, max_age=HELD_MAX_AGE)
-        token, refused = str(outcome["basket"]), list(outcome["refused"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return None
-    by_id = {offer.line.content_id: offer for offer in offers if offer.terms is not None}
-    basket = (
-        PopUpBasket.objects.filter(token=token, status=PopUpBasket.Status.OPEN).first()
-        if token
-        else None
-    )
-    if basket is None and not refused:
-        return None  # paid or lapsed since: the link's page as it is now
-    held = []
-    if basket is not None:
-        holds = Hold.objects.filter(basket=basket).select_related("terms__product")
-        held = [(hold.terms.product.get_title(), hold.quantity) for hold in holds.order_by("pk")]
-    return HeldShown(
-        basket=basket,
-        held=held,
-        refused=[
-            (by_id[content_id].terms.product.get_title(), by_id[content_id].line.quantity, why)
-            for content_id, why in refused
-            if content_id in by_id
-        ],
-    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -151,15 +95,23 @@ def checkout_link_page(request) -> HttpResponse:
     for offer in offers:
         if offer.popup is not None:
             by_popup[offer.popup].append(offer)
-    choices = [
-        {
-            "popup": popup,
-            "offers": lines,
-            "holdable": any(not offer.problem for offer in lines),
-            "placement": link_placement(popup=popup, arrival=arrival),
-        }
-        for popup, lines in by_popup.items()
-    ]
+    # A shopper's arrival (not a robot's, nor the page after a press) makes the placement its
+    # basket would have, for the pop-ups it could be held in.
+    outcome = request.GET.get("held") if request.method == "GET" else None
+    arrival_page = (
+        request.method == "GET"
+        and outcome is None
+        and not ROBOTS.search(request.headers.get("User-Agent", ""))
+    )
+    choices = []
+    for popup, lines in by_popup.items():
+        holdable = any(not offer.problem for offer in lines)
+        placement = link_placement_get(
+            popup=popup, arrival=arrival, create=arrival_page and holdable
+        )
+        choices.append(
+            {"popup": popup, "offers": lines, "holdable": holdable, "placement": placement}
+        )
     context = {
         "link": link,
         "choices": choices,
@@ -174,6 +126,7 @@ def checkout_link_page(request) -> HttpResponse:
             and choices[0]["holdable"]
             and not arrival.coupon.refused
             and request.method == "GET"
+            and outcome is None
         ),
         "held": None,
         "error": "",
@@ -199,6 +152,7 @@ def checkout_link_page(request) -> HttpResponse:
                     popup=chosen["popup"],
                     offers=chosen["offers"],
                     arrival=arrival,
+                    placement=link_placement_get(popup=chosen["popup"], arrival=arrival),
                     client_ip=client_ip(request),
                     language=get_language(),
                 )
@@ -208,13 +162,14 @@ def checkout_link_page(request) -> HttpResponse:
                 if held.basket is not None and not held.refused:
                     return redirect("popup:checkout", token=held.basket.token)
                 return _no_store(
-                    HttpResponseRedirect(_held_url(request, context["products"], link.coupon, held))
+                    HttpResponseRedirect(
+                        _outcome_url(request, context["products"], link.coupon, held)
+                    )
                 )
-    elif "held" in request.GET:  # the page after a press: no arrival, and nothing goes on alone
-        context["auto"] = False
-        context["held"] = _held_read(request.GET["held"], offers)
-    else:
-        _arrivals_count(request, choices)
+    elif outcome is not None:
+        context["held"] = checkout_link_outcome(signed=outcome, offers=offers)
+    elif arrival_page:
+        _arrivals_count(choices)
     return _no_store(render(request, "popup/checkout_link.html", context, status=status))
 
 

@@ -340,8 +340,9 @@ class PopUp(models.Model):
         return [code.strip().upper() for code in self.ship_to_countries.split(",") if code.strip()]
 
     def unlocks_with(self, code: str) -> bool:
+        # As bytes: compare_digest refuses str with letters beyond ASCII ("ÉTÉ").
         return bool(self.unlock_code) and secrets.compare_digest(
-            code.strip().upper(), self.unlock_code.upper()
+            code.strip().upper().encode(), self.unlock_code.upper().encode()
         )
 
     @property

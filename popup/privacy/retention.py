@@ -6,7 +6,8 @@ the row still counts in a figure (a basket in the funnel and the placements' fig
 - open_baskets: a basket never ordered nor pledged, from its last change: its address, customer
   key, shipping details, client hash and ad click id are cleared (the row stays for the figures).
 - closed_baskets: an ordered or pledged basket, from its pop-up's closing (the limit per customer
-  needs its address until then): the same; the order and the pledge keep their own copy.
+  needs its address until then): the same, and the ad click id leaves its order's note; the order
+  and the pledge keep their own copy of the rest.
 - ended_pledges: a pledge cancelled or dropped without an order, from its last change: its
   address, customer key, shipping details and card label are cleared, and its history's notes
   name nobody (its amounts stay for the pre-sale's figures and the money audit).
@@ -31,10 +32,12 @@ from django.db.models import Q
 from django.utils import timezone
 from oscar.core.loading import get_model
 
+from popup.channels.placements import order_note_without_ad_click
 from popup.conf import popup_settings
 from popup.models import Consent, OutgoingEmail, Pledge, PollVote, PopUpBasket, Question
 from popup.privacy.services import pledge_history_scrub
 
+OrderNote = get_model("order", "OrderNote")
 ProductAlert = get_model("customer", "ProductAlert")
 
 RETENTION_DAYS: dict[str, int | None] = {
@@ -98,8 +101,19 @@ def _baskets(*, open_before: datetime | None, closed_before: datetime | None) ->
         done = PopUpBasket.objects.filter(personal, popup__closes_at__lt=closed_before).exclude(
             status=PopUpBasket.Status.OPEN
         )
+        _order_notes_scrub(done.exclude(ad_click={}))
         closed = _in_batches(done, ERASED_BASKET)
     return opened, closed
+
+
+def _order_notes_scrub(baskets) -> None:
+    """The ad click id goes from the notes of the baskets' orders with the basket's own."""
+    notes = OrderNote.objects.filter(
+        order__popup_basket__in=baskets.values("pk"), message__contains="fbclid="
+    )
+    for note in notes.iterator():
+        note.message = order_note_without_ad_click(note.message)
+        note.save(update_fields=["message", "date_updated"])
 
 
 def _unconfirmed(before: datetime) -> int:

@@ -56,6 +56,7 @@ from django.utils.translation import gettext as _
 
 from popup.analytics.counters import redis_call
 from popup.audit.checks import AUDIT_MARGIN
+from popup.channels.placements import order_note_without_ad_click
 from popup.checkout.services import settle_after
 from popup.errors import Refusal
 from popup.models import (
@@ -173,9 +174,9 @@ def _still_needed(
     return reasons
 
 
-def _orders_minimise(rows: ShopperRows, placeholder: str, clicks: set[str]) -> int:
+def _orders_minimise(rows: ShopperRows, placeholder: str) -> int:
     """The shopper's orders keep their lines and totals, and name nobody: addresses emptied, the
-    e-mail a placeholder, and notes without the shopper's addresses or ad click ids (`clicks`)."""
+    e-mail a placeholder, and notes without the shopper's addresses or ad click ids."""
     orders = list(rows.orders.select_related("shipping_address", "billing_address"))
     for order in orders:
         for address in (order.shipping_address, order.billing_address):
@@ -192,7 +193,7 @@ def _orders_minimise(rows: ShopperRows, placeholder: str, clicks: set[str]) -> i
         order.guest_email = placeholder
         order.save(update_fields=["guest_email"])
         for note in order.notes.all():
-            message = text_without(note.message, set(rows.addresses) | clicks)
+            message = order_note_without_ad_click(text_without(note.message, set(rows.addresses)))
             if message != note.message:
                 note.message = message
                 note.save(update_fields=["message", "date_updated"])
@@ -322,13 +323,10 @@ def _erase(rows: ShopperRows) -> tuple[dict[str, int], dict[str, int]]:
         email=placeholder, email_key="", shipping={}, card_label=""
     )
     pledge_history_scrub(pledges=rows.pledges, addresses=addresses)
-    clicks = {
-        click.get("fbclid", "") for click in rows.baskets.values_list("ad_click", flat=True)
-    } - {""}
     erased["baskets"] = rows.baskets.update(
         email="", email_key="", shipping={}, address_key="", ad_click={}
     )
-    erased["orders"] = _orders_minimise(rows, placeholder, clicks)
+    erased["orders"] = _orders_minimise(rows, placeholder)
     erased["waitlists"] = rows.alerts.count()
     rows.alerts.delete()  # their language beside them goes too (CASCADE)
     erased["questions"] = _published_keep(

@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from oscar.core.loading import get_model
 
 from popup.analytics.drop_report import drop_headline, drop_report
-from popup.channels.placements import basket_attribute, channel_placement, placement_create
+from popup.channels.placements import basket_attribute, channel_placement_get, placement_create
 from popup.checkout.services import checkout_pay
 from popup.core.holds import basket_create, hold_set, holds_delete_expired
 from popup.feedback.reviews import review_submit
@@ -88,7 +88,7 @@ def test_what_each_placement_brought_is_reported_the_meta_shop_like_any(localstr
     direct = basket_holding(units=10, quantity=1, price=Decimal("25.00"))
     popup = direct.popup
     checkout_pay(basket=direct, details=SHOPPER, card_token=card_token(localstripe))
-    meta = channel_placement(popup=popup, channel=Placement.Channel.META_SHOP)
+    meta = channel_placement_get(popup=popup, channel=Placement.Channel.META_SHOP)
     Placement.objects.filter(pk=meta.pk).update(views=12)
     placement_create(popup=popup, name="Instagram bio")  # nothing through it yet
     product = PopUpProduct.objects.get(popup=popup).product

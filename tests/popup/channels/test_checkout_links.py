@@ -10,15 +10,17 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
+from popup.analytics.counters import rate_used
 from popup.analytics.stats import stats_flush
 from popup.channels.checkout_links import MAX_LINES, checkout_link_offers, checkout_link_parse
 from popup.channels.placements import (
     WRONG_CODES_PER_HOUR,
-    channel_placement,
+    channel_placement_get,
     payment_metadata,
 )
 from popup.channels.selectors import channel_figures
 from popup.core.holds import MAX_UNITS_PER_LINE
+from popup.feedback.shopper_input import ip_key
 from popup.models import (
     Ambassador,
     Hold,
@@ -258,6 +260,17 @@ class TestPage:
             "Product 000": 1
         }
 
+    def test_an_outcome_whose_holds_lapsed_no_longer_says_they_are_held(self, client):
+        popup = popup_with_products(2, units_offered=1)
+        link = f"/popup/checkout-link/?products={self.link(popup, 1, 5)}"
+        response = client.post(
+            link, {"products": unquote(self.link(popup, 1, 5)), "popup": popup.pk}
+        )
+        Hold.objects.update(reserved_until=timezone.now() - timedelta(seconds=1))
+        page = unescape(client.get(response["Location"]).content.decode())
+        assert "Only 1 left." in page  # what could not be held, as it was said
+        assert "is held for you" not in page and "Continue to checkout" not in page
+
     def test_an_outcome_that_is_not_ours_shows_the_link_again_and_holds_nothing(self, client):
         popup = popup_with_products(1)
         page = client.get(f"/popup/checkout-link/?products={self.link(popup, 1)}&held=forged")
@@ -330,7 +343,7 @@ class TestAttribution:
         metadata = payment_metadata(basket)
         assert metadata["popup_placement_name"] == "Meta shop"
         assert (metadata["fbclid"], metadata["cart_origin"]) == ("IwAR0abc_9-Z", "instagram")
-        # The next buyer's basket counts under the same placement, in any language.
+        # The next buyer's basket counts under the same placement.
         again = self.hold(client, popup, self.url(popup))
         assert again.placement == placement
         assert Placement.objects.filter(popup=popup).count() == 1
@@ -351,7 +364,7 @@ class TestAttribution:
 
     def test_a_placement_the_merchant_switched_off_attributes_nothing(self, client):
         popup = popup_with_products(1)
-        placement = channel_placement(popup=popup, channel=Placement.Channel.META_SHOP)
+        placement = channel_placement_get(popup=popup, channel=Placement.Channel.META_SHOP)
         Placement.objects.filter(pk=placement.pk).update(is_active=False)
         basket = self.hold(client, popup, self.url(popup, query=self.META))
         assert basket.placement is None and basket.ad_click["cart_origin"] == "instagram"
@@ -367,6 +380,8 @@ class TestAttribution:
         basket = self.hold(client, popup, url)
         assert basket.placement.ambassador == sophie
         assert basket.ad_click["fbclid"] == "IwAR0abc_9-Z"  # the Meta click stays on record
+        checkout = client.get(f"/popup/checkout/{basket.token}/").content.decode()
+        assert "€36.00" in checkout and "€40.00" not in checkout  # 10% off the €40.00 scarf
 
     def test_an_unlock_code_as_coupon_opens_an_event_only_pop_up_and_its_prices(self, client):
         event = popup_with_products(1, event_only=True, unlock_code="VIP-NIGHT")
@@ -375,8 +390,11 @@ class TestAttribution:
         url = self.url(event, query="coupon=vip-night")
         page = client.get(url).content.decode()
         assert "Event prices unlocked." in page and "data-auto" in page
+        PopUpProduct.objects.filter(popup=event).update(event_price=25)
         basket = self.hold(client, event, url)
         assert basket.unlocked and Hold.objects.filter(basket=basket).exists()
+        checkout = client.get(f"/popup/checkout/{basket.token}/").content.decode()
+        assert "€25.00" in checkout and "€40.00" not in checkout  # the event price
 
     def test_an_unknown_coupon_is_said_not_applied_and_nothing_goes_on_by_itself(self, client):
         popup = popup_with_products(1)
@@ -385,6 +403,19 @@ class TestAttribution:
         assert "data-auto" not in page  # the shopper reads that first, then presses
         basket = self.hold(client, popup, self.url(popup, query="coupon=SUMMERSALE20"))
         assert not basket.unlocked and basket.placement.channel == Placement.Channel.META_SHOP
+
+    def test_a_shopper_s_wrong_coupon_is_one_try_however_often_the_page_reads_it(self, client):
+        popup = popup_with_products(1)
+        url = self.url(popup, query="coupon=SUMMERSALE20")
+        self.hold(client, popup, url)  # the page, its form
+        client.get(url)  # a reload
+        assert rate_used(f"popup-code:{ip_key('127.0.0.1')}", window=3600) == 1
+
+    def test_a_coupon_beyond_ascii_is_no_error(self, client):
+        event = popup_with_products(1, event_only=True, unlock_code="VIP-NIGHT")
+        response = client.get(self.url(event, query="coupon=%C3%89T%C3%89"))
+        assert response.status_code == 200
+        assert "The code “ÉTÉ” does not apply here" in response.content.decode()
 
     def test_wrong_coupons_count_against_the_address_like_wrong_codes_on_the_page(self, client):
         event = popup_with_products(1, event_only=True, unlock_code="VIP-NIGHT")

@@ -4,11 +4,12 @@
 import io
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
-from django.utils import translation
+from django.utils import timezone, translation
 from oscar.core.loading import get_model
 
 from integrations.stripe.client import webhook_event_construct
@@ -16,9 +17,10 @@ from integrations.stripe.webhooks import stripe_event_record
 from popup.checkout.customers import email_key
 from popup.feedback.ideas import idea_post, idea_vote
 from popup.feedback.questions import question_ask
-from popup.models import Idea, Pledge, PollOption, PopUpProduct, Question
+from popup.models import Idea, Pledge, PollOption, PopUp, PopUpBasket, PopUpProduct, Question
 from popup.presales.pledges import _move
 from popup.privacy.addresses import mailbox_key
+from popup.privacy.retention import personal_data_expire
 from popup.privacy.selectors import personal_data_export
 from popup.privacy.services import ErasureRefused, personal_data_erase
 from tests.factories import popup_with_products
@@ -351,3 +353,19 @@ def test_a_payment_message_names_an_address_whole_never_one_that_holds_it():
     assert {
         event.pk: event.payload for event in StripeEvent.objects.exclude(pk=ada.pk)
     } == nevada_payloads
+
+
+def test_the_ad_click_id_leaves_the_order_s_note_with_the_basket_s_data(localstripe):
+    shop = popup_with_products(1)
+    click = {"fbclid": "IwAR0grace7Kq", "cart_origin": "facebook"}
+    order = bought(localstripe, shop, ADA_DETAILS, ad_click=click)
+    assert "fbclid=IwAR0grace7Kq" in order.notes.get().message
+    PopUp.objects.filter(pk=shop.pk).update(
+        opens_at=timezone.now() - timedelta(days=60), closes_at=timezone.now() - timedelta(days=31)
+    )
+
+    assert personal_data_expire().closed_baskets == 1
+
+    assert "IwAR0grace7Kq" not in order.notes.get().message
+    assert order.notes.get().message.endswith("Ad click: cart_origin=facebook, fbclid=…")
+    assert PopUpBasket.objects.get(order=order).ad_click == {}
