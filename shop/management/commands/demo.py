@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core.management import call_command
@@ -106,6 +106,18 @@ def _default_localstripe_port() -> int:
     return urlsplit(getattr(settings, "LOCALSTRIPE_URL", "http://127.0.0.1:8420")).port or 8420
 
 
+def meta_checkout_link(store: str, popup, product_id: int) -> str:
+    """The checkout URL as a Facebook or Instagram shop calls it for one unit of the product."""
+    query = {
+        "products": f"popup{popup.pk}-{product_id}:1",
+        "cart_origin": "instagram",
+        "utm_source": "IGShopping",
+        "utm_medium": "Social",
+        "fbclid": "demo",
+    }
+    return f"{store}/popup/checkout-link/?{urlencode(query)}"
+
+
 class Command(BaseCommand):
     help = "Set up the demo store and run it, with a social-style host page on another port."
 
@@ -132,6 +144,7 @@ class Command(BaseCommand):
             return
 
         live, presale = popups[0], popups[2]
+        tagged = live.product_terms.select_related("product").order_by("display_order", "pk")[0]
         html = render_to_string(
             "demo/host.html",
             {
@@ -140,6 +153,8 @@ class Command(BaseCommand):
                 "first_title": live.title,
                 "second_slug": presale.slug,
                 "second_title": presale.title,
+                "shop_product": tagged.product.get_title(),
+                "shop_checkout": meta_checkout_link(store, live, tagged.product_id),
             },
         ).encode()
         _refuse_unless_free(port)
@@ -175,7 +190,10 @@ class Command(BaseCommand):
             if placement.ambassador:
                 ambassador = placement.ambassador
                 lines.append(f"  {'Their private page:':<36}{store}{ambassador.get_absolute_url()}")
+        tagged = popups[0].product_terms.order_by("display_order", "pk")[0]
         lines += [
+            f"  {'Meta shop checkout link:':<36}"
+            f"{meta_checkout_link(store, popups[0], tagged.product_id)}",
             "",
             f"  Social page embedding two pop-ups:  http://127.0.0.1:{host_port}/",
             f"  Dashboard (Pop-ups section):        {store}/dashboard/popups/",
