@@ -405,6 +405,17 @@ def test_guessing_unlock_codes_is_cut_off_but_a_crowd_with_the_right_code_is_not
     assert elsewhere.status_code == 200
 
 
+def test_one_wrong_code_reloaded_is_one_try_and_a_code_beyond_ascii_no_error(client):
+    popup = basket_holding().popup
+    popup.unlock_code = "SECRET"
+    popup.event_only = True
+    popup.save()
+    for _reload in range(35):  # a shopper reloading the page their typo is in
+        assert client.get(f"/popup/{popup.slug}/?code=SECERT").status_code == 403
+    assert client.get(f"/popup/{popup.slug}/?code=%C3%89T%C3%89").status_code == 403
+    assert client.get(f"/popup/{popup.slug}/?code=SECRET").status_code == 200
+
+
 def test_ambassador_codes_are_not_counted_as_wrong_unlock_codes(client):
     popup = basket_holding().popup
     popup.unlock_code = "SECRET"
