@@ -174,6 +174,7 @@ def checkout_link_page(request) -> HttpResponse:
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
+    """The response kept by no cache, no referrer and no search engine."""
     response["Cache-Control"] = "no-store"
     # The link's query names what the shopper chose: for this site's own requests only (with
     # "no-referrer" the form's POST would carry Origin: null, which CSRF protection refuses).
