@@ -1,4 +1,6 @@
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -26,6 +28,18 @@ def _fresh_cache():
     from 127.0.0.1) would otherwise carry over from other tests and earlier runs."""
     cache.clear()
     shells_forget()
+
+
+@pytest.fixture(autouse=True)
+def _no_feeds_left_over():
+    """Each test starts without catalogue feed files and leaves none behind: once one exists,
+    every pop-up change queues the feeds' rewrite (integrations.social.feed_files)."""
+    from integrations.social.feed_files import FEEDS_DIR
+
+    root = Path(settings.MEDIA_ROOT) / FEEDS_DIR
+    shutil.rmtree(root, ignore_errors=True)
+    yield
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

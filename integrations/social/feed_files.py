@@ -179,9 +179,17 @@ def feeds_regenerate_queue(*, popup_ids: Iterable[int] | None = None) -> None:
     if not fresh:
         return
     kwargs = {"popup_ids": None if popup_ids is None else fresh}
-    transaction.on_commit(
-        partial(feeds_regenerate_run.apply_async, kwargs=kwargs, countdown=DEBOUNCE_SECONDS)
-    )
+    transaction.on_commit(partial(_regenerate_send, kwargs))
+
+
+def _regenerate_send(kwargs: dict) -> None:
+    """Queue the rewrite; a queue that cannot be reached is logged, not raised into the save
+    that committed (the beat, or the next request, rewrites feeds older than
+    POPUP_FEED_MAX_AGE)."""
+    try:
+        feeds_regenerate_run.apply_async(kwargs=kwargs, countdown=DEBOUNCE_SECONDS)
+    except Exception:  # kombu's OperationalError, a broken connection pool, a DNS failure…
+        logger.exception("Could not queue the feeds' rewrite %r", kwargs)
 
 
 def feeds_regenerate(*, popup_ids: list[int] | None = None, now: datetime | None = None) -> int:

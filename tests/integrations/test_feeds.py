@@ -3,7 +3,6 @@
 import csv
 import io
 import re
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from datetime import date, datetime, timedelta
@@ -21,8 +20,6 @@ from django.test import RequestFactory
 from django.utils import timezone, translation
 
 from integrations.social.feed_files import (
-    FEEDS_DIR,
-    PENDING,
     WRITING,
     feed_file_name,
     feed_files_write,
@@ -71,17 +68,6 @@ MOMENT = {
 }
 PRICE = re.compile(r"^\d+\.\d\d [A-Z]{3}$")
 FEEDS = [(platform, fmt) for platform in ("google", "meta") for fmt in ("xml", "csv")]
-
-
-@pytest.fixture(autouse=True)
-def _no_feeds_left_over():
-    """Each test starts without feed files or a pending regeneration, and leaves none behind."""
-    root = Path(settings.MEDIA_ROOT) / FEEDS_DIR
-    shutil.rmtree(root, ignore_errors=True)
-    cache.delete(PENDING.format("all"))
-    yield
-    shutil.rmtree(root, ignore_errors=True)
-    cache.delete(PENDING.format("all"))
 
 
 def add(popup, product, **terms):

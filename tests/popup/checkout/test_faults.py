@@ -3,19 +3,22 @@ cancellation, once the settle task has run. Faults come from a proxy in front of
 (tests/faults.py); each test has its own localstripe and ends with the audit."""
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 from oscar.core.loading import get_model
 
+from integrations.social.feeds import feed_links
 from integrations.stripe import client as stripe_client
 from integrations.stripe.models import StripeEvent
 from integrations.stripe.tasks import stripe_events_requeue
 from popup.checkout.services import checkout_authorisations_settle
-from popup.models import QueuedTask
+from popup.models import PopUp, QueuedTask
 from popup.queueing import queued_tasks_send
 from shop.celery import app as celery_app
+from tests.factories import popup_with_products
 from tests.faults import StripeProxy
 from tests.integrations.stripe.support import card_token, payment_intents_all
 from tests.localstripe_server import localstripe_alone  # noqa: F401 - its own Stripe
@@ -174,3 +177,17 @@ def test_webhooks_that_arrive_while_the_queue_is_down_are_processed_once_it_is_b
     assert StripeEvent.objects.get().processed_at is not None
     assert Order.objects.get().sources.get().amount_debited == 50
     assert statuses(localstripe) == ["succeeded"]
+
+
+def test_a_pop_up_saved_while_the_queue_is_down_is_saved_and_its_feeds_rewritten_later(
+    client, queue_down, caplog
+):
+    popup = popup_with_products(1)
+    link = feed_links(popup=popup)[0]
+    assert client.get(urlsplit(link.url).path).status_code == 200  # a feed exists from now on
+
+    popup.title = "Indigo winter, second firing"
+    popup.save()  # commits: the feeds' rewrite cannot be queued
+
+    assert PopUp.objects.get(pk=popup.pk).title == "Indigo winter, second firing"
+    assert "Could not queue the feeds' rewrite" in caplog.text
