@@ -210,7 +210,8 @@ def main() -> None:
         import django
 
         django.setup()
-        sale = drop_day.seed(baskets=2 * HOLDS + WARM + 1)
+        # drop_day keeps its last CHANGES + 1 baskets for the streams: more, so HOLDS are left.
+        sale = drop_day.seed(baskets=2 * HOLDS + WARM + 1 + drop_day.CHANGES + 1)
         holds(sale, top)
         page_views(sale, top)
     finally:
