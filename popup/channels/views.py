@@ -7,7 +7,6 @@ from collections import defaultdict
 
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import floatformat
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -23,6 +22,7 @@ from popup.channels.checkout_links import (
     checkout_link_parse,
     link_placement_get,
 )
+from popup.core.live import ambassador_notice
 from popup.errors import Refusal
 from popup.http.busy import busy_page
 from popup.http.client_ip import client_ip
@@ -54,22 +54,14 @@ def _coupon_notices(arrival, choices: list[dict]) -> list[str]:
         ]
     if coupon.unlocks:
         return [_("Event prices unlocked.")]
+    # The ambassador's discount, where their placement is the basket's (not switched off).
     ambassador = coupon.ambassador
-    placements = [choice["placement"] for choice in choices if choice["placement"] is not None]
-    if (
-        ambassador is not None
-        and ambassador.discount_percent
-        and any(placement.ambassador_id == ambassador.pk for placement in placements)
-    ):
-        return [
-            _("%(name)s's code %(code)s: %(percent)s%% off, applied in your basket.")
-            % {
-                "name": ambassador.name,
-                "code": ambassador.code,
-                "percent": floatformat(ambassador.discount_percent, "-2"),
-            }
-        ]
-    return []
+    theirs = ambassador is not None and any(
+        choice["placement"] is not None and choice["placement"].ambassador_id == ambassador.pk
+        for choice in choices
+    )
+    notice = ambassador_notice(ambassador) if theirs else ""
+    return [notice] if notice else []
 
 
 def _outcome_url(request, products: str, coupon: str, held) -> str:
@@ -152,7 +144,8 @@ def checkout_link_page(request) -> HttpResponse:
                     popup=chosen["popup"],
                     offers=chosen["offers"],
                     arrival=arrival,
-                    placement=link_placement_get(popup=chosen["popup"], arrival=arrival),
+                    placement=chosen["placement"]
+                    or link_placement_get(popup=chosen["popup"], arrival=arrival),
                     client_ip=client_ip(request),
                     language=get_language(),
                 )

@@ -148,21 +148,24 @@ def share_links(*, popup: PopUp, share_url: str, arrival: Arrival, titles: dict)
     return links
 
 
+def ambassador_notice(ambassador) -> str:
+    """What a shopper arriving with the ambassador's code is told of its discount ("" for none)."""
+    if ambassador is None or not ambassador.is_active or not ambassador.discount_percent:
+        return ""
+    return _("%(name)s's code %(code)s: %(percent)s%% off, applied in your basket.") % {
+        "name": ambassador.name,
+        "code": ambassador.code,
+        "percent": floatformat(ambassador.discount_percent, "-2"),
+    }
+
+
 def arrival_notices(arrival: Arrival) -> list[str]:
     """What the page says about the arrival's code, in the shopper's words."""
     notices = []
     if arrival.unlocked:
         notices.append(_("Event prices unlocked."))
-    ambassador = arrival.ambassador
-    if ambassador is not None and ambassador.is_active and ambassador.discount_percent:
-        notices.append(
-            _("%(name)s's code %(code)s: %(percent)s%% off, applied in your basket.")
-            % {
-                "name": ambassador.name,
-                "code": ambassador.code,
-                "percent": floatformat(ambassador.discount_percent, "-2"),
-            }
-        )
+    if notice := ambassador_notice(arrival.ambassador):
+        notices.append(notice)
     return notices
 
 
